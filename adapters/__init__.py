@@ -1,0 +1,3 @@
+"""One ``Collection`` interface over many storage backends."""
+
+__all__: list[str] = []
