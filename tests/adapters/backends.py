@@ -11,6 +11,7 @@ A backend joins the suite by appending one entry to :data:`BACKENDS`.
 from __future__ import annotations
 
 import contextlib
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
@@ -53,6 +54,18 @@ async def memory_backend() -> AsyncIterator[StoreOpener]:
         yield opener
 
 
+@contextlib.asynccontextmanager
+async def sqlite_backend() -> AsyncIterator[StoreOpener]:
+    with tempfile.TemporaryDirectory(prefix="adapters-sqlite-") as tmp:
+        url = f"sqlite:///{tmp}/contract.db"
+
+        def opener() -> AbstractAsyncContextManager[adapters.Store]:
+            return adapters.connect(url)
+
+        yield opener
+
+
 BACKENDS: list[BackendEntry] = [
     BackendEntry("memory", memory_backend),
+    BackendEntry("sqlite", sqlite_backend),
 ]
