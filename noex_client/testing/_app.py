@@ -71,6 +71,7 @@ class LocalServer:
         self._port = config.port
         self._sockets: dict[str, ServerConnection] = {}
         self._changed = asyncio.Condition()
+        self._waiters = 0
         self._refusing = False
         self._ttl_task: asyncio.Task[None] | None = None
         self.stopping = False
@@ -224,9 +225,16 @@ class LocalServer:
         return len(self.core.connections)
 
     async def wait_until(self, predicate: Callable[[LocalServer], bool]) -> None:
-        """Wait until ``predicate(server)`` holds (checked on every state change)."""
-        async with self._changed:
-            await self._changed.wait_for(lambda: predicate(self))
+        """Wait until ``predicate(server)`` holds (checked on every state change).
+
+        Wrap the call in ``asyncio.timeout()`` to bound the wait.
+        """
+        self._waiters += 1
+        try:
+            async with self._changed:
+                await self._changed.wait_for(lambda: predicate(self))
+        finally:
+            self._waiters -= 1
 
     async def wait_for_connections(self, n: int, exact: bool = False) -> None:
         """Wait until at least ``n`` (or exactly ``n``) connections are open."""
@@ -237,6 +245,9 @@ class LocalServer:
 
     # -- internals ----------------------------------------------------------
     def _notify(self) -> None:
+        if not self._waiters:
+            return  # nobody waits: spare a task per push
+
         async def notify() -> None:
             async with self._changed:
                 self._changed.notify_all()
