@@ -16,7 +16,7 @@ from ._config import RateLimit, ServerConfig
 from ._connection import serve_connection
 from ._core import ServerCore
 from ._state import ConnectionState
-from ._store import QueryFunction
+from ._store import QueryFunction, Store
 
 __all__ = ["LocalServer"]
 
@@ -218,6 +218,33 @@ class LocalServer:
     def set_response_delay(self, ms: float) -> None:
         """Delay every response by ``ms`` (requests stay in order)."""
         self.response_delay = max(0.0, ms / 1000)
+
+    # -- server-side data access ---------------------------------------------
+    @property
+    def store(self) -> Store:
+        """The store engine (buckets, records, queries) of the running state."""
+        return self.core.store
+
+    def insert(self, bucket: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Insert a record server-side (as another client would) and send the pushes.
+
+        Raises:
+            BucketNotDefinedError: Unknown bucket (a ``StoreError``).
+            ValidationFailedError: Schema failure (a ``StoreError``).
+        """
+        record = self.core.store.bucket(bucket).insert(data)
+        self.core.flush()
+        return record
+
+    def emit(self, topic: str, data: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Emit a rules event server-side; matching rules subscriptions get a push.
+
+        Raises:
+            RuntimeError: The server runs without a rule engine.
+        """
+        if self.core.rules is None:
+            raise RuntimeError("the server was started with rules disabled")
+        return self.core.rules.emit(topic, dict(data or {}))
 
     @property
     def connection_count(self) -> int:

@@ -154,3 +154,22 @@ async def test_counters_and_connection_waits(
     await b.ok("store.insert", bucket="users", data={"name": "x"})
     await server.wait_until(lambda s: s.push_count == 1)
     assert (await a.recv())["type"] == "push"
+
+
+async def test_server_side_insert_and_emit_push(
+    server: LocalServer, client_factory: ClientFactory
+) -> None:
+    client = await client_factory(server)
+    await client.ok("store.subscribe", query="all-users")
+    rules = await client.ok("rules.subscribe", pattern="alerts.*")
+    record = server.insert("users", {"name": "seeded"})
+    push = await client.recv()
+    assert push["data"] == [record]
+    event = server.emit("alerts.fire", {"level": 2})
+    assert await client.recv() == {
+        "type": "push",
+        "channel": "event",
+        "subscriptionId": rules["subscriptionId"],
+        "data": {"topic": "alerts.fire", "event": event},
+    }
+    assert [r["name"] for r in server.store.bucket("users").records()] == ["seeded"]
