@@ -127,3 +127,8 @@ def test_config_errors_name_the_problem() -> None:
         LocalServer.from_config({"auth": {"builtIn": True}})
     with pytest.raises(TypeError, match="unknown option"):
         LocalServer(heartbeat=5)
+
+
+def test_out_of_scope_config_is_refused() -> None:
+    with pytest.raises(ConfigError, match="not supported by the test server"):
+        LocalServer.from_config({"audit": {"tiers": ["admin"]}})

@@ -291,3 +291,19 @@ def test_bad_definitions() -> None:
         store.define_bucket(
             "b", {"key": "id", "schema": {"id": {"type": "string"}}, "indexes": ["z"]}
         )
+
+
+def test_ttl_sets_expiry_and_purges() -> None:
+    store = _store(
+        tmp={"key": "id", "ttl": "1h", "schema": {"id": {"type": "string", "generated": "uuid"}}}
+    )
+    tmp = store.bucket("tmp")
+    fresh = tmp.insert({})
+    assert fresh["_expiresAt"] == fresh["_createdAt"] + 3_600_000
+    tmp.insert({"_expiresAt": 0})  # a supplied expiry is kept
+    assert store.purge_expired() == 1
+    assert tmp.records() == [fresh]
+    with pytest.raises(StoreError, match="Invalid TTL"):
+        store.define_bucket(
+            "bad", {"key": "id", "ttl": "soon", "schema": {"id": {"type": "string"}}}
+        )
