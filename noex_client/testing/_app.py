@@ -195,6 +195,7 @@ class LocalServer:
         await self.shutdown(0)
         old = self.core
         self.core = ServerCore(self.config)
+        self.core.early_subscription_push = old.early_subscription_push  # a hook, not state
         if keep_data:
             self.core.adopt_data(old)
         await self.start()
@@ -214,6 +215,14 @@ class LocalServer:
         ``SESSION_REVOKED`` for an hour. Returns the number of connections revoked.
         """
         return self.core.revoke(user_id, role)
+
+    def push_before_subscribe_result(self, enabled: bool = True) -> None:
+        """Make ``store.subscribe`` push its initial data before the result.
+
+        The real server can (rarely) deliver a new subscription's first push
+        before the ``subscribe`` result; this makes it happen every time.
+        """
+        self.core.early_subscription_push = enabled
 
     def set_response_delay(self, ms: float) -> None:
         """Delay every response by ``ms`` (requests stay in order)."""

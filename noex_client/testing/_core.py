@@ -64,6 +64,8 @@ class ServerCore:
         self.reactive = Reactive(self.store)
         self.rules = RuleEngine() if config.rules else None
         self.auth = config.auth
+        # Fault injection: push the initial data before the subscribe result.
+        self.early_subscription_push = False
         self.revocations = Revocations()
         self.connections: dict[str, ConnectionState] = {}
         self._conn_counter = 0

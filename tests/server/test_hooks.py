@@ -173,3 +173,19 @@ async def test_server_side_insert_and_emit_push(
         "data": {"topic": "alerts.fire", "event": event},
     }
     assert [r["name"] for r in server.store.bucket("users").records()] == ["seeded"]
+
+
+async def test_push_before_subscribe_result(
+    server: LocalServer, client_factory: ClientFactory
+) -> None:
+    client = await client_factory(server)
+    server.push_before_subscribe_result()
+    await client.ws.send(json.dumps({"id": 1, "type": "store.subscribe", "query": "all-users"}))
+    push, result = await client.recv(), await client.recv()
+    assert push == {
+        "type": "push",
+        "channel": "subscription",
+        "subscriptionId": "sub-1",
+        "data": [],
+    }
+    assert result == {"id": 1, "type": "result", "data": {"subscriptionId": "sub-1", "data": []}}
