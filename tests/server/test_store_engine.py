@@ -307,3 +307,14 @@ def test_ttl_sets_expiry_and_purges() -> None:
         store.define_bucket(
             "bad", {"key": "id", "ttl": "soon", "schema": {"id": {"type": "string"}}}
         )
+
+
+def test_missing_query_parameter_is_undefined() -> None:
+    store = _store(items=ITEMS)
+    items = store.bucket("items")
+    items.insert({"label": "tagged", "tag": "x"})
+    items.insert({"label": "untagged"})
+    config = {"bucket": "items", "filter": {"tag": "{{ params.tag }}"}}
+    ctx = QueryContext(store.bucket)
+    assert [r["label"] for r in evaluate_declarative(ctx, config, {"tag": "x"})] == ["tagged"]
+    assert [r["label"] for r in evaluate_declarative(ctx, config, {})] == ["untagged"]
