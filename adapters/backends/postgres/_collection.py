@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -19,6 +20,7 @@ from ._store import PostgresStore, from_micros
 
 __all__ = ["PostgresCollection", "fetch_many", "payload_change"]
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _COLUMNS = "key, data, version, created_at, updated_at"
 # NOTIFY payloads must stay under 8000 bytes; leave room for the envelope.
 _PAYLOAD_LIMIT = 7900
@@ -37,6 +39,11 @@ def _payload(kind: str) -> str:
     )
 
 
+def _micros(when: datetime) -> int:
+    delta = when - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
 def _stored(row: tuple[Any, ...]) -> Stored:
     key, data, version, created_at, updated_at = row
     return Stored(key, data, version, created_at, updated_at)
@@ -45,18 +52,50 @@ def _stored(row: tuple[Any, ...]) -> Stored:
 def _key_batches(keys: list[str]) -> list[str]:
     """Split keys into JSON arrays that each fit a NOTIFY payload."""
     batches: list[str] = []
-    current: list[str] = []
+    current: list[bytes] = []
     size = 0
     for key in keys:
-        cost = len(msgspec.json.encode(key)) + 1
-        if current and size + cost > _PAYLOAD_LIMIT - 300:
-            batches.append(msgspec.json.encode(current).decode())
+        item = msgspec.json.encode(key)
+        if current and size + len(item) + 1 > _PAYLOAD_LIMIT - 300:
+            batches.append("[" + b",".join(current).decode() + "]")
             current, size = [], 0
-        current.append(key)
-        size += cost
+        current.append(item)
+        size += len(item) + 1
     if current:
-        batches.append(msgspec.json.encode(current).decode())
+        batches.append("[" + b",".join(current).decode() + "]")
     return batches
+
+
+def _insert_payloads(collection: str, docs: list[tuple[str, dict[str, Any]]], us: int) -> list[str]:
+    """NOTIFY payloads for a batch insert: whole records while they fit, else keys only."""
+    head = msgspec.json.encode({"o": "i", "c": collection, "t": us})[:-1]
+    budget = _PAYLOAD_LIMIT - len(head) - 20
+    payloads: list[str] = []
+    records: list[bytes] = []
+    size = 0
+    big: list[str] = []
+
+    def flush() -> None:
+        nonlocal records, size
+        if records:
+            payloads.append((head + b',"rs":[' + b",".join(records) + b"]}").decode())
+            records, size = [], 0
+
+    for key, doc in docs:
+        item = msgspec.json.encode([key, doc])
+        if len(item) > budget:
+            big.append(key)
+            continue
+        if size + len(item) + 1 > budget:
+            flush()
+        records.append(item)
+        size += len(item) + 1
+    flush()
+    head_ks = msgspec.json.encode({"o": "i", "c": collection})[:-1]
+    payloads += [
+        (head_ks + b',"ks":' + batch.encode() + b"}").decode() for batch in _key_batches(big)
+    ]
+    return payloads
 
 
 async def fetch_many(store: PostgresStore, collection: str, keys: list[str]) -> list[Stored]:
@@ -178,7 +217,6 @@ class PostgresCollection(Collection[Any]):
         check_unique(self._name, self._unique, docs, [])
         now = utc_now()
         t = self._store.table
-        keys = [key for key, _ in docs]
         async with self._store.connection() as conn:
             try:
                 async with conn.transaction(), conn.cursor() as cur:
@@ -189,10 +227,8 @@ class PostgresCollection(Collection[Any]):
                         for key, doc in docs:
                             await copy.write_row((self._name, key, Jsonb(doc), 1, now, now))
                     await cur.execute(
-                        "SELECT count(pg_notify(%s, jsonb_build_object("
-                        "'o', 'i', 'c', %s::text, 'ks', b::jsonb)::text))"
-                        " FROM unnest(%s::text[]) AS b",
-                        (self._store.channel, self._name, _key_batches(keys)),
+                        "SELECT count(pg_notify(%s, p)) FROM unnest(%s::text[]) AS p",
+                        (self._store.channel, _insert_payloads(self._name, docs, _micros(now))),
                     )
             except psycopg.errors.UniqueViolation as exc:
                 raise await self._copy_clash(conn, exc, docs) from exc

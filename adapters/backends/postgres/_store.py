@@ -130,10 +130,19 @@ class PostgresStore(Store):
         collection = message.get("c")
         if not isinstance(collection, str):
             return
+        records = message.get("rs")
         keys = message.get("ks")
+        if isinstance(records, list):
+            when = from_micros(message["t"])
+            self._hub.publish(
+                [
+                    RawChange(collection, "inserted", k, Stored(k, d, 1, when, when), None)
+                    for k, d in records
+                ]
+            )
+            return
         if isinstance(keys, list):
-            kind = "inserted" if message.get("o") == "i" else "deleted"
-            if kind == "deleted":
+            if message.get("o") == "d":
                 changes = [RawChange(collection, "deleted", k, None, None) for k in keys]
             else:
                 rows: list[Stored] = await fetch_many(self, collection, keys)
