@@ -1,0 +1,1 @@
+"""Storage backends, one subpackage or module per URL scheme."""

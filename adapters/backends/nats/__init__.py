@@ -1,0 +1,1 @@
+"""NATS JetStream KV backend, wire-compatible with brainlessdb."""
