@@ -1,1 +1,3 @@
-"""Storage backends, one subpackage or module per URL scheme."""
+"""Storage backends; each module exposes ``async def open_store(url, **options) -> Store``."""
+
+__all__: list[str] = []
