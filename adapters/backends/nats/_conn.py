@@ -43,6 +43,10 @@ class Options:
         heartbeat: idle-heartbeat interval of the bucket feeds; two missed beats
             make a feed resubscribe from the last revision it saw.
         connect_timeout: seconds for the initial connection.
+        reads: ``"fresh"`` (default): a read first waits until the mirror holds every
+            write acknowledged before it (one stream-info request), then is served
+            from memory; ``"local"``: served from memory at once, like brainlessdb
+            (microseconds, but another process's write may not be visible yet).
         on_invalid: what to do with a config row this process cannot decode:
             ``"quarantine"`` (default) copies it to ``brainless_dlq`` and leaves it
             in place; ``"delete"`` also deletes it like brainlessdb does.
@@ -57,6 +61,7 @@ class Options:
     heartbeat: float = 1.0
     connect_timeout: float = 2.0
     on_invalid: Literal["quarantine", "delete"] = "quarantine"
+    reads: Literal["fresh", "local"] = "fresh"
 
 
 def redact(url: str) -> str:
@@ -95,6 +100,10 @@ def parse_url(url: str, overrides: dict[str, Any]) -> tuple[str, Options]:
         elif name == "on_invalid":
             if value not in ("quarantine", "delete"):
                 raise ValueError("nats option 'on_invalid' must be 'quarantine' or 'delete'")
+            values[name] = value
+        elif name == "reads":
+            if value not in ("fresh", "local"):
+                raise ValueError("nats option 'reads' must be 'fresh' or 'local'")
             values[name] = value
         else:
             values[name] = str(value)

@@ -67,6 +67,17 @@ class _PubAck(msgspec.Struct):
 _ack_decoder = msgspec.json.Decoder(_PubAck)
 
 
+class _StreamState(msgspec.Struct):
+    last_seq: int = 0
+
+
+class _StreamInfo(msgspec.Struct):
+    state: _StreamState = msgspec.field(default_factory=_StreamState)
+
+
+_info_decoder = msgspec.json.Decoder(_StreamInfo)
+
+
 async def ensure_bucket(js: JetStreamContext, name: str) -> None:
     """Bind ``name`` if it exists, else create it like brainlessdb (history 64, file)."""
     try:
@@ -292,6 +303,32 @@ class BucketFeed:
         self._prefix_len = len(f"$KV.{bucket}.")
         self._sub: Any = None
         self.ready = asyncio.Event()
+        self.seq = 0
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+
+    async def catch_up(self, nc: NATS, limit: float) -> None:
+        """Wait until every message the stream held when called has been applied.
+
+        One request for the stream's last sequence; gives up quietly after
+        ``limit`` seconds (the read is then served from what the mirror has).
+        """
+        try:
+            reply = await nc.request(f"$JS.API.STREAM.INFO.KV_{self.bucket}", b"", timeout=limit)
+            target = _info_decoder.decode(reply.data).state.last_seq
+        except (nats.errors.Error, msgspec.DecodeError, TimeoutError):
+            return
+        if self.seq >= target:
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((target, fut))
+        try:
+            async with asyncio.timeout(limit):
+                await fut
+        except TimeoutError:
+            logger.debug("nats: %s feed did not catch up in time", self.bucket)
+        finally:
+            if (target, fut) in self._waiters:
+                self._waiters.remove((target, fut))
 
     async def start(self) -> None:
         """Subscribe; :attr:`ready` is set once the current values are applied."""
@@ -332,5 +369,11 @@ class BucketFeed:
         except Exception:
             # The feed must survive anything a handler does.
             logger.exception("nats: applying %s entry failed", self.bucket)
+        self.seq = max(self.seq, meta.sequence.stream)
+        if self._waiters:
+            for target, fut in [w for w in self._waiters if w[0] <= self.seq]:
+                self._waiters.remove((target, fut))
+                if not fut.done():
+                    fut.set_result(None)
         if meta.num_pending == 0:
             self.ready.set()

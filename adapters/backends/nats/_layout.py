@@ -16,8 +16,7 @@ import enum
 import re
 import types
 import typing
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -25,7 +24,9 @@ import msgspec
 __all__ = [
     "Flag",
     "Layout",
+    "bucket_collection",
     "bucket_name_error",
+    "collection_bucket",
     "decode_key",
     "encode_key",
 ]
@@ -51,6 +52,38 @@ def bucket_name_error(name: str) -> str | None:
     if not _BUCKET_RE.match(name):
         return "bucket names may only hold letters, digits, '_' and '-'"
     return None
+
+
+_MAX_BUCKET = 200
+_ENCODED = "h-"
+
+
+def collection_bucket(name: str) -> str:
+    """The bucket of collection ``name``.
+
+    Names that are valid bucket names (brainlessdb's ``DeviceV1``) are used as they
+    are; others become ``h-`` plus their UTF-8 bytes in hex (so do names that
+    start with ``h-``, which keeps the mapping reversible).
+
+    Raises:
+        ValueError: the resulting bucket name would be too long.
+    """
+    bucket = name
+    if bucket_name_error(name) or name.startswith(_ENCODED):
+        bucket = _ENCODED + name.encode().hex()
+    if len(bucket) > _MAX_BUCKET:
+        raise ValueError(f"collection name {name[:40]!r}... is too long for a NATS bucket")
+    return bucket
+
+
+def bucket_collection(bucket: str) -> str | None:
+    """Invert :func:`collection_bucket` (``None`` if ``bucket`` is not such a name)."""
+    if not bucket.startswith(_ENCODED):
+        return bucket
+    try:
+        return bytes.fromhex(bucket[len(_ENCODED) :]).decode()
+    except ValueError:
+        return None
 
 
 def encode_key(key: str) -> str:
@@ -124,7 +157,6 @@ class Layout:
     unique_fields: frozenset[str] = frozenset()
     local_class: type[msgspec.Struct] | None = None
     has_uuid_field: bool = False
-    _local_decoder: Any = field(default=None, compare=False, repr=False)
 
     @classmethod
     def build(
@@ -183,68 +215,45 @@ class Layout:
         """``<Bucket>-<LocalClass>`` when this namespace has app-local data."""
         return f"{self.bucket}-{self.local_class.__name__}" if self.local_class else None
 
-    def to_doc(self, data: Any) -> dict[str, Any]:
-        """The record as plain JSON-able builtins (used for filters and indexes)."""
-        if self.model is None:
-            return dict(data)
-        doc = msgspec.to_builtins(data)
-        if not isinstance(doc, dict):
-            raise TypeError("a typed model must encode to an object")
-        doc.pop(_TAG_FIELD, None)
-        doc.pop(_UUID_FIELD, None)
-        return doc
-
     def split(self, doc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None, Any]:
-        """Split a document into (config ``d``, state object, local value)."""
+        """Split a JSON document into (config ``d``, state object, local value).
+
+        ``_uuid`` (carried by the key), the model's own ``TYPE`` tag, STATE fields and
+        the app-local ``_`` never go into ``d``, as brainlessdb expects.
+        """
         if self.model is None:
             return dict(doc), None, None
-        d = {k: v for k, v in doc.items() if k not in self.state_fields and k != _LOCAL_FIELD}
+        skip = self.state_fields | {_LOCAL_FIELD, _UUID_FIELD, _TAG_FIELD}
+        d = {k: v for k, v in doc.items() if k not in skip}
         state = {k: doc.get(k) for k in self.state_fields} if self.state_fields else None
         local = doc.get(_LOCAL_FIELD) if self.local_class is not None else None
         return d, state, local
 
     def join(
         self, key: str, d: dict[str, Any], state: dict[str, Any] | None, local: Any
-    ) -> tuple[Any, dict[str, Any]]:
-        """Build (data, doc) from stored parts; raises ``msgspec.ValidationError``.
+    ) -> dict[str, Any]:
+        """Build the JSON document from stored parts (not validated, see :meth:`check`).
 
         The state and local parts override same-named keys of ``d`` (a foreign
         writer may have left a stale copy there).
         """
-        doc = dict(d)
         if self.model is None:
-            return doc, doc
-        for name in self.state_fields:
-            doc.pop(name, None)
+            return d
+        doc = {k: v for k, v in d.items() if k not in self.state_fields and k != _LOCAL_FIELD}
+        doc.pop(_TAG_FIELD, None)
         if state:
             doc.update({k: v for k, v in state.items() if k in self.state_fields})
-        doc.pop(_LOCAL_FIELD, None)
         if local is not None and self.local_class is not None:
             doc[_LOCAL_FIELD] = local
         if self.has_uuid_field:
             doc[_UUID_FIELD] = key
-        data = msgspec.convert(doc, self.model)
-        return data, self.to_doc(data)
+        return doc
 
-    def coerce(self, data: Any) -> Any:
-        """Validate ``data`` (a model instance or a mapping) into the record type.
+    def check(self, doc: dict[str, Any]) -> None:
+        """Validate a joined document against the model.
 
         Raises:
-            msgspec.ValidationError: the data does not fit the model.
-            TypeError: dict collections were given something that is not a mapping.
+            msgspec.ValidationError: the document does not fit this reader's model.
         """
-        if self.model is None:
-            if not isinstance(data, dict):
-                raise TypeError(f"expected a dict, got {type(data).__name__}")
-            # A JSON round trip both copies and proves the value is storable.
-            out: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(data))
-            return out
-        return msgspec.convert(msgspec.to_builtins(data), self.model)
-
-    def key_of(self, data: Any) -> str | None:
-        """The key carried by a typed model's ``_uuid`` field, if any."""
-        if self.model is not None and self.has_uuid_field:
-            value = getattr(data, _UUID_FIELD, None)
-            if isinstance(value, uuid.UUID):
-                return str(value)
-        return None
+        if self.model is not None:
+            msgspec.convert(doc, self.model)

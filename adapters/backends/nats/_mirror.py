@@ -10,12 +10,15 @@ Secondary indexes map ``field -> value -> keys`` for declared fields.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 
+from ..._filters import MISSING, And, Cond, FilterNode, get_path
+from ..._stored import Stored
 from ._layout import Layout
 from ._wire import ConfigValue, Meta
 
@@ -28,7 +31,7 @@ Listener = Callable[[str, "Entry | None", "Entry | None", bool], None]
 
 
 def index_value(value: Any) -> Any:
-    """A hashable stand-in for a JSON value; ``True`` and ``1`` stay distinct."""
+    """A hashable stand-in for a JSON value with JSON equality (``True`` is not ``1``)."""
     if isinstance(value, bool):
         return ("b", value)
     if isinstance(value, int | float):
@@ -37,20 +40,34 @@ def index_value(value: Any) -> Any:
         return ("s", value)
     if value is None:
         return ("z", None)
-    return ("j", msgspec.json.encode(value))
+    return ("j", msgspec.json.encode(value, order="sorted"))
+
+
+def _utc(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 @dataclass
 class Entry:
-    """One visible record with the revisions of its parts."""
+    """One visible record: its document, KV revision and version."""
 
     key: str
     revision: int
     meta: Meta
     writer: str
-    data: Any
     doc: dict[str, Any]
-    cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def version(self) -> int:
+        """Our write counter, or the KV revision for rows written by brainlessdb."""
+        return self.meta.v if self.meta.v else self.revision
+
+    def stored(self) -> Stored:
+        """A fresh :class:`Stored` (its data is a private copy)."""
+        data = msgspec.json.decode(msgspec.json.encode(self.doc))
+        return Stored(
+            self.key, data, self.version, _utc(self.meta.created_at), _utc(self.meta.updated_at)
+        )
 
 
 @dataclass
@@ -68,11 +85,23 @@ class Mirror:
         self._configs: dict[str, _Part] = {}
         self._states: dict[str, _Part] = {}
         self._locals: dict[str, _Part] = {}
-        self._gone: dict[str, int] = {}
+        self.gone: dict[str, int] = {}
         self.entries: dict[str, Entry] = {}
-        self._index: dict[str, dict[Any, set[str]]] = {f: {} for f in layout.index_fields}
+        self._paths = {name: tuple(name.split(".")) for name in layout.index_fields}
+        self._index: dict[str, dict[Any, set[str]]] = {name: {} for name in self._paths}
         self.listeners: list[Listener] = []
         self.quarantined: set[str] = set()
+
+    def reset(self) -> None:
+        """Forget everything (the buckets were dropped)."""
+        self._configs.clear()
+        self._states.clear()
+        self._locals.clear()
+        self.gone.clear()
+        self.entries.clear()
+        for table in self._index.values():
+            table.clear()
+        self.quarantined.clear()
 
     # -- applying KV entries -------------------------------------------------
 
@@ -81,11 +110,11 @@ class Mirror:
     ) -> None:
         """Apply a config row (``value``) or its deletion (``value is None``)."""
         held = self._configs.get(key)
-        if (held is not None and held.revision >= revision) or self._gone.get(key, 0) >= revision:
+        if (held is not None and held.revision >= revision) or self.gone.get(key, 0) >= revision:
             return
         if value is None:
             self._configs.pop(key, None)
-            self._gone[key] = revision
+            self.gone[key] = revision
             self.quarantined.discard(key)
         else:
             self._configs[key] = _Part(revision, value)
@@ -107,12 +136,28 @@ class Mirror:
         held = parts.get(key)
         if held is not None and held.revision >= revision:
             return
-        if value is None:
-            parts[key] = _Part(revision, None)
-        else:
-            parts[key] = _Part(revision, value)
+        parts[key] = _Part(revision, value)
         if key in self._configs:
             self._rebuild(key, None, local)
+
+    def apply_own(
+        self,
+        key: str,
+        config: ConfigValue,
+        revision: int,
+        state: tuple[int, dict[str, Any]] | None,
+        local_part: tuple[int, Any] | None,
+    ) -> None:
+        """Apply one of our acknowledged writes, all parts at once (one change event)."""
+        if state is not None:
+            held = self._states.get(key)
+            if held is None or held.revision < state[0]:
+                self._states[key] = _Part(*state)
+        if local_part is not None:
+            held = self._locals.get(key)
+            if held is None or held.revision < local_part[0]:
+                self._locals[key] = _Part(*local_part)
+        self.apply_config(key, None, config, revision, local=True)
 
     def _rebuild(self, key: str, raw: bytes | None, local: bool) -> None:
         old = self.entries.get(key)
@@ -122,21 +167,21 @@ class Mirror:
             cv: ConfigValue = config.value
             state = self._states.get(key)
             part = self._locals.get(key)
+            doc = self.layout.join(
+                key, cv.d, state.value if state else None, part.value if part else None
+            )
             try:
-                data, doc = self.layout.join(
-                    key,
-                    cv.d,
-                    state.value if state else None,
-                    part.value if part else None,
-                )
-            except (msgspec.ValidationError, TypeError, ValueError) as exc:
+                self.layout.check(doc)
+            except msgspec.ValidationError as exc:
+                # Quarantine, don't destroy: copy it to the DLQ once and keep it; reading
+                # it raises ValidationError naming the field (our model may be the
+                # stricter one).
                 if key not in self.quarantined:
                     self.quarantined.add(key)
                     self._on_invalid(self.layout.bucket, key, raw or b"", str(exc))
-                data = None
-            if data is not None:
+            else:
                 self.quarantined.discard(key)
-                new = Entry(key, config.revision, cv.m, cv.l, data, doc)
+            new = Entry(key, config.revision, cv.m, cv.l, doc)
         if old is None and new is None:
             return
         if old is not None:
@@ -145,7 +190,7 @@ class Mirror:
         if new is not None:
             self.entries[key] = new
             self._reindex(new)
-        if old is None and self.hidden(key):
+        if old is None and self.layout.unique_fields and self.hidden(key):
             return  # a duplicate that lost the unique ranking never shows up
         for listener in self.listeners:
             listener(key, old, new, local)
@@ -153,20 +198,25 @@ class Mirror:
     # -- indexes and reads ----------------------------------------------------
 
     def _reindex(self, entry: Entry) -> None:
-        for name, table in self._index.items():
-            table.setdefault(index_value(entry.doc.get(name)), set()).add(entry.key)
+        for name, path in self._paths.items():
+            value = get_path(entry.doc, path)
+            if value is not MISSING:
+                self._index[name].setdefault(index_value(value), set()).add(entry.key)
 
     def _unindex(self, entry: Entry) -> None:
-        for name, table in self._index.items():
-            hv = index_value(entry.doc.get(name))
-            keys = table.get(hv)
+        for name, path in self._paths.items():
+            value = get_path(entry.doc, path)
+            if value is MISSING:
+                continue
+            hv = index_value(value)
+            keys = self._index[name].get(hv)
             if keys is not None:
                 keys.discard(entry.key)
                 if not keys:
-                    del table[hv]
+                    del self._index[name][hv]
 
     def holders(self, name: str, value: Any) -> set[str]:
-        """Keys whose indexed ``name`` equals ``value`` (empty if not indexed)."""
+        """Keys whose indexed field ``name`` equals ``value``."""
         return self._index.get(name, {}).get(index_value(value), set())
 
     def _rank(self, key: str) -> tuple[float, float, str]:
@@ -184,8 +234,8 @@ class Mirror:
         if entry is None:
             return False
         for name in self.layout.unique_fields:
-            value = entry.doc.get(name)
-            if value is None:
+            value = get_path(entry.doc, self._paths[name])
+            if value is MISSING or value is None:
                 continue
             group = self.holders(name, value)
             if len(group) > 1 and max(group, key=self._rank) != key:
@@ -199,36 +249,27 @@ class Mirror:
             return None
         return entry
 
-    def candidates(self, where: dict[str, Any] | None) -> Iterable[Entry]:
-        """Entries that may match ``where``: an index hit set, or every entry."""
-        if where:
-            for name, cond in where.items():
-                if name not in self._index:
-                    continue
-                if isinstance(cond, dict):
-                    if set(cond) != {"$eq"}:
-                        continue
-                    cond = cond["$eq"]
-                keys = self.holders(name, cond)
-                return [self.entries[k] for k in sorted(keys) if k in self.entries]
-        return list(self.entries.values())
-
-    def visible(self, entries: Iterable[Entry]) -> Iterator[Entry]:
-        """Filter out duplicates that lost the unique ranking."""
+    def candidates(self, where: FilterNode | None) -> Iterable[Entry]:
+        """Visible entries that may match ``where``: an index hit set, or all."""
+        hits: Iterable[Entry] = self.entries.values()
+        conds = where.items if isinstance(where, And) else (where,)
+        for cond in conds:
+            if isinstance(cond, Cond) and cond.op == "$eq":
+                name = ".".join(cond.path)
+                if name in self._index:
+                    keys = self.holders(name, cond.value)
+                    hits = [self.entries[k] for k in keys]
+                    break
         if not self.layout.unique_fields:
-            yield from entries
-            return
-        for entry in entries:
-            if not self.hidden(entry.key):
-                yield entry
+            return hits
+        return [e for e in hits if not self.hidden(e.key)]
 
     def revision_of(self, key: str) -> int:
-        """Current config revision of ``key`` (0 if absent or deleted)."""
+        """The revision to compare-and-set against when creating ``key``."""
         part = self._configs.get(key)
-        return part.revision if part is not None else 0
+        return part.revision if part is not None else self.gone.get(key, 0)
 
-    def part_revision(self, bucket: str, key: str) -> int:
-        """Last seen revision of a state/local row (0 if never seen)."""
-        parts = self._states if bucket == "state" else self._locals
-        part = parts.get(key)
-        return part.revision if part is not None else 0
+    def has_part(self, which: str, key: str) -> bool:
+        """Whether a live state (``"state"``) or local row is known for ``key``."""
+        part = (self._states if which == "state" else self._locals).get(key)
+        return part is not None and part.value is not None

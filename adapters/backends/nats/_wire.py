@@ -24,12 +24,19 @@ __all__ = [
 _encoder = msgspec.json.Encoder()
 
 
-class Meta(msgspec.Struct, omit_defaults=False):
-    """The ``m`` object of a config row."""
+class Meta(msgspec.Struct, omit_defaults=True):
+    """The ``m`` object of a config row.
+
+    ``v`` is our record version (a write counter). brainlessdb ignores it and does
+    not carry it over; a row without it gets its KV revision as version, which is
+    still larger than any earlier version of the record (each write of a key
+    takes a new stream sequence).
+    """
 
     created_at: float = 0.0
     updated_at: float = 0.0
     created_by: str = ""
+    v: int | None = None
 
 
 class ConfigValue(msgspec.Struct):

@@ -11,7 +11,15 @@ import pytest
 from msgspec import Meta
 
 from adapters.backends.nats._conn import parse_url, redact
-from adapters.backends.nats._layout import Flag, Layout, decode_key, encode_key
+from adapters.backends.nats._layout import (
+    Flag,
+    Layout,
+    bucket_collection,
+    bucket_name_error,
+    collection_bucket,
+    decode_key,
+    encode_key,
+)
 from adapters.backends.nats._wire import ConfigValue, decode_config, dlq_entry, encode
 
 
@@ -57,7 +65,8 @@ def test_layout_reads_flags_and_local_class() -> None:
 def test_split_and_join_round_trip_a_typed_record() -> None:
     layout = Layout.build("DeviceV1", "appa", DeviceV1)
     device = DeviceV1(serial="SN-1", status=5, address=Address("Main 1", "Prague"), _=AppaLocal(7))
-    d, state, local = layout.split(layout.to_doc(device))
+    doc = msgspec.to_builtins(device)
+    d, state, local = layout.split(doc)
     assert d == {
         "serial": "SN-1",
         "site": "",
@@ -66,24 +75,31 @@ def test_split_and_join_round_trip_a_typed_record() -> None:
     }
     assert state == {"status": 5}
     assert local == {"TYPE": "AppaLocal", "cursor": 7}
-    data, _doc = layout.join("k", d, state, local)
-    assert data == device
+    joined = layout.join("k", d, state, local)
+    assert msgspec.convert(joined, DeviceV1) == device
 
 
 def test_join_rejects_wrong_types_and_prefers_the_state_bucket() -> None:
     layout = Layout.build("DeviceV1", "appa", DeviceV1)
     with pytest.raises(msgspec.ValidationError, match=r"\$\.serial"):
-        layout.join("k", {"serial": 1}, None, None)
-    data, _ = layout.join("k", {"serial": "x", "status": 1}, {"status": 9}, None)
-    assert data.status == 9
+        layout.check(layout.join("k", {"serial": 1}, None, None))
+    assert layout.join("k", {"serial": "x", "status": 1}, {"status": 9}, None)["status"] == 9
 
 
 def test_untyped_layout_keeps_every_key() -> None:
     layout = Layout.build("users", "app")
-    d, state, local = layout.split({"_": 1, "name": "a"})
-    assert (d, state, local) == ({"_": 1, "name": "a"}, None, None)
-    with pytest.raises(TypeError):
-        layout.coerce([1, 2])
+    d, state, local = layout.split({"_": 1, "name": "a", "TYPE": "t"})
+    assert (d, state, local) == ({"_": 1, "name": "a", "TYPE": "t"}, None, None)
+
+
+def test_collection_names_map_to_reversible_bucket_names() -> None:
+    assert collection_bucket("DeviceV1") == "DeviceV1"
+    for name in ["hostile 'name'", "h-abc", "ü", "a.b"]:
+        bucket = collection_bucket(name)
+        assert bucket_name_error(bucket) is None
+        assert bucket_collection(bucket) == name
+    with pytest.raises(ValueError, match="too long"):
+        collection_bucket("x" * 255)
 
 
 @pytest.mark.parametrize(
