@@ -22,6 +22,8 @@ import pytest
 
 import adapters
 
+from .nats.factory import nats_backend
+
 __all__ = ["BACKENDS", "BackendEntry", "StoreOpener"]
 
 StoreOpener = Callable[[], AbstractAsyncContextManager[adapters.Store]]
@@ -70,6 +72,7 @@ async def sqlite_backend() -> AsyncIterator[StoreOpener]:
 BACKENDS: list[BackendEntry] = [
     BackendEntry("memory", memory_backend),
     BackendEntry("sqlite", sqlite_backend),
+    BackendEntry("nats", nats_backend, marks=(pytest.mark.nats,)),
 ]
 
 
