@@ -1,3 +1,49 @@
-"""One ``Collection`` interface over many storage backends."""
+"""One ``Collection`` interface over many storage backends.
 
-__all__: list[str] = []
+Pick a backend by URL and write the same code against it::
+
+    import adapters
+
+    async with adapters.connect("memory://") as store:
+        users = store.collection("users")
+        rec = await users.insert({"name": "Alice"})
+        rec = await users.update(rec.key, {"role": "admin"}, if_version=rec.version)
+
+Errors form one tree under :class:`AdapterError` (see ``adapters._errors``).
+"""
+
+from ._collection import ChangeStream, Collection
+from ._connect import connect
+from ._errors import (
+    AdapterError,
+    AlreadyExists,
+    BackendUnavailable,
+    Conflict,
+    FilterError,
+    MissingExtra,
+    NotFound,
+    ValidationError,
+)
+from ._records import Change, ChangeKind, Page, Record
+from ._store import Store
+from ._urls import redact_url
+
+__all__ = [
+    "AdapterError",
+    "AlreadyExists",
+    "BackendUnavailable",
+    "Change",
+    "ChangeKind",
+    "ChangeStream",
+    "Collection",
+    "Conflict",
+    "FilterError",
+    "MissingExtra",
+    "NotFound",
+    "Page",
+    "Record",
+    "Store",
+    "ValidationError",
+    "connect",
+    "redact_url",
+]

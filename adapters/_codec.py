@@ -1,0 +1,102 @@
+"""Model encode/decode with msgspec: user values <-> plain JSON documents."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Generic, TypeVar, cast
+
+import msgspec
+
+from ._errors import ValidationError
+
+__all__ = ["Codec"]
+
+T = TypeVar("T")
+
+_AT = re.compile(r"at `\$(?P<path>[^`]*)`")
+_MISSING_FIELD = re.compile(r"missing required field `(?P<field>[^`]*)`")
+
+
+def _field_of(error: msgspec.ValidationError) -> str:
+    """Turn msgspec's ``... - at `$.a.b[0]``` into the dotted path ``a.b[0]``."""
+    message = str(error)
+    path = ""
+    at = _AT.search(message)
+    if at:
+        path = at.group("path").lstrip(".")
+    missing = _MISSING_FIELD.search(message)
+    if missing:
+        path = f"{path}.{missing.group('field')}" if path else missing.group("field")
+    return path
+
+
+class Codec(Generic[T]):
+    """Converts between user values (dicts or a msgspec model) and JSON documents.
+
+    Untyped collections (``model=None``) store any mapping with string keys whose
+    values msgspec can turn into JSON builtins (datetimes become ISO strings).
+    Typed collections validate against ``model`` on the way in and out.
+    """
+
+    def __init__(self, collection: str, model: type[T] | None) -> None:
+        self.collection = collection
+        self.model = model
+
+    def encode(self, value: Any, key: str | None = None) -> dict[str, Any]:
+        """Return a fresh JSON document for ``value``.
+
+        Raises:
+            ValidationError: typed mode and ``value`` does not fit the model.
+            TypeError: ``value`` is not a mapping (or model instance) or holds non-JSON values.
+        """
+        model = self.model
+        if model is not None and isinstance(value, model):
+            doc = msgspec.to_builtins(value, str_keys=True)
+        elif isinstance(value, Mapping):
+            if model is not None:
+                try:
+                    value = msgspec.convert(dict(value), model)
+                except msgspec.ValidationError as exc:
+                    raise ValidationError(self.collection, key, _field_of(exc), str(exc)) from exc
+            try:
+                doc = msgspec.to_builtins(value, str_keys=True)
+            except TypeError as exc:
+                raise TypeError(f"document for collection {self.collection!r}: {exc}") from exc
+        else:
+            expected = "a mapping" if model is None else f"a mapping or {model.__name__}"
+            raise TypeError(
+                f"document for collection {self.collection!r} must be {expected}, "
+                f"got {type(value).__name__}"
+            )
+        if not isinstance(doc, dict):
+            raise TypeError(
+                f"document for collection {self.collection!r} must encode to a JSON object"
+            )
+        return cast(dict[str, Any], doc)
+
+    def encode_changes(self, changes: Any) -> dict[str, Any]:
+        """Return the JSON form of a shallow-merge ``changes`` mapping (not validated)."""
+        if not isinstance(changes, Mapping):
+            raise TypeError(
+                f"changes for collection {self.collection!r} must be a mapping, "
+                f"got {type(changes).__name__}"
+            )
+        try:
+            doc = msgspec.to_builtins(dict(changes), str_keys=True)
+        except TypeError as exc:
+            raise TypeError(f"changes for collection {self.collection!r}: {exc}") from exc
+        return cast(dict[str, Any], doc)
+
+    def decode(self, doc: dict[str, Any], key: str) -> T:
+        """Return the user value of a stored document.
+
+        Raises:
+            ValidationError: typed mode and the stored document no longer fits the model.
+        """
+        if self.model is None:
+            return cast(T, doc)
+        try:
+            return msgspec.convert(doc, self.model)
+        except msgspec.ValidationError as exc:
+            raise ValidationError(self.collection, key, _field_of(exc), str(exc)) from exc

@@ -1,0 +1,162 @@
+"""The one error tree of the ``adapters`` package.
+
+::
+
+    AdapterError
+    ├── NotFound             the record does not exist
+    ├── AlreadyExists        the key, or a unique field value, is taken
+    ├── Conflict             ``if_version`` did not match the stored version
+    ├── FilterError          a ``where`` filter is malformed (also a ValueError)
+    ├── BackendUnavailable   the backend cannot be reached (also a ConnectionError)
+    ├── MissingExtra         the backend's optional driver is not installed (also an ImportError)
+    └── ValidationError      a document does not fit the typed model (also a ValueError)
+
+Backend exceptions never leak: they are translated at the boundary with
+``raise ... from exc`` so the original stays available as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AdapterError",
+    "AlreadyExists",
+    "BackendUnavailable",
+    "Conflict",
+    "FilterError",
+    "MissingExtra",
+    "NotFound",
+    "ValidationError",
+]
+
+
+class AdapterError(Exception):
+    """Base class of every error raised by ``adapters``."""
+
+
+class NotFound(AdapterError, KeyError):
+    """The record with the given key does not exist.
+
+    Attributes:
+        collection: The collection name.
+        key: The missing key.
+    """
+
+    def __init__(self, collection: str, key: str) -> None:
+        super().__init__(f"no record {key!r} in collection {collection!r}")
+        self.collection = collection
+        self.key = key
+
+    def __str__(self) -> str:
+        # KeyError quotes its argument; keep the plain message.
+        return str(self.args[0])
+
+
+class AlreadyExists(AdapterError):
+    """A record with this key exists, or a unique field already holds this value.
+
+    Attributes:
+        collection: The collection name.
+        key: The key that clashed (for a unique clash: the key being written).
+        field: The unique field that clashed, ``None`` for a key clash.
+        value: The clashing value of ``field`` (``None`` for a key clash).
+    """
+
+    def __init__(
+        self, collection: str, key: str, *, field: str | None = None, value: Any = None
+    ) -> None:
+        if field is None:
+            message = f"record {key!r} already exists in collection {collection!r}"
+        else:
+            message = (
+                f"unique field {field!r} already holds value {value!r} "
+                f"in collection {collection!r} (writing {key!r})"
+            )
+        super().__init__(message)
+        self.collection = collection
+        self.key = key
+        self.field = field
+        self.value = value
+
+
+class Conflict(AdapterError):
+    """A compare-and-set write found another version than ``if_version``.
+
+    Attributes:
+        collection: The collection name.
+        key: The record key.
+        expected: The version the caller expected.
+        actual: The stored version, when the backend reports it.
+    """
+
+    def __init__(self, collection: str, key: str, expected: int, actual: int | None) -> None:
+        found = "unknown" if actual is None else str(actual)
+        super().__init__(
+            f"record {key!r} in collection {collection!r} is at version {found}, "
+            f"expected {expected}"
+        )
+        self.collection = collection
+        self.key = key
+        self.expected = expected
+        self.actual = actual
+
+
+class FilterError(AdapterError, ValueError):
+    """A ``where`` filter or ``order_by`` is malformed; raised before any I/O.
+
+    Attributes:
+        path: The dotted field path (or operator position) that is wrong.
+    """
+
+    def __init__(self, message: str, *, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class BackendUnavailable(AdapterError, ConnectionError):
+    """The backend could not be reached, or the connection was lost.
+
+    Attributes:
+        url: The backend URL with credentials removed.
+    """
+
+    def __init__(self, url: str, reason: str = "") -> None:
+        message = f"backend unavailable: {url}"
+        if reason:
+            message = f"{message} ({reason})"
+        super().__init__(message)
+        self.url = url
+
+
+class MissingExtra(AdapterError, ImportError):
+    """The optional driver of a backend is not installed.
+
+    Attributes:
+        extra: The name of the extra to install (``pip install noex-client[extra]``).
+    """
+
+    def __init__(self, extra: str, scheme: str) -> None:
+        super().__init__(
+            f"the {scheme!r} backend needs an optional dependency: "
+            f"pip install 'noex-client[{extra}]'"
+        )
+        self.extra = extra
+
+
+class ValidationError(AdapterError, ValueError):
+    """A document does not fit the collection's typed model.
+
+    Attributes:
+        collection: The collection name.
+        key: The record key (``None`` for a document not yet stored).
+        field: The dotted field path that failed (empty when the whole document failed).
+    """
+
+    def __init__(self, collection: str, key: str | None, field: str, detail: str) -> None:
+        where = f"field {field!r}" if field else "document"
+        of = f"record {key!r}" if key is not None else "new document"
+        super().__init__(f"{where} of {of} in collection {collection!r} is invalid: {detail}")
+        self.collection = collection
+        self.key = key
+        self.field = field

@@ -1,0 +1,182 @@
+"""``Store``: a connection to one backend, handing out collections."""
+
+from __future__ import annotations
+
+import abc
+import logging
+from collections.abc import Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+from ._collection import Collection
+from ._errors import BackendUnavailable
+from ._urls import redact_url
+
+if TYPE_CHECKING:
+    from ._collection import ChangeStream
+
+__all__ = ["Store", "check_name"]
+
+T = TypeVar("T")
+
+logger = logging.getLogger("adapters")
+
+_MAX_NAME = 255
+
+
+def check_name(name: Any) -> str:
+    """Validate a collection name: a non-empty string without NUL, at most 255 characters.
+
+    Raises:
+        TypeError: ``name`` is not a string.
+        ValueError: ``name`` is empty, too long or contains NUL.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"collection names are strings, got {type(name).__name__}")
+    if not name or len(name) > _MAX_NAME or "\x00" in name:
+        raise ValueError(f"invalid collection name {name!r}: 1..{_MAX_NAME} characters, no NUL")
+    return name
+
+
+def _check_fields(kind: str, fields: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(fields, str):
+        raise TypeError(f"{kind} must be a sequence of field names, not a string")
+    out: list[str] = []
+    for field in fields:
+        if not isinstance(field, str) or not field or any(not p for p in field.split(".")):
+            raise ValueError(f"invalid field name {field!r} in {kind}")
+        out.append(field)
+    return tuple(out)
+
+
+class Store(abc.ABC):
+    """An open connection to one backend. Use ``async with adapters.connect(url) as store``.
+
+    States: *open* after ``open_store`` returned it; *closed* after
+    :meth:`close` (every operation then raises
+    :class:`~adapters.BackendUnavailable`, and open ``watch`` streams end).
+    """
+
+    def __init__(self, url: str) -> None:
+        self._url = redact_url(url)
+        self._closed = False
+        self._streams: set[ChangeStream[Any]] = set()
+
+    @property
+    def url(self) -> str:
+        """The backend URL, with credentials removed."""
+        return self._url
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<{type(self).__name__} {self._url} {state}>"
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise BackendUnavailable(self._url, "the store is closed")
+
+    @abc.abstractmethod
+    def _make_collection(
+        self,
+        name: str,
+        model: type[Any] | None,
+        indexes: tuple[str, ...],
+        unique: tuple[str, ...],
+    ) -> Collection[Any]:
+        """Build the backend's collection object (no I/O)."""
+
+    @abc.abstractmethod
+    async def _collections(self) -> list[str]:
+        """Names of the collections holding at least one record."""
+
+    @abc.abstractmethod
+    async def _drop(self, name: str) -> bool:
+        """Remove the collection and its records; whether it held any."""
+
+    @abc.abstractmethod
+    async def _close(self) -> None:
+        """Release the backend's resources."""
+
+    @overload
+    def collection(
+        self,
+        name: str,
+        model: None = None,
+        *,
+        indexes: Sequence[str] = (),
+        unique: Sequence[str] = (),
+    ) -> Collection[dict[str, Any]]: ...
+
+    @overload
+    def collection(
+        self,
+        name: str,
+        model: type[T],
+        *,
+        indexes: Sequence[str] = (),
+        unique: Sequence[str] = (),
+    ) -> Collection[T]: ...
+
+    def collection(
+        self,
+        name: str,
+        model: type[Any] | None = None,
+        *,
+        indexes: Sequence[str] = (),
+        unique: Sequence[str] = (),
+    ) -> Collection[Any]:
+        """Return the collection ``name`` (created on first write; no I/O here).
+
+        Args:
+            name: The collection name.
+            model: A ``msgspec.Struct`` type for a typed collection; records then hold
+                instances of it. ``None`` for plain dicts.
+            indexes: Dotted field paths to index (where the backend supports indexes).
+            unique: Dotted field paths whose values must be unique in the collection;
+                a clash raises :class:`~adapters.AlreadyExists` naming field and value.
+
+        Raises:
+            BackendUnavailable: the store is closed.
+            TypeError, ValueError: invalid name or field lists.
+        """
+        self._check_open()
+        check_name(name)
+        return self._make_collection(
+            name, model, _check_fields("indexes", indexes), _check_fields("unique", unique)
+        )
+
+    async def collections(self) -> list[str]:
+        """Return the sorted names of the collections that hold records."""
+        self._check_open()
+        return sorted(await self._collections())
+
+    async def drop(self, name: str) -> bool:
+        """Remove collection ``name`` and all its records; ``True`` if it held any."""
+        self._check_open()
+        return await self._drop(check_name(name))
+
+    async def close(self) -> None:
+        """Close the store (idempotent); open ``watch`` streams end."""
+        if self._closed:
+            return
+        self._closed = True
+        for stream in list(self._streams):
+            await stream.aclose()
+        await self._close()
+        logger.debug("closed store %s", self._url)
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()

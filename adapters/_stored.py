@@ -1,0 +1,139 @@
+"""What backends hand to the shared layer: raw stored documents and raw changes.
+
+Backends deal in plain JSON documents (``dict``); :class:`~adapters.Collection`
+turns them into typed :class:`~adapters.Record` values. :class:`ChangeHub` is the
+in-process fan-out used by the backends whose changes are only visible inside
+the process (memory, SQLite).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from ._records import ChangeKind
+
+__all__ = [
+    "ChangeHub",
+    "QueueSubscription",
+    "RawChange",
+    "Stored",
+    "Subscription",
+    "utc_now",
+]
+
+
+def utc_now() -> datetime:
+    """The current time as a timezone-aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A document as stored by a backend (``data`` is a plain JSON object)."""
+
+    key: str
+    data: dict[str, Any]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RawChange:
+    """A change as observed by a backend, before decoding and filtering."""
+
+    collection: str
+    kind: ChangeKind
+    key: str
+    new: Stored | None
+    old: Stored | None
+
+
+class Subscription(Protocol):
+    """A live feed of :class:`RawChange` values, from the moment it was opened."""
+
+    async def get(self) -> RawChange | None:
+        """Wait for the next change; ``None`` once the feed is closed."""
+        ...
+
+    async def aclose(self) -> None:
+        """Stop the feed; a pending or later ``get`` returns ``None``."""
+        ...
+
+
+class QueueSubscription:
+    """A :class:`Subscription` fed by a :class:`ChangeHub`, bound to one event loop."""
+
+    def __init__(self, hub: ChangeHub, collection: str) -> None:
+        self._hub = hub
+        self._collection = collection
+        self._loop = asyncio.get_running_loop()
+        self._queue: asyncio.Queue[RawChange | None] = asyncio.Queue()
+        self._closed = False
+
+    def _deliver(self, change: RawChange | None) -> None:
+        # Called from whichever thread wrote; hop onto the subscriber's loop
+        # unless we are already on it (keeps writes from that loop in order).
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
+            self._queue.put_nowait(change)
+        elif not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, change)
+
+    async def get(self) -> RawChange | None:
+        if self._closed and self._queue.empty():
+            return None
+        change = await self._queue.get()
+        if change is None:
+            self._closed = True
+        return change
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._hub.unsubscribe(self)
+            self._closed = True
+            self._queue.put_nowait(None)
+
+
+class ChangeHub:
+    """Fans raw changes out to the subscriptions of one data set, across threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._subs: dict[QueueSubscription, str] = {}
+
+    def subscribe(self, collection: str) -> QueueSubscription:
+        """Open a subscription to ``collection``; must be called on the subscriber's loop."""
+        sub = QueueSubscription(self, collection)
+        with self._lock:
+            self._subs[sub] = collection
+        return sub
+
+    def unsubscribe(self, sub: QueueSubscription) -> None:
+        """Forget ``sub``; later changes are not delivered to it."""
+        with self._lock:
+            self._subs.pop(sub, None)
+
+    def publish(self, changes: list[RawChange]) -> None:
+        """Deliver ``changes`` (in order) to every subscription of their collection."""
+        with self._lock:
+            targets = list(self._subs.items())
+        for sub, collection in targets:
+            for change in changes:
+                if change.collection == collection:
+                    sub._deliver(change)
+
+    def close_all(self) -> None:
+        """End every subscription (their ``get`` returns ``None``)."""
+        with self._lock:
+            targets = list(self._subs)
+            self._subs.clear()
+        for sub in targets:
+            sub._deliver(None)

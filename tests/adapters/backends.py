@@ -1,0 +1,71 @@
+"""The one list of backends the contract suite runs against.
+
+Each :class:`BackendEntry` has a ``factory``: an async context manager that
+prepares a fresh, isolated data location (a named memory data set, a temporary
+SQLite file, a PostgreSQL schema, ...) and yields a :data:`StoreOpener`, which
+opens a new :class:`~adapters.Store` on that same data each time it is called.
+Tests open one store through it, and a second one for concurrency tests.
+A backend joins the suite by appending one entry to :data:`BACKENDS`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import Any
+
+import adapters
+
+__all__ = ["BACKENDS", "BackendEntry", "StoreOpener"]
+
+StoreOpener = Callable[[], AbstractAsyncContextManager[adapters.Store]]
+
+
+@dataclass(frozen=True)
+class BackendEntry:
+    """One backend of the contract suite.
+
+    Attributes:
+        id: The pytest id (``memory``, ``sqlite``, ``postgres``, ...).
+        factory: Yields a :data:`StoreOpener` over fresh, isolated data.
+        marks: pytest marks (e.g. ``pytest.mark.postgres``).
+        watch_old: Whether ``Change.old`` is filled for updates and deletions.
+    """
+
+    id: str
+    factory: Callable[[], AbstractAsyncContextManager[StoreOpener]]
+    marks: tuple[Any, ...] = field(default=())
+    watch_old: bool = True
+
+
+@contextlib.asynccontextmanager
+async def memory_backend() -> AsyncIterator[StoreOpener]:
+    url = f"memory://contract-{uuid.uuid4().hex}"
+
+    def opener() -> AbstractAsyncContextManager[adapters.Store]:
+        return adapters.connect(url)
+
+    # Keep one store open so the named data set lives for the whole test.
+    async with adapters.connect(url):
+        yield opener
+
+
+@contextlib.asynccontextmanager
+async def sqlite_backend() -> AsyncIterator[StoreOpener]:
+    with tempfile.TemporaryDirectory(prefix="adapters-sqlite-") as tmp:
+        url = f"sqlite:///{tmp}/contract.db"
+
+        def opener() -> AbstractAsyncContextManager[adapters.Store]:
+            return adapters.connect(url)
+
+        yield opener
+
+
+BACKENDS: list[BackendEntry] = [
+    BackendEntry("memory", memory_backend),
+    BackendEntry("sqlite", sqlite_backend),
+]
