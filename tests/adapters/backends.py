@@ -18,7 +18,11 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
 import adapters
+
+from .beaver.server import beaver_backend
 
 __all__ = ["BACKENDS", "BackendEntry", "StoreOpener"]
 
@@ -68,4 +72,5 @@ async def sqlite_backend() -> AsyncIterator[StoreOpener]:
 BACKENDS: list[BackendEntry] = [
     BackendEntry("memory", memory_backend),
     BackendEntry("sqlite", sqlite_backend),
+    BackendEntry("beaver", beaver_backend, (pytest.mark.beaver,)),
 ]

@@ -7,17 +7,25 @@ that virtualenv is missing.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import socket
 import subprocess
+import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
-__all__ = ["beaver_executable", "running_server"]
+import adapters
+from adapters import Store
+
+__all__ = ["beaver_backend", "beaver_executable", "running_server", "shared_server_url"]
 
 _STARTUP_DEADLINE = 60.0
 
@@ -39,16 +47,21 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_server(workdir: Path, api_key: str | None = None) -> Iterator[str]:
-    """Run ``beaver serve`` on a free port; yield its base URL; stop it afterwards.
+def running_server(
+    workdir: Path, api_key: str | None = None, port: int | None = None
+) -> Iterator[str]:
+    """Run ``beaver serve`` on ``port`` (default: a free one); yield its base URL; stop it.
+
+    The database file is ``workdir/beaver.db``, so a second server started on the
+    same ``workdir`` serves the same data.
 
     Raises:
         RuntimeError: The server did not answer before the startup deadline.
     """
     exe = beaver_executable()
     assert exe is not None, "beaver virtualenv missing"
-    port = _free_port()
-    cmd = [str(exe), "serve", "--db", str(workdir / f"beaver-{port}.db")]
+    port = _free_port() if port is None else port
+    cmd = [str(exe), "serve", "--db", str(workdir / "beaver.db")]
     cmd += ["--host", "127.0.0.1", "--port", str(port)]
     if api_key is not None:
         cmd += ["--api-key", api_key]
@@ -80,3 +93,34 @@ def _wait_until_up(proc: subprocess.Popen[bytes], url: str) -> None:
             except httpx.TransportError:
                 time.sleep(0.05)  # polling interval of a deadline-bounded startup poll
     raise RuntimeError(f"beaver serve did not answer on {url} within {_STARTUP_DEADLINE} s")
+
+
+_shared: dict[str, str] = {}
+_shared_stack = contextlib.ExitStack()
+
+
+def shared_server_url() -> str:
+    """One ``beaver serve`` for the whole test process, started on first use.
+
+    It is stopped when the process exits (the ``running_server`` context is closed
+    by an ``atexit`` hook). Skips the calling test when the virtualenv is missing.
+    """
+    if beaver_executable() is None:
+        pytest.skip("BeaverDB virtualenv missing: run scripts/ensure-services to create it")
+    if "url" not in _shared:
+        workdir = Path(tempfile.mkdtemp(prefix="beaver-contract-"))
+        _shared["url"] = _shared_stack.enter_context(running_server(workdir))
+        atexit.register(_shared_stack.close)
+    return _shared["url"]
+
+
+@contextlib.asynccontextmanager
+async def beaver_backend() -> AsyncIterator[Callable[[], AbstractAsyncContextManager[Store]]]:
+    """Contract-suite factory: a fresh namespace on the shared server."""
+    base = shared_server_url().removeprefix("http://")
+    url = f"beaver+http://{base}?namespace=contract-{uuid.uuid4().hex[:12]}&poll_interval=0.02"
+
+    def opener() -> AbstractAsyncContextManager[Store]:
+        return adapters.connect(url)
+
+    yield opener
