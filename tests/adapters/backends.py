@@ -22,6 +22,7 @@ import pytest
 
 import adapters
 
+from .beaver.server import beaver_backend
 from .nats.factory import nats_backend
 
 __all__ = ["BACKENDS", "BackendEntry", "StoreOpener"]
@@ -73,6 +74,7 @@ BACKENDS: list[BackendEntry] = [
     BackendEntry("memory", memory_backend),
     BackendEntry("sqlite", sqlite_backend),
     BackendEntry("nats", nats_backend, marks=(pytest.mark.nats,)),
+    BackendEntry("beaver", beaver_backend, marks=(pytest.mark.beaver,)),
 ]
 
 
