@@ -22,6 +22,9 @@ import pytest
 
 import adapters
 
+from .beaver.server import beaver_backend
+from .nats.factory import nats_backend
+
 __all__ = ["BACKENDS", "BackendEntry", "StoreOpener"]
 
 StoreOpener = Callable[[], AbstractAsyncContextManager[adapters.Store]]
@@ -67,9 +70,25 @@ async def sqlite_backend() -> AsyncIterator[StoreOpener]:
         yield opener
 
 
+@contextlib.asynccontextmanager
+async def noex_backend() -> AsyncIterator[StoreOpener]:
+    # A fresh in-process noex server per test: its buckets are the isolated data.
+    from noex_client.testing import LocalServer
+
+    async with LocalServer() as server:
+
+        def opener() -> AbstractAsyncContextManager[adapters.Store]:
+            return adapters.connect(server.url)
+
+        yield opener
+
+
 BACKENDS: list[BackendEntry] = [
     BackendEntry("memory", memory_backend),
     BackendEntry("sqlite", sqlite_backend),
+    BackendEntry("nats", nats_backend, marks=(pytest.mark.nats,)),
+    BackendEntry("beaver", beaver_backend, marks=(pytest.mark.beaver,)),
+    BackendEntry("noex", noex_backend),
 ]
 
 

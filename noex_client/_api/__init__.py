@@ -1,0 +1,5 @@
+"""Thin API groups over ``NoexClient.request`` (one small module per group)."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,289 @@
+"""One live connection: a transport, its sans-I/O :class:`Session`, and the reader task.
+
+The reader is the only task that receives frames. Responses resolve the
+request's future (one dict of futures; each entry is removed whatever the
+outcome). When the transport ends, every pending future is rejected with
+:class:`~noex_client.DisconnectedError` and :meth:`Connection.wait_closed`
+returns the close code and reason. A connection is never reused: reconnecting
+means opening a new one, with a new session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl as _ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ._errors import (
+    ConnectError,
+    ConnectTimeoutError,
+    DisconnectedError,
+    NoexClientError,
+    ProtocolError,
+    RequestTimeoutError,
+    error_from_server,
+)
+from ._protocol import Error, Ping, Push, Result, System, Welcome
+from ._session import Deliver, Dropped, Held, Reply, ServerError, Session, StrayReply
+from ._transport import Connector, Transport, TransportClosed
+
+__all__ = ["CloseInfo", "Connection", "ConnectionHooks"]
+
+logger = logging.getLogger("noex_client")
+
+#: Liveness window while the server's ping interval is unknown (2.5 x its 30 s default).
+DEFAULT_LIVENESS_S = 75.0
+
+
+@dataclass(frozen=True, slots=True)
+class CloseInfo:
+    """How a connection ended."""
+
+    code: int
+    reason: str
+
+    def describe(self) -> str:
+        return self.reason or f"connection closed ({self.code})"
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionHooks:
+    """Callbacks from the reader into the client (all synchronous)."""
+
+    on_push: Callable[[Any, Push], None]
+    on_system: Callable[[System], None]
+    on_error: Callable[[Exception], None]
+
+
+class Connection:
+    """An open connection after its welcome. Create it with :meth:`open`."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        session: Session[Any],
+        welcome: Welcome,
+        hooks: ConnectionHooks,
+        liveness_ms: int | None,
+    ) -> None:
+        self.transport = transport
+        self.session = session
+        self.welcome = welcome
+        self._hooks = hooks
+        self._loop = asyncio.get_running_loop()
+        self._futures: dict[int, asyncio.Future[Any]] = {}
+        self._closed: asyncio.Future[CloseInfo] = self._loop.create_future()
+        self._liveness_ms = liveness_ms
+        self._last_ping_at: float | None = None
+        self._ping_interval: float | None = None
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._abort_reason: str | None = None
+        self._arm_watchdog()
+        self._reader = self._loop.create_task(self._read())
+
+    @classmethod
+    async def open(
+        cls,
+        connector: Connector,
+        url: str,
+        *,
+        timeout_s: float,
+        max_size: int,
+        ssl: _ssl.SSLContext | None,
+        session: Session[Any],
+        hooks: ConnectionHooks,
+        liveness_ms: int | None,
+    ) -> Connection:
+        """Connect and wait for the welcome, both within ``timeout_s``.
+
+        Raises:
+            ConnectTimeoutError: No welcome in time (the socket is closed).
+            ConnectError: Refused, or closed before the welcome (``details``
+                holds ``closeCode`` and ``reason``).
+            ProtocolError: The first frame is not a welcome (the socket is closed).
+        """
+        transport: Transport | None = None
+        try:
+            async with asyncio.timeout(timeout_s):
+                transport = await connector.connect(
+                    url, max_size=max_size, ssl=ssl, open_timeout_s=timeout_s
+                )
+                first = session.receive(await transport.recv())
+        except TimeoutError:
+            if transport is not None:
+                await _quiet_close(transport, 1000, "")
+            raise ConnectTimeoutError(
+                message=f"no welcome within {round(timeout_s * 1000)} ms"
+            ) from None
+        except TransportClosed as exc:
+            raise ConnectError(
+                message=f"connection failed: {exc.reason or 'closed'} ({exc.code})",
+                details={"closeCode": exc.code, "reason": exc.reason},
+            ) from None
+        except ProtocolError:
+            assert transport is not None
+            await _quiet_close(transport, 1002, "protocol_error")
+            raise
+        except BaseException:
+            # Cancelled (disconnect() during a reconnect attempt): never leak the socket.
+            if transport is not None:
+                await _quiet_close(transport, 1000, "")
+            raise
+        if not isinstance(first, Welcome):
+            await _quiet_close(transport, 1002, "protocol_error")
+            raise ProtocolError(message=f"expected a welcome first, got {type(first).__name__}")
+        return cls(transport, session, first, hooks, liveness_ms)
+
+    @property
+    def is_closed(self) -> bool:
+        return self._closed.done()
+
+    async def wait_closed(self) -> CloseInfo:
+        """Wait until the connection has ended; return its close code and reason."""
+        return await asyncio.shield(self._closed)
+
+    async def request(self, op: str, fields: dict[str, Any], timeout_s: float) -> Any:
+        """Send one request and return the result's ``data``.
+
+        Raises:
+            NoexClientError: The server's error, mapped to its subclass.
+            RequestTimeoutError: No response within ``timeout_s``.
+            DisconnectedError: The connection is or went down.
+            BackpressureError: Too many requests are pending.
+        """
+        if self._closed.done():
+            raise DisconnectedError(message=f"{op}: not connected")
+        request_id, frame = self.session.start_request(op, fields)
+        future: asyncio.Future[Any] = self._loop.create_future()
+        self._futures[request_id] = future
+        timer = self._loop.call_later(timeout_s, _expire, future, op, timeout_s)
+        try:
+            await self.transport.send(frame)
+            return await future
+        except TransportClosed:
+            raise DisconnectedError(message=f"{op}: connection lost while sending") from None
+        finally:
+            timer.cancel()
+            if self._futures.pop(request_id, None) is not None:
+                # Timed out or cancelled: a late response becomes a StrayReply.
+                self.session.forget_request(request_id)
+
+    async def close(self, code: int = 1000, reason: str = "") -> CloseInfo:
+        """Close the transport and wait for the reader to finish (idempotent)."""
+        if not self._closed.done():
+            await _quiet_close(self.transport, code, reason)
+        try:
+            async with asyncio.timeout(5):
+                return await self.wait_closed()
+        except TimeoutError:  # pragma: no cover - a transport that never reports closure
+            self._reader.cancel()
+            self._finish(CloseInfo(code, reason))
+            return CloseInfo(code, reason)
+
+    def abort(self, reason: str) -> None:
+        """Give up on the connection now (liveness): close in the background."""
+        if self._closed.done():
+            return
+        logger.warning("noex_client: closing connection: %s", reason)
+        # The reader ends when the transport reports closure and reports this reason.
+        self._abort_reason = reason
+        self._closer = self._loop.create_task(_quiet_close(self.transport, 4000, reason))
+
+    async def _read(self) -> None:
+        info = CloseInfo(1006, "")
+        try:
+            while True:
+                frame = await self.transport.recv()
+                try:
+                    event = self.session.receive(frame)
+                except ProtocolError as exc:
+                    self._hooks.on_error(exc)
+                    continue
+                match event:
+                    case Reply(message=Result() as result):
+                        future = self._futures.pop(int(result.id), None)
+                        if future is not None and not future.done():
+                            future.set_result(result.data)
+                    case Reply(message=Error() as error):
+                        future = self._futures.pop(int(error.id), None)
+                        if future is not None and not future.done():
+                            future.set_exception(
+                                error_from_server(error.code, error.message, error.details)
+                            )
+                    case Deliver(key=key, push=push):
+                        self._hooks.on_push(key, push)
+                    case Ping():
+                        self._on_ping()
+                        for out in self.session.data_to_send():
+                            await self.transport.send(out)
+                    case System():
+                        self._hooks.on_system(event)
+                    case ServerError(message=error):
+                        self._hooks.on_error(
+                            error_from_server(error.code, error.message, error.details)
+                        )
+                    case StrayReply():
+                        logger.debug("noex_client: response to a forgotten request ignored")
+                    case Held() | Dropped() | Welcome():
+                        pass
+        except TransportClosed as exc:
+            info = CloseInfo(exc.code, exc.reason)
+        except asyncio.CancelledError:
+            info = CloseInfo(1006, "cancelled")
+            raise
+        except Exception as exc:  # pragma: no cover - a bug must not leave requests hanging
+            logger.exception("noex_client: reader failed")
+            info = CloseInfo(1011, f"reader failed: {type(exc).__name__}")
+        finally:
+            if self._abort_reason is not None:
+                info = CloseInfo(info.code, self._abort_reason)
+            self._finish(info)
+
+    def _finish(self, info: CloseInfo) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        futures, self._futures = self._futures, {}
+        for future in futures.values():
+            if not future.done():
+                future.set_exception(
+                    DisconnectedError(message=f"connection lost: {info.describe()}")
+                )
+        if not self._closed.done():
+            self._closed.set_result(info)
+
+    def _on_ping(self) -> None:
+        now = self._loop.time()
+        if self._last_ping_at is not None:
+            self._ping_interval = now - self._last_ping_at
+        self._last_ping_at = now
+        self._arm_watchdog()
+
+    def _arm_watchdog(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        if self._liveness_ms == 0:
+            return
+        if self._liveness_ms is not None:
+            window = self._liveness_ms / 1000.0
+        elif self._ping_interval is not None:
+            window = 2.5 * self._ping_interval
+        else:
+            window = DEFAULT_LIVENESS_S
+        self._watchdog = self._loop.call_later(window, self.abort, "liveness_timeout")
+
+
+def _expire(future: asyncio.Future[Any], op: str, timeout_s: float) -> None:
+    if not future.done():
+        future.set_exception(
+            RequestTimeoutError(message=f"{op}: no response within {round(timeout_s * 1000)} ms")
+        )
+
+
+async def _quiet_close(transport: Transport, code: int, reason: str) -> None:
+    # Already gone is fine: closing is best effort.
+    with contextlib.suppress(TransportClosed, OSError, NoexClientError):
+        await transport.close(code, reason)

@@ -1,0 +1,198 @@
+"""The transport seam: ``connect`` / ``send`` / ``recv`` / ``close``.
+
+:class:`WebSocketConnector` opens real connections with ``websockets``;
+:class:`MemoryConnector` hands out in-memory :class:`MemoryTransport` pairs
+for tests and in-process servers. Both raise :class:`TransportClosed` from
+``send``/``recv`` once the connection is gone, carrying the close code and
+reason, so the client never sees a library-specific exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl as _ssl
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import connect as ws_connect
+
+__all__ = [
+    "Connector",
+    "MemoryConnector",
+    "MemoryTransport",
+    "Transport",
+    "TransportClosed",
+    "WebSocketConnector",
+    "WebSocketTransport",
+]
+
+
+class TransportClosed(Exception):
+    """The connection is closed; ``code``/``reason`` are the WebSocket close frame's.
+
+    ``code`` is 1006 when the connection ended without a close frame.
+    """
+
+    def __init__(self, code: int = 1006, reason: str = "") -> None:
+        super().__init__(f"connection closed ({code}{': ' + reason if reason else ''})")
+        self.code = code
+        self.reason = reason
+
+
+class Transport(Protocol):
+    """One open, message-oriented connection carrying text frames."""
+
+    async def send(self, frame: bytes) -> None:
+        """Send one UTF-8 JSON document as a text frame. Raises TransportClosed."""
+
+    async def recv(self) -> str | bytes:
+        """Return the next frame. Raises TransportClosed when the connection ends."""
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close the connection (idempotent)."""
+
+
+class Connector(Protocol):
+    """Opens transports; injected into :class:`~noex_client.NoexClient`."""
+
+    async def connect(
+        self, url: str, *, max_size: int, ssl: _ssl.SSLContext | None, open_timeout_s: float
+    ) -> Transport:
+        """Open a connection to ``url``.
+
+        Raises:
+            TransportClosed: Refused, failed handshake, or timed out (code 1006).
+        """
+
+
+class WebSocketTransport:
+    """A :class:`Transport` over a ``websockets`` client connection."""
+
+    __slots__ = ("_ws",)
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self._ws = ws
+
+    async def send(self, frame: bytes) -> None:
+        try:
+            await self._ws.send(frame, text=True)
+        except websockets.ConnectionClosed as exc:
+            raise _closed(exc) from None
+
+    async def recv(self) -> str | bytes:
+        try:
+            # decode=False skips building a str; the JSON decoder reads bytes directly.
+            return await self._ws.recv(decode=False)
+        except websockets.ConnectionClosed as exc:
+            raise _closed(exc) from None
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        await self._ws.close(code, reason)
+
+
+def _closed(exc: websockets.ConnectionClosed) -> TransportClosed:
+    frame = exc.rcvd if exc.rcvd is not None else exc.sent
+    if frame is None:
+        return TransportClosed(1006, "")
+    return TransportClosed(int(frame.code), frame.reason)
+
+
+class WebSocketConnector:
+    """Opens :class:`WebSocketTransport` connections (``ws://`` and ``wss://``)."""
+
+    async def connect(
+        self, url: str, *, max_size: int, ssl: _ssl.SSLContext | None, open_timeout_s: float
+    ) -> Transport:
+        # websockets picks the system trust store for wss:// when no context is given.
+        tls: dict[str, Any] = {"ssl": ssl} if ssl is not None and url.startswith("wss:") else {}
+        try:
+            ws = await ws_connect(
+                url,
+                **tls,
+                max_size=max_size,
+                compression=None,
+                open_timeout=open_timeout_s,
+                # Liveness is the noex heartbeat's job; protocol pings would only add traffic.
+                ping_interval=None,
+                close_timeout=open_timeout_s,
+            )
+        except (OSError, TimeoutError, websockets.InvalidHandshake, websockets.InvalidURI) as exc:
+            raise TransportClosed(1006, f"{type(exc).__name__}: {_safe(exc)}") from None
+        except websockets.ConnectionClosed as exc:
+            raise _closed(exc) from None
+        return WebSocketTransport(ws)
+
+
+def _safe(exc: Exception) -> str:
+    # Handshake errors may echo the URL, which can carry user:password@.
+    text = str(exc)
+    return "invalid URI" if isinstance(exc, websockets.InvalidURI) else text[:200]
+
+
+class MemoryTransport:
+    """One end of an in-memory connection pair (see :meth:`pair`)."""
+
+    def __init__(self) -> None:
+        self._inbox: asyncio.Queue[str | bytes | TransportClosed] = asyncio.Queue()
+        self.peer: MemoryTransport | None = None
+        self.closed: TransportClosed | None = None
+
+    @classmethod
+    def pair(cls) -> tuple[MemoryTransport, MemoryTransport]:
+        """Two connected ends: what one sends, the other receives."""
+        a, b = cls(), cls()
+        a.peer, b.peer = b, a
+        return a, b
+
+    async def send(self, frame: bytes | str) -> None:
+        if self.closed is not None:
+            raise self.closed
+        assert self.peer is not None
+        self.peer._inbox.put_nowait(frame)
+
+    async def recv(self) -> str | bytes:
+        if self.closed is not None and self._inbox.empty():
+            raise self.closed
+        item = await self._inbox.get()
+        if isinstance(item, TransportClosed):
+            self.closed = item
+            raise item
+        return item
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        if self.closed is not None:
+            return
+        self.closed = TransportClosed(code, reason)
+        self._inbox.put_nowait(self.closed)
+        if self.peer is not None and self.peer.closed is None:
+            self.peer.closed = TransportClosed(code, reason)
+            self.peer._inbox.put_nowait(self.peer.closed)
+
+    def abort(self) -> None:
+        """Drop the connection without a close frame (both ends see code 1006)."""
+        for end in (self, self.peer):
+            if end is not None and end.closed is None:
+                end.closed = TransportClosed(1006, "")
+                end._inbox.put_nowait(end.closed)
+
+
+class MemoryConnector:
+    """Connects to an in-memory peer: every ``connect`` creates a pair and passes
+    the server end to ``accept`` (for example a scripted test peer).
+
+    ``accept`` may raise :class:`TransportClosed` to refuse the connection.
+    """
+
+    def __init__(self, accept: Callable[[MemoryTransport], Awaitable[None] | None]) -> None:
+        self._accept = accept
+
+    async def connect(
+        self, url: str, *, max_size: int, ssl: _ssl.SSLContext | None, open_timeout_s: float
+    ) -> Transport:
+        client, server = MemoryTransport.pair()
+        outcome = self._accept(server)
+        if outcome is not None:
+            await outcome
+        return client

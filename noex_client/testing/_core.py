@@ -1,0 +1,293 @@
+"""The sans-I/O server core: parse pipeline, auth gate, rate limit, routing.
+
+:class:`ServerCore` owns all server state (store, reactive subscriptions,
+rule engine, connections, counters) and turns one text frame into at most
+one response frame. Pushes and closes go through the callbacks of each
+:class:`ConnectionState`; the WebSocket layer only moves bytes.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import math
+from collections import deque
+from typing import Any
+
+import msgspec
+
+from ._auth import Revocations, check_permissions
+from ._config import ServerConfig, normalize_bucket
+from ._errors import RequestError
+from ._ops_other import AUTH_OPS, RULES_OPS, SERVER_OPS
+from ._ops_store import STORE_OPS
+from ._rules import RuleEngine
+from ._state import ConnectionState
+from ._store import Reactive, Store, StoreError
+from ._store._values import UNDEFINED, is_number, now_ms
+from ._store.queries import config_query
+
+__all__ = ["ServerCore", "error_frame"]
+
+logger = logging.getLogger("noex_client")
+
+_NOT_CONFIGURED = {
+    "auth": "Authentication is not configured",
+    "identity": "Identity management is not configured",
+    "audit": "Audit log is not configured",
+}
+
+
+def error_frame(
+    request_id: Any, code: str, message: str, details: Any = UNDEFINED
+) -> dict[str, Any]:
+    """An ``error`` frame; ``details`` is left out when ``UNDEFINED``."""
+    frame: dict[str, Any] = {"id": request_id, "type": "error", "code": code, "message": message}
+    if details is not UNDEFINED:
+        frame["details"] = details
+    return frame
+
+
+class ServerCore:
+    """All state of one running server.
+
+    Args:
+        config: The server configuration.
+
+    Raises:
+        ConfigError: A bucket or query of the config is invalid.
+    """
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.store = Store(config.store_name)
+        self.reactive = Reactive(self.store)
+        self.rules = RuleEngine() if config.rules else None
+        self.auth = config.auth
+        # Fault injection: push the initial data before the subscribe result.
+        self.early_subscription_push = False
+        self.revocations = Revocations()
+        self.connections: dict[str, ConnectionState] = {}
+        self._conn_counter = 0
+        self._sub_counter = 0
+        self._rate_log: dict[str, deque[int]] = {}
+        for spec in config.buckets:
+            name, definition = normalize_bucket(spec)
+            self.store.define_bucket(name, definition)
+        for name, query in config.queries.items():
+            if callable(query):
+                self.store.define_query(name, function=query)
+            elif "type" in query:
+                self.store.define_query(name, function=config_query(query))
+            else:
+                self.store.define_query(name, config=query)
+
+    # -- connections --------------------------------------------------------
+    def open_connection(self, remote: str, send: Any, close: Any) -> ConnectionState:
+        """Register a new connection (after the per-IP check)."""
+        self._conn_counter += 1
+        conn = ConnectionState(f"conn-{self._conn_counter}", remote, now_ms(), send, close)
+        self.connections[conn.id] = conn
+        return conn
+
+    def close_connection(self, conn: ConnectionState) -> None:
+        """Forget a connection and drop its subscriptions."""
+        conn.open = False
+        self.connections.pop(conn.id, None)
+        for sub_id in conn.store_subs:
+            self.reactive.unsubscribe(sub_id)
+        if self.rules is not None:
+            for sub_id in conn.rules_subs:
+                self.rules.unsubscribe(sub_id)
+        conn.store_subs.clear()
+        conn.rules_subs.clear()
+
+    def connections_from(self, remote: str) -> int:
+        """Open connections from one IP."""
+        return sum(1 for c in self.connections.values() if c.remote_address == remote)
+
+    @property
+    def requires_auth(self) -> bool:
+        """The welcome's ``requiresAuth``."""
+        return self.auth is not None and self.auth.required
+
+    def welcome(self) -> dict[str, Any]:
+        """The welcome frame."""
+        return {
+            "type": "welcome",
+            "version": "1.0.0",
+            "serverTime": now_ms(),
+            "requiresAuth": self.requires_auth,
+        }
+
+    def next_subscription_id(self) -> str:
+        """The next ``sub-N`` (one counter for store and rules)."""
+        self._sub_counter += 1
+        return f"sub-{self._sub_counter}"
+
+    def check_subscription_limits(self, conn: ConnectionState) -> None:
+        """Raise ``RATE_LIMITED`` when a subscription limit is reached (§2.6)."""
+        limit = self.config.max_subscriptions_per_connection
+        if len(conn.store_subs) + len(conn.rules_subs) >= limit:
+            raise RequestError(
+                "RATE_LIMITED", f"Subscription limit reached (max {limit} per connection)"
+            )
+        total = sum(len(c.store_subs) + len(c.rules_subs) for c in self.connections.values())
+        if total >= self.config.max_total_subscriptions:
+            raise RequestError(
+                "RATE_LIMITED",
+                f"Global subscription limit reached (max {self.config.max_total_subscriptions})",
+            )
+
+    def revoke(self, user_id: str | None = None, role: str | None = None) -> int:
+        """Revoke matching sessions: system message, close 4002, blacklist the user."""
+        revoked = 0
+        for conn in list(self.connections.values()):
+            session = conn.session
+            if session is None:
+                continue
+            if user_id is not None and session.user_id != user_id:
+                continue
+            if role is not None and role not in session.roles:
+                continue
+            if self.auth is not None:
+                self.revocations.add(session.user_id, self.auth.revocation_ttl_ms)
+            conn.send(
+                {
+                    "type": "system",
+                    "event": "session_revoked",
+                    "reason": "Session revoked by administrator",
+                }
+            )
+            conn.close(4002, "session_revoked")
+            revoked += 1
+        if user_id is not None and self.auth is not None:
+            self.revocations.add(user_id, self.auth.revocation_ttl_ms)
+        return revoked
+
+    def adopt_data(self, old: ServerCore) -> None:
+        """Take over the store and facts of ``old`` (a restart keeping data)."""
+        self.store = old.store
+        self.store.reset_listeners()
+        self.reactive = Reactive(self.store)
+        if self.rules is not None and old.rules is not None:
+            self.rules.facts = old.rules.facts
+            self.rules.rules = old.rules.rules
+
+    def flush(self) -> int:
+        """Send the pushes of changed store subscriptions."""
+        return self.reactive.flush()
+
+    # -- requests -----------------------------------------------------------
+    async def handle_text(self, conn: ConnectionState, text: str) -> dict[str, Any] | None:
+        """Handle one text frame; returns the response frame (``None`` for a pong)."""
+        try:
+            msg = msgspec.json.decode(text)
+        except msgspec.DecodeError:
+            return error_frame(0, "PARSE_ERROR", "Invalid JSON")
+        if not isinstance(msg, dict):
+            return error_frame(0, "PARSE_ERROR", "Message must be a JSON object")
+        op = msg.get("type")
+        if not isinstance(op, str) or not op:
+            return error_frame(0, "INVALID_REQUEST", 'Message must include non-empty string "type"')
+        if op == "pong":
+            stamp: Any = msg.get("timestamp")
+            if not _finite(stamp):
+                return error_frame(
+                    0, "INVALID_REQUEST", 'Pong must include finite numeric "timestamp"'
+                )
+            conn.last_pong = float(stamp)
+            return None
+        request_id = msg.get("id")
+        if not _finite(request_id):
+            return error_frame(0, "INVALID_REQUEST", 'Request must include finite numeric "id"')
+        try:
+            data = await self._route(conn, op, msg)
+        except RequestError as exc:
+            return self._error(request_id, exc.code, exc.message, exc.details, exc.has_details)
+        except StoreError as exc:
+            return self._error(request_id, exc.code, exc.message, exc.details, exc.has_details)
+        except Exception as exc:
+            logger.exception("test server: %s failed", op)
+            text = str(exc) if op.startswith("store.") else "Internal server error"
+            return error_frame(request_id, "INTERNAL_ERROR", text)
+        frame: dict[str, Any] = {"id": request_id, "type": "result"}
+        if data is not UNDEFINED:
+            frame["data"] = data
+        return frame
+
+    def _error(
+        self, request_id: Any, code: str, message: str, details: Any, has: bool
+    ) -> dict[str, Any]:
+        keep = has and self.config.expose_error_details
+        return error_frame(request_id, code, message, details if keep else UNDEFINED)
+
+    def _gate(self, conn: ConnectionState, op: str, msg: dict[str, Any]) -> None:
+        if op.startswith("auth.") or op == "ping":
+            return
+        session = conn.session
+        if session is None:
+            if self.requires_auth:
+                raise RequestError("UNAUTHORIZED", "Authentication required")
+            return
+        if session.expires_at is not None and session.expires_at < now_ms():
+            conn.session = None
+            raise RequestError("UNAUTHORIZED", "Session expired")
+        if self.auth is not None:
+            check_permissions(self.auth, session, op, msg)
+
+    def _rate_limit(self, conn: ConnectionState) -> None:
+        limit = self.config.rate_limit
+        if limit is None:
+            return
+        key = conn.session.user_id if conn.session is not None else conn.remote_address
+        now = now_ms()
+        log = self._rate_log.setdefault(key, deque())
+        while log and log[0] + limit.window_ms <= now:
+            log.popleft()
+        if len(log) >= limit.max_requests:
+            retry = log[0] + limit.window_ms - now
+            raise RequestError(
+                "RATE_LIMITED",
+                f"Rate limit exceeded. Retry after {retry}ms",
+                {"retryAfterMs": retry},
+            )
+        log.append(now)
+
+    async def _route(self, conn: ConnectionState, op: str, msg: dict[str, Any]) -> Any:
+        self._gate(conn, op, msg)
+        self._rate_limit(conn)
+        prefix, dot, name = op.partition(".")
+        table: dict[str, Any] | None = None
+        if dot and prefix == "store":
+            table = STORE_OPS
+        elif dot and prefix == "rules":
+            if self.rules is None:
+                raise RequestError("RULES_NOT_AVAILABLE", "Rule engine is not configured")
+            table = RULES_OPS
+        elif dot and prefix == "server":
+            table = SERVER_OPS
+        elif dot and prefix == "auth":
+            if self.auth is None:
+                raise RequestError("UNKNOWN_OPERATION", _NOT_CONFIGURED["auth"])
+            table = AUTH_OPS
+        elif dot and prefix in _NOT_CONFIGURED:
+            raise RequestError("UNKNOWN_OPERATION", _NOT_CONFIGURED[prefix])
+        elif dot and prefix == "procedures":
+            raise RequestError(
+                "UNKNOWN_OPERATION",
+                f'Unknown procedures operation "{op}" (not supported by the test server)',
+            )
+        if table is None:
+            raise RequestError("UNKNOWN_OPERATION", f'Unknown operation "{op}"')
+        handler = table.get(name)
+        if handler is None:
+            raise RequestError("UNKNOWN_OPERATION", f'Unknown {prefix} operation "{op}"')
+        result = handler(self, conn, msg)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+
+def _finite(value: object) -> bool:
+    return is_number(value) and math.isfinite(value)  # type: ignore[arg-type]

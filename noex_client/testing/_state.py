@@ -1,0 +1,53 @@
+"""Per-connection state shared by the dispatcher and the WebSocket layer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["ConnectionState", "Session"]
+
+
+@dataclass(frozen=True)
+class Session:
+    """An authenticated session.
+
+    Attributes:
+        user_id: The user id reported by ``auth.login``/``whoami``.
+        roles: Role names; ``reader``/``writer``/``admin`` drive the tier check.
+        expires_at: Expiry in ms since the epoch, or ``None``.
+    """
+
+    user_id: str
+    roles: tuple[str, ...] = ()
+    expires_at: int | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        """``{userId, roles, expiresAt}`` as ``auth.login`` returns it."""
+        return {"userId": self.user_id, "roles": list(self.roles), "expiresAt": self.expires_at}
+
+
+@dataclass
+class ConnectionState:
+    """What the server knows about one connection.
+
+    Attributes:
+        id: ``conn-N``.
+        remote_address: The peer IP.
+        connected_at: Connect time in ms.
+        send: Queues a frame for this connection (never blocks).
+        close: Closes the connection with a code and reason.
+    """
+
+    id: str
+    remote_address: str
+    connected_at: int
+    send: Callable[[dict[str, Any]], None]
+    close: Callable[[int, str], None]
+    session: Session | None = None
+    store_subs: dict[str, None] = field(default_factory=dict)
+    rules_subs: dict[str, None] = field(default_factory=dict)
+    open: bool = True
+    last_ping: float | None = None
+    last_pong: float = 0.0

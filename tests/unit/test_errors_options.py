@@ -1,0 +1,128 @@
+"""Error tree, option defaults (as published) and secret-free reprs."""
+
+from __future__ import annotations
+
+import pickle
+import ssl
+
+import pytest
+
+import noex_client
+from noex_client import (
+    AuthOptions,
+    ClientOptions,
+    CredentialOptions,
+    DisconnectedError,
+    NoexClientError,
+    RateLimitedError,
+    ReconnectOptions,
+    RequestTimeoutError,
+)
+from noex_client._errors import error_from_server
+
+SERVER_CODES = {
+    "PARSE_ERROR": "ParseError",
+    "INVALID_REQUEST": "InvalidRequestError",
+    "UNKNOWN_OPERATION": "UnknownOperationError",
+    "VALIDATION_ERROR": "ValidationError",
+    "NOT_FOUND": "NotFoundError",
+    "ALREADY_EXISTS": "AlreadyExistsError",
+    "CONFLICT": "ConflictError",
+    "UNAUTHORIZED": "UnauthorizedError",
+    "FORBIDDEN": "ForbiddenError",
+    "RATE_LIMITED": "RateLimitedError",
+    "BACKPRESSURE": "BackpressureError",
+    "INTERNAL_ERROR": "InternalServerError",
+    "BUCKET_NOT_DEFINED": "BucketNotDefinedError",
+    "QUERY_NOT_DEFINED": "QueryNotDefinedError",
+    "RULES_NOT_AVAILABLE": "RulesNotAvailableError",
+    "SESSION_REVOKED": "SessionRevokedError",
+}
+
+
+@pytest.mark.parametrize(("code", "name"), sorted(SERVER_CODES.items()))
+def test_every_server_code_has_its_class(code: str, name: str) -> None:
+    error = error_from_server(code, "msg", {"x": 1})
+    assert type(error) is getattr(noex_client, name)
+    assert isinstance(error, NoexClientError)
+    assert (error.code, error.message, error.details) == (code, "msg", {"x": 1})
+
+
+def test_unknown_code_falls_back_to_the_base_class() -> None:
+    error = error_from_server("TEAPOT", "short and stout")
+    assert type(error) is NoexClientError
+    assert error.code == "TEAPOT"
+    assert str(error) == "TEAPOT: short and stout"
+
+
+def test_timeout_is_also_a_builtin_timeout_error() -> None:
+    error = RequestTimeoutError(message="late")
+    assert isinstance(error, TimeoutError)
+    assert error.code == "TIMEOUT"
+    assert DisconnectedError().code == "DISCONNECTED"
+
+
+def test_rate_limited_exposes_retry_after() -> None:
+    error = error_from_server("RATE_LIMITED", "slow down", {"retryAfterMs": 250})
+    assert isinstance(error, RateLimitedError)
+    assert error.retry_after_ms == 250
+    assert RateLimitedError(message="no details").retry_after_ms is None
+
+
+def test_errors_pickle_round_trip() -> None:
+    error = error_from_server("NOT_FOUND", "gone", {"k": 1})
+    again = pickle.loads(pickle.dumps(error))
+    assert (type(again), again.code, again.details) == (type(error), "NOT_FOUND", {"k": 1})
+
+
+def test_client_options_defaults_match_the_published_client() -> None:
+    opts = ClientOptions()
+    assert opts.auth is None
+    assert opts.reconnect is True
+    assert opts.request_timeout_ms == 10_000
+    assert opts.connect_timeout_ms == 5_000
+    assert opts.heartbeat is True
+    assert opts.retry_reads is False
+    assert opts.reconnect_options == ReconnectOptions()
+    assert ClientOptions(reconnect=False).reconnect_options is None
+
+
+def test_reconnect_options_defaults_match_the_published_client() -> None:
+    opts = ReconnectOptions()
+    assert opts.max_retries == float("inf")
+    assert (opts.initial_delay_ms, opts.max_delay_ms) == (1_000, 30_000)
+    assert (opts.backoff_multiplier, opts.jitter_ms) == (2.0, 500)
+
+
+def test_options_are_frozen() -> None:
+    opts = ClientOptions()
+    with pytest.raises(AttributeError):
+        opts.request_timeout_ms = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("factory", "name"),
+    [
+        (lambda: ClientOptions(request_timeout_ms=0), "request_timeout_ms"),
+        (lambda: ClientOptions(max_pending_requests=0), "max_pending_requests"),
+        (lambda: ClientOptions(liveness_timeout_ms=-1), "liveness_timeout_ms"),
+        (lambda: ReconnectOptions(backoff_multiplier=0.5), "backoff_multiplier"),
+        (lambda: ReconnectOptions(max_retries=-1), "max_retries"),
+    ],
+)
+def test_bad_options_name_the_field(factory: object, name: str) -> None:
+    with pytest.raises(ValueError, match=name):
+        factory()  # type: ignore[operator]
+
+
+def test_reprs_mask_secrets() -> None:
+    opts = ClientOptions(
+        auth=AuthOptions(token="tok-SECRET", credentials=CredentialOptions("alice", "pw-SECRET")),
+        ssl=ssl.create_default_context(),
+    )
+    text = repr(opts)
+    assert "SECRET" not in text
+    assert "alice" in text
+    assert "***" in text
+    assert "SECRET" not in str(opts.auth)
+    assert "SECRET" not in repr(CredentialOptions(username="bob", password="SECRET"))
