@@ -101,6 +101,10 @@ class NatsCollection(Collection[Any]):
     # -- primitives ---------------------------------------------------------------
 
     async def _insert(self, docs: list[tuple[str, dict[str, Any]]]) -> list[Stored]:
+        with self._store._op():
+            return await self._insert_all(docs)
+
+    async def _insert_all(self, docs: list[tuple[str, dict[str, Any]]]) -> list[Stored]:
         core = await self._ready(read=True)
         seen: set[str] = set()
         values: dict[tuple[str, Any], str] = {}
@@ -169,12 +173,18 @@ class NatsCollection(Collection[Any]):
         raise BackendUnavailable(self._store.url, f"write of {key!r} kept racing")
 
     async def _update(self, key: str, changes: dict[str, Any], if_version: int | None) -> Stored:
-        return await self._write(key, changes, True, if_version)
+        with self._store._op():
+            return await self._write(key, changes, True, if_version)
 
     async def _replace(self, key: str, doc: dict[str, Any], if_version: int | None) -> Stored:
-        return await self._write(key, doc, False, if_version)
+        with self._store._op():
+            return await self._write(key, doc, False, if_version)
 
     async def _delete(self, key: str, if_version: int | None) -> bool:
+        with self._store._op():
+            return await self._remove(key, if_version)
+
+    async def _remove(self, key: str, if_version: int | None) -> bool:
         core = await self._ready(read=True)
         async with self._guard(), core.locked(key):
             for _ in range(_MAX_RACES):

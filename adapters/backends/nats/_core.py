@@ -73,12 +73,14 @@ class CollectionCore:
             BucketFeed(self.conn.js, bucket, handler, heartbeat=self.conn.options.heartbeat)
             for bucket, handler in plan
         ]
+        self.mirror.silent = True
         try:
             await asyncio.gather(*(feed.start() for feed in self._feeds))
             await asyncio.gather(*(feed.ready.wait() for feed in self._feeds))
         except BaseException:
             await self.close()
             raise
+        self.mirror.silent = False
 
     async def close(self) -> None:
         """Stop the feeds; the next operation loads again."""
