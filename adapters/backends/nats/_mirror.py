@@ -273,6 +273,11 @@ class Mirror:
         part = self._configs.get(key)
         return part.revision if part is not None else self.gone.get(key, 0)
 
+    def part_revision(self, which: str, key: str) -> int:
+        """Last known revision of ``key``'s state (``"state"``) or local row, 0 if none."""
+        part = (self._states if which == "state" else self._locals).get(key)
+        return part.revision if part is not None else 0
+
     def has_part(self, which: str, key: str) -> bool:
         """Whether a live state (``"state"``) or local row is known for ``key``."""
         part = (self._states if which == "state" else self._locals).get(key)
