@@ -42,6 +42,7 @@ class CollectionCore:
         self.layout = layout
         self.mirror = Mirror(layout, conn.dead_letter)
         self.hub = ChangeHub()
+        self.watchers = 0
         self.mirror.listeners.append(self._publish)
         self._feeds: list[BucketFeed] = []
         self._locks: dict[str, list[Any]] = {}
@@ -100,6 +101,8 @@ class CollectionCore:
         await asyncio.gather(*(feed.catch_up(self.conn.nc, timeout) for feed in self._feeds))
 
     def _publish(self, key: str, old: Entry | None, new: Entry | None, local: bool) -> None:
+        if not self.watchers:
+            return  # nobody watches: skip building the change (hot path of bulk writes)
         kind: ChangeKind = "inserted" if old is None else "deleted" if new is None else "updated"
         self.hub.publish(
             [
