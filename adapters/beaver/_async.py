@@ -77,6 +77,10 @@ class AsyncBeaverClient(ClientGaps):
             raise ClientClosed("the BeaverDB client is closed")
         return await self._sender.send(call)
 
+    async def connect(self) -> AsyncBeaverClient:
+        """Return ``self``: connections open on first use (kept for ``AsyncBeaverDB`` code)."""
+        return self
+
     async def close(self) -> None:
         """Close the pooled connections; later calls raise :class:`ClientClosed`."""
         await self._sender.aclose()
