@@ -99,7 +99,7 @@ class NoexClient(SubscriptionHost):
         self._closing = False
         self._welcome: WelcomeInfo | None = None
         self._revoked_notified = False
-        self._subscriptions = SubscriptionManager(self)
+        self._subscriptions = SubscriptionManager(self, self._options.max_buffered_pushes)
         self._hooks = ConnectionHooks(self._on_push, self._on_system, self._report_error)
         self.store = StoreAPI(self)
         self.rules = RulesAPI(self)
@@ -169,6 +169,7 @@ class NoexClient(SubscriptionHost):
         self._set_state("connected")
         self._events.emit("connected")
         self._supervisor = asyncio.get_running_loop().create_task(self._supervise(conn))
+        self._supervisor.add_done_callback(self._supervisor_done)
         assert self._welcome is not None
         return self._welcome
 
@@ -181,7 +182,7 @@ class NoexClient(SubscriptionHost):
             supervisor.cancel()
             await asyncio.gather(supervisor, return_exceptions=True)
         conn, self._conn = self._conn, None
-        self._subscriptions.close_all()
+        self._subscriptions.close_all(DisconnectedError(message="disconnect() called"))
         if conn is not None:
             await conn.close(1000, "")
         if self._state != "disconnected":
@@ -243,8 +244,9 @@ class NoexClient(SubscriptionHost):
         try:
             async with asyncio.timeout(max(timeout_s, 0)):
                 while True:
-                    if self._state == "connected" and self._conn is not None:
-                        return self._conn
+                    conn = self._conn
+                    if self._state == "connected" and conn is not None and not conn.is_closed:
+                        return conn
                     if self._state == "disconnected":
                         raise DisconnectedError(message="the connection was closed")
                     await self._state_changed.wait()
@@ -381,6 +383,10 @@ class NoexClient(SubscriptionHost):
             except NoexClientError as exc:
                 self._report_error(exc)
                 continue
+            except Exception as exc:  # a bug must not leave the client stuck "reconnecting"
+                logger.exception("noex_client: reconnect attempt failed unexpectedly")
+                self._report_error(exc)
+                continue
             try:
                 await self._subscriptions.restore(conn)
             except NoexClientError as exc:
@@ -400,8 +406,16 @@ class NoexClient(SubscriptionHost):
         self._give_up("reconnect_failed")
         return None
 
+    def _supervisor_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or task.exception() is None:
+            return
+        # Unreachable unless there is a bug; never leave the state claiming a live link.
+        logger.error("noex_client: connection supervisor failed", exc_info=task.exception())
+        if not self._closing:
+            self._give_up("internal_error")
+
     def _give_up(self, reason: str) -> None:
         self._conn = None
-        self._subscriptions.close_all()
+        self._subscriptions.close_all(DisconnectedError(message=f"disconnected: {reason}"))
         self._set_state("disconnected")
         self._events.emit("disconnected", reason)

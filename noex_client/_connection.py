@@ -128,6 +128,11 @@ class Connection:
             assert transport is not None
             await _quiet_close(transport, 1002, "protocol_error")
             raise
+        except BaseException:
+            # Cancelled (disconnect() during a reconnect attempt): never leak the socket.
+            if transport is not None:
+                await _quiet_close(transport, 1000, "")
+            raise
         if not isinstance(first, Welcome):
             await _quiet_close(transport, 1002, "protocol_error")
             raise ProtocolError(message=f"expected a welcome first, got {type(first).__name__}")
