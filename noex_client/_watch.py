@@ -23,10 +23,11 @@ buffer (``buffer_size``). The overflow policy depends on what is delivered:
   iteration raises :class:`WatchOverflowError`. Give it a larger buffer or
   consume faster.
 
-The iteration ends (``StopAsyncIteration``) when the block exits, when
-:meth:`Watch.close` is called or when the client disconnects. If the server
-rejects the re-subscription after a reconnect, the iteration raises that
-error. Results after a reconnect are fresh (store) or resume with new events
+The iteration ends (``StopAsyncIteration``) when the block exits or
+:meth:`Watch.close` is called. When the subscription ends for another reason
+the iteration raises why, after the buffered items: ``DisconnectedError``
+when the client disconnects or gives up reconnecting, the server's error when
+it rejects the re-subscription after a reconnect. Results after a reconnect are fresh (store) or resume with new events
 (rules); the subscription itself survives reconnects like a callback one.
 """
 

@@ -121,3 +121,18 @@ async def test_a_raising_callback_goes_to_the_error_event_and_others_keep_workin
         await client.store.bucket("users").insert({"name": "still works"})
         await until(lambda: len(store_seen) == 2)
         assert "callback bug" in caplog.text
+
+
+async def test_unsubscribe_by_server_id_awaits_the_server_answer() -> None:
+    async with local_client() as (_server, client):
+        seen: list[str] = []
+        await client.rules.subscribe("a.*", lambda _event, topic: seen.append(topic))
+        (sub,) = client._subscriptions.active()
+        assert sub.server_id is not None
+        server_id = sub.server_id
+        await client.rules.unsubscribe(server_id)
+        assert client._subscriptions.active() == []
+        await client.rules.emit("a.x", {})
+        assert seen == []
+        with pytest.raises(NotFoundError):
+            await client.rules.unsubscribe(server_id)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from noex_client import QueryNotDefinedError, Watch, WatchOverflowError
+from noex_client import DisconnectedError, QueryNotDefinedError, Watch, WatchOverflowError
 from tests.client.helpers import until
 from tests.client.local import local_client
 
@@ -70,7 +70,7 @@ async def test_rules_watch_raises_on_overflow_after_the_buffered_events() -> Non
         assert info.value.code == "WATCH_OVERFLOW"
 
 
-async def test_iteration_ends_when_the_client_disconnects() -> None:
+async def test_iteration_raises_disconnected_after_the_buffered_items() -> None:
     async with (
         local_client() as (_server, client),
         client.rules.watch("*") as events,
@@ -79,8 +79,23 @@ async def test_iteration_ends_when_the_client_disconnects() -> None:
         task = asyncio.create_task(_drain(events, received))
         await client.rules.emit("x", {})
         await client.disconnect()
-        await task
+        with pytest.raises(DisconnectedError):
+            await task
         assert received == ["x"]
+
+
+async def test_close_ends_the_iteration_quietly() -> None:
+    async with (
+        local_client() as (_server, client),
+        client.rules.watch("*") as events,
+    ):
+        received: list[str] = []
+        task = asyncio.create_task(_drain(events, received))
+        await client.rules.emit("x", {})
+        await until(lambda: received == ["x"])
+        events.close()
+        await task
+        assert "finished=True" in repr(events)
 
 
 async def test_watch_errors_are_typed() -> None:
