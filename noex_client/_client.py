@@ -17,7 +17,12 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, Self
 
+from ._api.audit import AuditAPI
+from ._api.auth import AuthAPI
+from ._api.identity import IdentityAPI
+from ._api.procedures import ProceduresAPI
 from ._api.rules import RulesAPI
+from ._api.server import ServerAPI
 from ._api.store import StoreAPI
 from ._connection import CloseInfo, Connection, ConnectionHooks
 from ._errors import (
@@ -100,6 +105,11 @@ class NoexClient(SubscriptionHost):
         )
         self.store = StoreAPI(self)
         self.rules = RulesAPI(self)
+        self.auth = AuthAPI(self)
+        self.identity = IdentityAPI(self)
+        self.audit = AuditAPI(self)
+        self.procedures = ProceduresAPI(self)
+        self.server = ServerAPI(self)
 
     def __repr__(self) -> str:
         return f"NoexClient(url={safe_url(self._url)!r}, state={self._state!r})"
