@@ -1,0 +1,380 @@
+"""The async surface: ``AsyncBeaverClient`` and its structure proxies.
+
+Every method builds its call with the shared operation builders and awaits the
+one sender; there is no other logic here.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Generic, TypeVar, overload
+
+from adapters.beaver._errors import ClientClosed, RemoteTimeout
+from adapters.beaver._gaps import ClientGaps, DictGaps, ListGaps, LogGaps, QueueGaps
+from adapters.beaver._models import FieldIndex, LogEntry, QueueItem, codec_for
+from adapters.beaver._ops import UNSET, DictOps, ListOps
+from adapters.beaver._ops_stream import LogOps, Order, QueueGetPlan, QueueOps
+from adapters.beaver._transport import AsyncSender, Settings
+from adapters.beaver._wire import Call
+
+__all__ = [
+    "AsyncBeaverClient",
+    "AsyncBeaverDict",
+    "AsyncBeaverList",
+    "AsyncBeaverLog",
+    "AsyncBeaverQueue",
+]
+
+T = TypeVar("T")
+D = TypeVar("D")
+
+
+class AsyncBeaverClient(ClientGaps):
+    """Async client for a BeaverDB REST server, mirroring ``AsyncBeaverDB``'s API.
+
+    Args:
+        base_url: ``http(s)://host:port`` of ``beaver serve``.
+        api_key: The server's ``--api-key``, sent as a bearer token.
+        timeout: HTTP timeout in seconds, ``None`` for none.
+        queue_poll: Longest server-side wait of one blocking ``queue.get`` poll;
+            must be shorter than ``timeout`` (default: ``min(10, timeout / 2)``).
+        max_connections: Size of the connection pool.
+
+    Raises:
+        ValueError: Invalid URL or settings.
+
+    Use ``async with AsyncBeaverClient(...) as db:`` or ``await db.close()``.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        timeout: float | None = 30.0,
+        queue_poll: float | None = None,
+        max_connections: int = 20,
+    ) -> None:
+        settings = Settings.build(base_url, api_key, timeout, queue_poll, max_connections)
+        self._init(settings)
+
+    @classmethod
+    def _from_settings(cls, settings: Settings) -> AsyncBeaverClient:
+        client = cls.__new__(cls)
+        client._init(settings)
+        return client
+
+    def _init(self, settings: Settings) -> None:
+        self.settings = settings
+        self._sender = AsyncSender(settings)
+
+    def __repr__(self) -> str:
+        return f"AsyncBeaverClient({self.settings.safe_url!r})"
+
+    async def _send(self, call: Call[T]) -> T:
+        if self._sender.closed:
+            raise ClientClosed("the BeaverDB client is closed")
+        return await self._sender.send(call)
+
+    async def connect(self) -> AsyncBeaverClient:
+        """Return ``self``: connections open on first use (kept for ``AsyncBeaverDB`` code)."""
+        return self
+
+    async def close(self) -> None:
+        """Close the pooled connections; later calls raise :class:`ClientClosed`."""
+        await self._sender.aclose()
+
+    aclose = close
+
+    async def __aenter__(self) -> AsyncBeaverClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @overload
+    def queue(self, name: str) -> AsyncBeaverQueue[Any]: ...
+    @overload
+    def queue(self, name: str, model: type[T]) -> AsyncBeaverQueue[T]: ...
+    def queue(self, name: str, model: type[Any] | None = None) -> AsyncBeaverQueue[Any]:
+        """The priority queue ``name`` (no I/O). Raises :class:`InvalidName`."""
+        return AsyncBeaverQueue(self, QueueOps(name, codec_for(model)))
+
+    @overload
+    def log(self, name: str) -> AsyncBeaverLog[Any]: ...
+    @overload
+    def log(self, name: str, model: type[T]) -> AsyncBeaverLog[T]: ...
+    def log(self, name: str, model: type[Any] | None = None) -> AsyncBeaverLog[Any]:
+        """The time-indexed log ``name`` (no I/O). Raises :class:`InvalidName`."""
+        return AsyncBeaverLog(self, LogOps(name, codec_for(model)))
+
+    # dict/list last: inside the class body their names shadow the builtins.
+    @overload
+    def dict(self, name: str) -> AsyncBeaverDict[Any]: ...
+    @overload
+    def dict(self, name: str, model: type[T]) -> AsyncBeaverDict[T]: ...
+    def dict(self, name: str, model: type[Any] | None = None) -> AsyncBeaverDict[Any]:
+        """The dict ``name`` (no I/O). Raises :class:`InvalidName`."""
+        return AsyncBeaverDict(self, DictOps(name, codec_for(model)))
+
+    @overload
+    def list(self, name: str) -> AsyncBeaverList[Any]: ...
+    @overload
+    def list(self, name: str, model: type[T]) -> AsyncBeaverList[T]: ...
+    def list(self, name: str, model: type[Any] | None = None) -> AsyncBeaverList[Any]:
+        """The list ``name`` (no I/O). Raises :class:`InvalidName`."""
+        return AsyncBeaverList(self, ListOps(name, codec_for(model)))
+
+
+class AsyncBeaverDict(DictGaps, Generic[T]):
+    """A remote dict; the methods of ``AsyncBeaverDict`` in the local API.
+
+    ``get``/``delete`` raise :class:`KeyNotFound` (a ``KeyError``) for a missing or
+    expired key. Every ``str`` key works, including ``"count"``, ``"a/b"`` and ``""``.
+    """
+
+    __slots__ = ("_client", "_ops")
+
+    def __init__(self, client: AsyncBeaverClient, ops: DictOps[T]) -> None:
+        self._client = client
+        self._ops = ops
+
+    @property
+    def name(self) -> str:
+        """The dict's name."""
+        return self._ops.name
+
+    def __repr__(self) -> str:
+        return f"AsyncBeaverDict({self.name!r})"
+
+    def as_async(self) -> AsyncBeaverDict[T]:
+        """Return ``self`` (already async)."""
+        return self
+
+    async def set(self, key: str, value: T, ttl_seconds: float | None = None) -> None:
+        """Write ``value`` under ``key``, expiring after ``ttl_seconds`` if given."""
+        await self._client._send(self._ops.set(key, value, ttl_seconds))
+
+    @overload
+    async def get(self, key: str) -> T: ...
+    @overload
+    async def get(self, key: str, default: D) -> T | D: ...
+    async def get(self, key: str, default: Any = UNSET) -> Any:
+        """Return the value of ``key``.
+
+        Raises:
+            KeyNotFound: The key is missing or expired, and no ``default`` was given
+                (with one, it is returned instead, like ``dict.get``).
+        """
+        call = self._ops.get(key) if default is UNSET else self._ops.fetch(key, default)
+        return await self._client._send(call)
+
+    async def fetch(self, key: str, default: Any = None) -> Any:
+        """Return the value of ``key``, or ``default`` when missing or expired."""
+        return await self._client._send(self._ops.fetch(key, default))
+
+    async def delete(self, key: str) -> None:
+        """Remove ``key``. Raises :class:`KeyNotFound`."""
+        await self._client._send(self._ops.delete(key))
+
+    async def pop(self, key: str, default: Any = None) -> Any:
+        """Remove ``key`` and return its value, or ``default`` when missing."""
+        return await self._client._send(self._ops.pop(key, default))
+
+    async def contains(self, key: str) -> bool:
+        """Whether ``key`` is stored (the server ignores TTL here)."""
+        return await self._client._send(self._ops.contains(key))
+
+    async def count(self) -> int:
+        """Number of keys (the server also counts expired ones)."""
+        return await self._client._send(self._ops.count())
+
+    async def clear(self) -> None:
+        """Remove every key."""
+        await self._client._send(self._ops.clear())
+
+
+class AsyncBeaverList(ListGaps, Generic[T]):
+    """A remote list; list indexes out of range raise :class:`IndexOutOfRange`."""
+
+    __slots__ = ("_client", "_ops")
+
+    def __init__(self, client: AsyncBeaverClient, ops: ListOps[T]) -> None:
+        self._client = client
+        self._ops = ops
+
+    @property
+    def name(self) -> str:
+        """The list's name."""
+        return self._ops.name
+
+    def __repr__(self) -> str:
+        return f"AsyncBeaverList({self.name!r})"
+
+    def as_async(self) -> AsyncBeaverList[T]:
+        """Return ``self`` (already async)."""
+        return self
+
+    async def get(self, index: int) -> T:
+        """The item at ``index`` (negative counts from the end)."""
+        return await self._client._send(self._ops.get(index))
+
+    async def set(self, index: int, value: T) -> None:
+        """Replace the item at ``index``."""
+        await self._client._send(self._ops.set(index, value))
+
+    async def delete(self, index: int) -> None:
+        """Remove the item at ``index``."""
+        await self._client._send(self._ops.delete(index))
+
+    async def contains(self, value: T) -> bool:
+        """Whether an item equals ``value`` (compared as JSON; key order matters)."""
+        return await self._client._send(self._ops.contains(value))
+
+    async def push(self, value: T) -> None:
+        """Append ``value``."""
+        await self._client._send(self._ops.push(value))
+
+    async def prepend(self, value: T) -> None:
+        """Insert ``value`` at the front."""
+        await self._client._send(self._ops.prepend(value))
+
+    async def insert(self, index: int, value: T) -> None:
+        """Insert before ``index`` (``<= 0`` prepends, ``>= len`` appends)."""
+        await self._client._send(self._ops.insert(index, value))
+
+    async def pop(self) -> T | None:
+        """Remove and return the last item, ``None`` when empty."""
+        return await self._client._send(self._ops.pop())
+
+    async def deque(self) -> T | None:
+        """Remove and return the first item, ``None`` when empty."""
+        return await self._client._send(self._ops.deque())
+
+    async def count(self) -> int:
+        """Number of items."""
+        return await self._client._send(self._ops.count())
+
+    async def clear(self) -> None:
+        """Remove every item."""
+        await self._client._send(self._ops.clear())
+
+
+class AsyncBeaverQueue(QueueGaps, Generic[T]):
+    """A remote priority queue (a smaller priority comes out first)."""
+
+    __slots__ = ("_client", "_ops")
+
+    def __init__(self, client: AsyncBeaverClient, ops: QueueOps[T]) -> None:
+        self._client = client
+        self._ops = ops
+
+    @property
+    def name(self) -> str:
+        """The queue's name."""
+        return self._ops.name
+
+    def __repr__(self) -> str:
+        return f"AsyncBeaverQueue({self.name!r})"
+
+    def as_async(self) -> AsyncBeaverQueue[T]:
+        """Return ``self`` (already async)."""
+        return self
+
+    async def put(self, data: T, priority: float) -> None:
+        """Add ``data`` with ``priority``."""
+        await self._client._send(self._ops.put(data, priority))
+
+    async def get(self, block: bool = True, timeout: float | None = None) -> QueueItem[T]:  # noqa: ASYNC109 -- the local API's signature
+        """Remove and return the next item.
+
+        Blocking calls long-poll in slices of ``queue_poll`` seconds, each bounded on
+        the server, so a cancelled call leaves at most one slice running there.
+
+        Raises:
+            QueueEmpty: ``block=False`` and the queue is empty.
+            RemoteTimeout: No item arrived within ``timeout``.
+        """
+        plan = QueueGetPlan.start(
+            block, timeout, self._client.settings.queue_poll, time.monotonic()
+        )
+        while True:
+            try:
+                call = self._ops.get_once(block, plan.wait(time.monotonic()))
+                return await self._client._send(call)
+            except RemoteTimeout:
+                if not plan.again(time.monotonic()):
+                    raise
+
+    async def peek(self) -> QueueItem[T] | None:
+        """The next item without removing it, ``None`` when empty."""
+        return await self._client._send(self._ops.peek())
+
+    async def count(self) -> int:
+        """Number of waiting items."""
+        return await self._client._send(self._ops.count())
+
+    async def clear(self) -> None:
+        """Remove every item."""
+        await self._client._send(self._ops.clear())
+
+
+class AsyncBeaverLog(LogGaps, Generic[T]):
+    """A remote time-indexed log."""
+
+    __slots__ = ("_client", "_ops")
+
+    def __init__(self, client: AsyncBeaverClient, ops: LogOps[T]) -> None:
+        self._client = client
+        self._ops = ops
+
+    @property
+    def name(self) -> str:
+        """The log's name."""
+        return self._ops.name
+
+    def __repr__(self) -> str:
+        return f"AsyncBeaverLog({self.name!r})"
+
+    def as_async(self) -> AsyncBeaverLog[T]:
+        """Return ``self`` (already async)."""
+        return self
+
+    async def log(self, data: T, timestamp: float | datetime | None = None) -> None:
+        """Append ``data`` at ``timestamp`` (epoch seconds or aware datetime; default now)."""
+        await self._client._send(self._ops.log(data, timestamp))
+
+    async def range(
+        self,
+        start: float | datetime | None = None,
+        end: float | datetime | None = None,
+        limit: int | None = None,
+        where: Any = None,
+        order: Order = "ASC",
+        offset: int | None = None,
+    ) -> list[LogEntry[T]]:
+        """Entries with ``start <= timestamp <= end``, oldest first unless ``order="DESC"``.
+
+        Raises:
+            NotSupportedRemotely: ``where`` was given (the server cannot decode filters).
+        """
+        return await self._client._send(self._ops.range(start, end, limit, where, order, offset))
+
+    async def indexes(self) -> list[FieldIndex]:
+        """The field indexes declared on this log (declared in-process only)."""
+        return await self._client._send(self._ops.indexes())
+
+    async def count(self) -> int:
+        """Number of entries."""
+        return await self._client._send(self._ops.count())
+
+    async def clear(self) -> None:
+        """Remove every entry."""
+        await self._client._send(self._ops.clear())

@@ -1,0 +1,422 @@
+"""The sync surface: ``BeaverClient``, a drop-in for the local ``BeaverDB``.
+
+A thin layer over httpx's sync client: every method builds its call with the
+shared operation builders and hands it to the one sync sender. ``as_async()``
+returns the parallel async object, bound to an :class:`AsyncBeaverClient` that
+shares this client's settings.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Generic, TypeVar, overload
+
+from adapters.beaver._async import (
+    AsyncBeaverClient,
+    AsyncBeaverDict,
+    AsyncBeaverList,
+    AsyncBeaverLog,
+    AsyncBeaverQueue,
+)
+from adapters.beaver._errors import ClientClosed, RemoteTimeout
+from adapters.beaver._gaps import ClientGaps, DictGaps, ListGaps, LogGaps, QueueGaps
+from adapters.beaver._models import FieldIndex, LogEntry, QueueItem, codec_for
+from adapters.beaver._ops import UNSET, DictOps, ListOps
+from adapters.beaver._ops_stream import LogOps, Order, QueueGetPlan, QueueOps
+from adapters.beaver._transport import Settings, SyncSender
+from adapters.beaver._wire import Call
+
+__all__ = ["BeaverClient", "BeaverDict", "BeaverList", "BeaverLog", "BeaverQueue"]
+
+T = TypeVar("T")
+D = TypeVar("D")
+logger = logging.getLogger("adapters")
+
+
+class BeaverClient(ClientGaps):
+    """Sync client for a BeaverDB REST server, a drop-in for the local ``BeaverDB``.
+
+    Args:
+        base_url: ``http(s)://host:port`` of ``beaver serve``.
+        api_key: The server's ``--api-key``, sent as a bearer token.
+        timeout: HTTP timeout in seconds, ``None`` for none.
+        queue_poll: Longest server-side wait of one blocking ``queue.get`` poll;
+            must be shorter than ``timeout`` (default: ``min(10, timeout / 2)``).
+        max_connections: Size of the connection pool (the client is thread-safe).
+
+    Raises:
+        ValueError: Invalid URL or settings.
+
+    Use ``with BeaverClient(...) as db:`` or ``db.close()``. If ``as_async()`` was
+    used, close with ``await db.aclose()`` (or ``async with db``), which closes both.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        timeout: float | None = 30.0,
+        queue_poll: float | None = None,
+        max_connections: int = 20,
+    ) -> None:
+        self.settings = Settings.build(base_url, api_key, timeout, queue_poll, max_connections)
+        self._sender = SyncSender(self.settings)
+        self._async: AsyncBeaverClient | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"BeaverClient({self.settings.safe_url!r})"
+
+    def _send(self, call: Call[T]) -> T:
+        if self._closed:
+            raise ClientClosed("the BeaverDB client is closed")
+        return self._sender.send(call)
+
+    def as_async(self) -> AsyncBeaverClient:
+        """The async client with the same settings (created on first use, then reused)."""
+        if self._closed:
+            raise ClientClosed("the BeaverDB client is closed")
+        if self._async is None:
+            self._async = AsyncBeaverClient._from_settings(self.settings)
+        return self._async
+
+    def close(self) -> None:
+        """Close the sync connections; later calls raise :class:`ClientClosed`."""
+        self._closed = True
+        self._sender.close()
+        if self._async is not None and not self._async._sender.closed:
+            logger.warning("BeaverClient.close(): its async side is still open; use aclose()")
+
+    async def aclose(self) -> None:
+        """Close both the sync connections and the async side made by :meth:`as_async`."""
+        self._closed = True
+        self._sender.close()
+        if self._async is not None:
+            await self._async.close()
+
+    def __enter__(self) -> BeaverClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> BeaverClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    @overload
+    def queue(self, name: str) -> BeaverQueue[Any]: ...
+    @overload
+    def queue(self, name: str, model: type[T]) -> BeaverQueue[T]: ...
+    def queue(self, name: str, model: type[Any] | None = None) -> BeaverQueue[Any]:
+        """The priority queue ``name`` (no I/O). Raises :class:`InvalidName`."""
+        return BeaverQueue(self, QueueOps(name, codec_for(model)))
+
+    @overload
+    def log(self, name: str) -> BeaverLog[Any]: ...
+    @overload
+    def log(self, name: str, model: type[T]) -> BeaverLog[T]: ...
+    def log(self, name: str, model: type[Any] | None = None) -> BeaverLog[Any]:
+        """The time-indexed log ``name`` (no I/O). Raises :class:`InvalidName`."""
+        return BeaverLog(self, LogOps(name, codec_for(model)))
+
+    # dict/list last: inside the class body their names shadow the builtins.
+    @overload
+    def dict(self, name: str) -> BeaverDict[Any]: ...
+    @overload
+    def dict(self, name: str, model: type[T]) -> BeaverDict[T]: ...
+    def dict(self, name: str, model: type[Any] | None = None) -> BeaverDict[Any]:
+        """The dict ``name`` (no I/O). Raises :class:`InvalidName`."""
+        return BeaverDict(self, DictOps(name, codec_for(model)))
+
+    @overload
+    def list(self, name: str) -> BeaverList[Any]: ...
+    @overload
+    def list(self, name: str, model: type[T]) -> BeaverList[T]: ...
+    def list(self, name: str, model: type[Any] | None = None) -> BeaverList[Any]:
+        """The list ``name`` (no I/O). Raises :class:`InvalidName`."""
+        return BeaverList(self, ListOps(name, codec_for(model)))
+
+
+class BeaverDict(DictGaps, Generic[T]):
+    """A remote dict with the mapping protocol: ``d[k]``, ``d[k] = v``, ``del d[k]``,
+    ``k in d``, ``len(d)``.
+
+    ``d[k]``/``get``/``del d[k]``/``delete`` raise :class:`KeyNotFound` (a
+    ``KeyError``) for a missing or expired key. Every ``str`` key works, including
+    ``"count"``, ``"a/b"`` and ``""``.
+    """
+
+    __slots__ = ("_client", "_ops")
+
+    def __init__(self, client: BeaverClient, ops: DictOps[T]) -> None:
+        self._client = client
+        self._ops = ops
+
+    @property
+    def name(self) -> str:
+        """The dict's name."""
+        return self._ops.name
+
+    def __repr__(self) -> str:
+        return f"BeaverDict({self.name!r})"
+
+    def as_async(self) -> AsyncBeaverDict[T]:
+        """The same dict with awaitable methods of the same names."""
+        return AsyncBeaverDict(self._client.as_async(), self._ops)
+
+    def set(self, key: str, value: T, ttl_seconds: float | None = None) -> None:
+        """Write ``value`` under ``key``, expiring after ``ttl_seconds`` if given."""
+        self._client._send(self._ops.set(key, value, ttl_seconds))
+
+    @overload
+    def get(self, key: str) -> T: ...
+    @overload
+    def get(self, key: str, default: D) -> T | D: ...
+    def get(self, key: str, default: Any = UNSET) -> Any:
+        """Return the value of ``key``.
+
+        Raises:
+            KeyNotFound: The key is missing or expired, and no ``default`` was given
+                (with one, it is returned instead, like ``dict.get``).
+        """
+        call = self._ops.get(key) if default is UNSET else self._ops.fetch(key, default)
+        return self._client._send(call)
+
+    def fetch(self, key: str, default: Any = None) -> Any:
+        """Return the value of ``key``, or ``default`` when missing or expired."""
+        return self._client._send(self._ops.fetch(key, default))
+
+    def delete(self, key: str) -> None:
+        """Remove ``key``. Raises :class:`KeyNotFound`."""
+        self._client._send(self._ops.delete(key))
+
+    def pop(self, key: str, default: Any = None) -> Any:
+        """Remove ``key`` and return its value, or ``default`` when missing."""
+        return self._client._send(self._ops.pop(key, default))
+
+    def contains(self, key: str) -> bool:
+        """Whether ``key`` is stored (the server ignores TTL here)."""
+        return self._client._send(self._ops.contains(key))
+
+    def count(self) -> int:
+        """Number of keys (the server also counts expired ones)."""
+        return self._client._send(self._ops.count())
+
+    def clear(self) -> None:
+        """Remove every key."""
+        self._client._send(self._ops.clear())
+
+    __getitem__ = get
+    __setitem__ = set
+    __delitem__ = delete
+    __contains__ = contains
+    __len__ = count
+
+
+class BeaverList(ListGaps, Generic[T]):
+    """A remote list with ``l[i]``, ``l[i] = v``, ``del l[i]``, ``v in l``, ``len(l)``.
+
+    Indexes out of range raise :class:`IndexOutOfRange` (an ``IndexError``); slices
+    and iteration raise :class:`NotSupportedRemotely`.
+    """
+
+    __slots__ = ("_client", "_ops")
+
+    def __init__(self, client: BeaverClient, ops: ListOps[T]) -> None:
+        self._client = client
+        self._ops = ops
+
+    @property
+    def name(self) -> str:
+        """The list's name."""
+        return self._ops.name
+
+    def __repr__(self) -> str:
+        return f"BeaverList({self.name!r})"
+
+    def as_async(self) -> AsyncBeaverList[T]:
+        """The same list with awaitable methods of the same names."""
+        return AsyncBeaverList(self._client.as_async(), self._ops)
+
+    def get(self, index: int) -> T:
+        """The item at ``index`` (negative counts from the end)."""
+        return self._client._send(self._ops.get(index))
+
+    def set(self, index: int, value: T) -> None:
+        """Replace the item at ``index``."""
+        self._client._send(self._ops.set(index, value))
+
+    def delete(self, index: int) -> None:
+        """Remove the item at ``index``."""
+        self._client._send(self._ops.delete(index))
+
+    def contains(self, value: T) -> bool:
+        """Whether an item equals ``value`` (compared as JSON; key order matters)."""
+        return self._client._send(self._ops.contains(value))
+
+    def push(self, value: T) -> None:
+        """Append ``value``."""
+        self._client._send(self._ops.push(value))
+
+    def prepend(self, value: T) -> None:
+        """Insert ``value`` at the front."""
+        self._client._send(self._ops.prepend(value))
+
+    def insert(self, index: int, value: T) -> None:
+        """Insert before ``index`` (``<= 0`` prepends, ``>= len`` appends)."""
+        self._client._send(self._ops.insert(index, value))
+
+    def pop(self) -> T | None:
+        """Remove and return the last item, ``None`` when empty."""
+        return self._client._send(self._ops.pop())
+
+    def deque(self) -> T | None:
+        """Remove and return the first item, ``None`` when empty."""
+        return self._client._send(self._ops.deque())
+
+    def count(self) -> int:
+        """Number of items."""
+        return self._client._send(self._ops.count())
+
+    def clear(self) -> None:
+        """Remove every item."""
+        self._client._send(self._ops.clear())
+
+    __getitem__ = get
+    __setitem__ = set
+    __delitem__ = delete
+    __contains__ = contains
+    __len__ = count
+
+
+class BeaverQueue(QueueGaps, Generic[T]):
+    """A remote priority queue (a smaller priority comes out first); ``len(q)`` works."""
+
+    __slots__ = ("_client", "_ops")
+
+    def __init__(self, client: BeaverClient, ops: QueueOps[T]) -> None:
+        self._client = client
+        self._ops = ops
+
+    @property
+    def name(self) -> str:
+        """The queue's name."""
+        return self._ops.name
+
+    def __repr__(self) -> str:
+        return f"BeaverQueue({self.name!r})"
+
+    def as_async(self) -> AsyncBeaverQueue[T]:
+        """The same queue with awaitable methods of the same names."""
+        return AsyncBeaverQueue(self._client.as_async(), self._ops)
+
+    def put(self, data: T, priority: float) -> None:
+        """Add ``data`` with ``priority``."""
+        self._client._send(self._ops.put(data, priority))
+
+    def get(self, block: bool = True, timeout: float | None = None) -> QueueItem[T]:
+        """Remove and return the next item.
+
+        Blocking calls long-poll in slices of ``queue_poll`` seconds, each bounded on
+        the server, so the server never outlives an abandoned call.
+
+        Raises:
+            QueueEmpty: ``block=False`` and the queue is empty.
+            RemoteTimeout: No item arrived within ``timeout``.
+        """
+        plan = QueueGetPlan.start(
+            block, timeout, self._client.settings.queue_poll, time.monotonic()
+        )
+        while True:
+            try:
+                return self._client._send(self._ops.get_once(block, plan.wait(time.monotonic())))
+            except RemoteTimeout:
+                if not plan.again(time.monotonic()):
+                    raise
+
+    def peek(self) -> QueueItem[T] | None:
+        """The next item without removing it, ``None`` when empty."""
+        return self._client._send(self._ops.peek())
+
+    def count(self) -> int:
+        """Number of waiting items."""
+        return self._client._send(self._ops.count())
+
+    def clear(self) -> None:
+        """Remove every item."""
+        self._client._send(self._ops.clear())
+
+    __len__ = count
+
+
+class BeaverLog(LogGaps, Generic[T]):
+    """A remote time-indexed log; ``len(log)`` works."""
+
+    __slots__ = ("_client", "_ops")
+
+    def __init__(self, client: BeaverClient, ops: LogOps[T]) -> None:
+        self._client = client
+        self._ops = ops
+
+    @property
+    def name(self) -> str:
+        """The log's name."""
+        return self._ops.name
+
+    def __repr__(self) -> str:
+        return f"BeaverLog({self.name!r})"
+
+    def as_async(self) -> AsyncBeaverLog[T]:
+        """The same log with awaitable methods of the same names."""
+        return AsyncBeaverLog(self._client.as_async(), self._ops)
+
+    def log(self, data: T, timestamp: float | datetime | None = None) -> None:
+        """Append ``data`` at ``timestamp`` (epoch seconds or aware datetime; default now)."""
+        self._client._send(self._ops.log(data, timestamp))
+
+    def range(
+        self,
+        start: float | datetime | None = None,
+        end: float | datetime | None = None,
+        limit: int | None = None,
+        where: Any = None,
+        order: Order = "ASC",
+        offset: int | None = None,
+    ) -> list[LogEntry[T]]:
+        """Entries with ``start <= timestamp <= end``, oldest first unless ``order="DESC"``.
+
+        Raises:
+            NotSupportedRemotely: ``where`` was given (the server cannot decode filters).
+        """
+        return self._client._send(self._ops.range(start, end, limit, where, order, offset))
+
+    def indexes(self) -> list[FieldIndex]:
+        """The field indexes declared on this log (declared in-process only)."""
+        return self._client._send(self._ops.indexes())
+
+    def count(self) -> int:
+        """Number of entries."""
+        return self._client._send(self._ops.count())
+
+    def clear(self) -> None:
+        """Remove every entry."""
+        self._client._send(self._ops.clear())
+
+    __len__ = count

@@ -1,0 +1,279 @@
+"""Benchmark: our BeaverDB clients against beaver's own client, same server, same run.
+
+Workloads (dict, small JSON value): N sequential ``set``, N sequential ``get``, N
+concurrent ``set``. Clients: our sync ``BeaverClient``, our ``AsyncBeaverClient``,
+and beaver's own ``BeaverClient``/``AsyncBeaverClient`` (run by the server's Python
+3.12 virtualenv in a subprocess). A "floor" row sends the same requests over a bare
+socket: the server's own time per request, which bounds what any client can gain. Prints each time and the ratio
+``beaver's time / ours`` (> 1 means we are faster), and the error count.
+
+    .venv/bin/python -m bench.beaver_client [--ops 2000] [--url http://127.0.0.1:8000]
+
+Without ``--url`` a ``beaver serve`` is started on a free port in a temporary
+directory, from ``$NOEX_BEAVER_VENV`` (default ``~/.cache/noex-client/beaver-venv-2.4.1``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from adapters.beaver import AsyncBeaverClient, BeaverClient
+
+VALUE = {"i": 0, "name": "item", "tags": ["a", "b"], "score": 1.5}
+
+# Run by beaver's own Python: times its sync and async clients on the same workloads.
+_BASELINE = r"""
+import asyncio, json, sys, time
+from beaver.client import AsyncBeaverClient, BeaverClient
+url, n, run = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+value = {"i": 0, "name": "item", "tags": ["a", "b"], "score": 1.5}
+out = {}
+def timed(label, fn):
+    t = time.perf_counter(); errors = fn(); out[label] = [time.perf_counter() - t, errors]
+def seq_set(d):
+    errors = 0
+    for i in range(n):
+        try: d.set(f"k{i}", value)
+        except Exception: errors += 1
+    return errors
+def seq_get(d):
+    errors = 0
+    for i in range(n):
+        try: d.get(f"k{i}")
+        except Exception: errors += 1
+    return errors
+db = BeaverClient(url)
+d = db.dict(f"bb-sync-{run}")
+timed("sync set", lambda: seq_set(d))
+timed("sync get", lambda: seq_get(d))
+db.close()
+async def main():
+    db = AsyncBeaverClient(url)
+    d = db.dict(f"bb-async-{run}")
+    async def aseq_set():
+        errors = 0
+        for i in range(n):
+            try: await d.set(f"k{i}", value)
+            except Exception: errors += 1
+        return errors
+    async def aseq_get():
+        errors = 0
+        for i in range(n):
+            try: await d.get(f"k{i}")
+            except Exception: errors += 1
+        return errors
+    c = db.dict(f"bb-conc-{run}")
+    async def conc():
+        results = await asyncio.gather(*(c.set(f"k{i}", value) for i in range(n)), return_exceptions=True)
+        return sum(isinstance(r, BaseException) for r in results)
+    for label, coro in (("async set", aseq_set), ("async get", aseq_get), ("concurrent set", conc)):
+        t = time.perf_counter(); errors = await coro(); out[label] = [time.perf_counter() - t, errors]
+    stored = await c.count()
+    if stored != n: out["concurrent set"][1] += n - stored
+    await db.close()
+asyncio.run(main())
+print(json.dumps(out))
+"""
+
+
+def _venv() -> Path:
+    cache = os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache"))
+    default = Path(cache) / "noex-client" / "beaver-venv-2.4.1"
+    return Path(os.environ.get("NOEX_BEAVER_VENV", default))
+
+
+@contextmanager
+def _server() -> Iterator[str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [str(_venv() / "bin" / "beaver"), "serve", "--db", f"{tmp}/bench.db"]
+        cmd += ["--host", "127.0.0.1", "--port", str(port)]
+        with open(f"{tmp}/server.log", "wb") as log:
+            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            with BeaverClient(url, timeout=1.0, queue_poll=0.5) as probe:
+                while True:
+                    try:
+                        probe.dict("probe").count()
+                        break
+                    except ConnectionError:
+                        if time.monotonic() > deadline or proc.poll() is not None:
+                            raise RuntimeError("beaver serve did not start") from None
+                        time.sleep(0.05)  # startup poll interval, bounded by the deadline
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+def _timed(results: dict[str, tuple[float, int]], label: str, fn: Callable[[], int]) -> None:
+    start = time.perf_counter()
+    errors = fn()
+    results[label] = (time.perf_counter() - start, errors)
+
+
+def _ours_sync(url: str, n: int, run: str) -> dict[str, tuple[float, int]]:
+    results: dict[str, tuple[float, int]] = {}
+    with BeaverClient(url) as db:
+        d = db.dict(f"ours-sync-{run}")
+
+        def seq_set() -> int:
+            for i in range(n):
+                d.set(f"k{i}", VALUE)
+            return 0
+
+        def seq_get() -> int:
+            for i in range(n):
+                d.get(f"k{i}")
+            return 0
+
+        c = db.dict(f"ours-threads-{run}")
+
+        def threads() -> int:
+            with ThreadPoolExecutor(max_workers=16) as pool:
+                list(pool.map(lambda i: c.set(f"k{i}", VALUE), range(n)))
+            return n - len(c)
+
+        _timed(results, "sync set", seq_set)
+        _timed(results, "sync get", seq_get)
+        _timed(results, "concurrent set (sync, 16 threads)", threads)
+    return results
+
+
+async def _ours_async(url: str, n: int, run: str) -> dict[str, tuple[float, int]]:
+    results: dict[str, tuple[float, int]] = {}
+    async with AsyncBeaverClient(url) as db:
+        d = db.dict(f"ours-async-{run}")
+        start = time.perf_counter()
+        for i in range(n):
+            await d.set(f"k{i}", VALUE)
+        results["async set"] = (time.perf_counter() - start, 0)
+        start = time.perf_counter()
+        for i in range(n):
+            await d.get(f"k{i}")
+        results["async get"] = (time.perf_counter() - start, 0)
+        c = db.dict(f"ours-conc-{run}")
+        start = time.perf_counter()
+        outcomes = await asyncio.gather(
+            *(c.set(f"k{i}", VALUE) for i in range(n)), return_exceptions=True
+        )
+        elapsed = time.perf_counter() - start
+        errors = sum(isinstance(o, BaseException) for o in outcomes)
+        results["concurrent set"] = (elapsed, errors + n - await c.count())
+    return results
+
+
+def _floor(url: str, n: int, run: str) -> dict[str, tuple[float, int]]:
+    """The same requests over one bare keep-alive socket: no client can beat this."""
+    host, port = url.removeprefix("http://").split(":")
+    body = json.dumps({"value": VALUE}).encode()
+    results: dict[str, tuple[float, int]] = {}
+    with socket.create_connection((host, int(port))) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        reader = sock.makefile("rb")
+
+        def request(method: str, path: str, content: bytes = b"") -> int:
+            head = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {len(content)}"
+            sock.sendall(head.encode() + b"\r\nContent-Type: application/json\r\n\r\n" + content)
+            status = int(reader.readline().split()[1])
+            length = 0
+            while (line := reader.readline()) != b"\r\n":
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            reader.read(length)
+            return status
+
+        for label, method, content in (("set", "PUT", body), ("get", "GET", b"")):
+            start = time.perf_counter()
+            errors = sum(
+                request(method, f"/dicts/floor-{run}/k{i}", content) != 200 for i in range(n)
+            )
+            results[f"floor {label}"] = (time.perf_counter() - start, errors)
+    return results
+
+
+def _baseline(url: str, n: int, run: str) -> dict[str, tuple[float, int]]:
+    python = _venv() / "bin" / "python"
+    proc = subprocess.run(
+        [str(python), "-c", _BASELINE, url, str(n), run], capture_output=True, check=True
+    )
+    raw: dict[str, list[Any]] = json.loads(proc.stdout)
+    return {label: (float(t), int(e)) for label, (t, e) in raw.items()}
+
+
+def main() -> None:
+    """Run the benchmark and print the comparison table (medians over the rounds)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ops", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians")
+    parser.add_argument("--url", default=None)
+    args = parser.parse_args()
+    n: int = args.ops
+
+    def measure(url: str) -> None:
+        ours: dict[str, list[tuple[float, int]]] = {}
+        theirs: dict[str, list[tuple[float, int]]] = {}
+        for r in range(args.rounds):
+            run = f"{int(time.time())}-{r}"
+            # Alternate who goes first: the server's database grows during a run.
+            sides = [("theirs", _baseline), ("ours", _ours), ("ours", _floor)]
+            for side, fn in sides if r % 2 == 0 else sides[::-1]:
+                for label, result in fn(url, n, run).items():
+                    (ours if side == "ours" else theirs).setdefault(label, []).append(result)
+        pairs = [
+            ("sync set", "sync set"),
+            ("sync get", "sync get"),
+            ("async set", "async set"),
+            ("async get", "async get"),
+            ("concurrent set", "concurrent set"),
+            ("concurrent set (sync, 16 threads)", "concurrent set"),
+            ("floor set", "sync set"),
+            ("floor get", "sync get"),
+        ]
+        print(f"{n} operations per workload, median of {args.rounds} rounds, server {url}")
+        print(f"{'workload':36} {'ours s':>8} {'beaver s':>9} {'ratio':>6} {'errors':>7}")
+        for mine, base in pairs:
+            t_ours, t_base = _median(ours[mine]), _median(theirs[base])
+            e_ours, e_base = sum(e for _, e in ours[mine]), sum(e for _, e in theirs[base])
+            print(
+                f"{mine:36} {t_ours:8.2f} {t_base:9.2f} {t_base / t_ours:6.2f}"
+                f" {e_ours:>3}/{e_base:<3}"
+            )
+        print(
+            "ratio = beaver's time / ours (> 1: we are faster); errors = ours/beaver's, all rounds"
+        )
+
+    if args.url:
+        measure(args.url)
+    else:
+        with _server() as url:
+            measure(url)
+
+
+def _ours(url: str, n: int, run: str) -> dict[str, tuple[float, int]]:
+    return {**_ours_sync(url, n, run), **asyncio.run(_ours_async(url, n, run))}
+
+
+def _median(results: list[tuple[float, int]]) -> float:
+    return statistics.median(t for t, _ in results)
+
+
+if __name__ == "__main__":
+    main()
