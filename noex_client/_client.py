@@ -17,7 +17,12 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, Self
 
+from ._api.audit import AuditAPI
+from ._api.auth import AuthAPI
+from ._api.identity import IdentityAPI
+from ._api.procedures import ProceduresAPI
 from ._api.rules import RulesAPI
+from ._api.server import ServerAPI
 from ._api.store import StoreAPI
 from ._connection import CloseInfo, Connection, ConnectionHooks
 from ._errors import (
@@ -94,10 +99,17 @@ class NoexClient(SubscriptionHost):
         self._closing = False
         self._welcome: WelcomeInfo | None = None
         self._revoked_notified = False
-        self._subscriptions = SubscriptionManager(self)
-        self._hooks = ConnectionHooks(self._on_push, self._on_system, self._report_error)
+        self._subscriptions = SubscriptionManager(self, self._options.max_buffered_pushes)
+        self._hooks = ConnectionHooks(
+            self._on_push, self._on_system, self._report_error, self._on_closed
+        )
         self.store = StoreAPI(self)
         self.rules = RulesAPI(self)
+        self.auth = AuthAPI(self)
+        self.identity = IdentityAPI(self)
+        self.audit = AuditAPI(self)
+        self.procedures = ProceduresAPI(self)
+        self.server = ServerAPI(self)
 
     def __repr__(self) -> str:
         return f"NoexClient(url={safe_url(self._url)!r}, state={self._state!r})"
@@ -159,6 +171,7 @@ class NoexClient(SubscriptionHost):
         self._set_state("connected")
         self._events.emit("connected")
         self._supervisor = asyncio.get_running_loop().create_task(self._supervise(conn))
+        self._supervisor.add_done_callback(self._supervisor_done)
         assert self._welcome is not None
         return self._welcome
 
@@ -171,7 +184,7 @@ class NoexClient(SubscriptionHost):
             supervisor.cancel()
             await asyncio.gather(supervisor, return_exceptions=True)
         conn, self._conn = self._conn, None
-        self._subscriptions.close_all()
+        self._subscriptions.close_all(DisconnectedError(message="disconnect() called"))
         if conn is not None:
             await conn.close(1000, "")
         if self._state != "disconnected":
@@ -205,7 +218,13 @@ class NoexClient(SubscriptionHost):
             NoexClientError: The server's error (a subclass per code).
             BackpressureError: ``max_pending_requests`` are already pending.
         """
-        return await self._send(self._live_connection(), op, fields, retry=True)
+        try:
+            conn = self._live_connection()
+        except DisconnectedError:
+            # Yield once: a caller retrying in a loop must not starve the reconnect.
+            await asyncio.sleep(0)
+            raise
+        return await self._send(conn, op, fields, retry=True)
 
     async def _send(self, conn: Connection, op: str, fields: dict[str, Any], retry: bool) -> Any:
         started = time.perf_counter()
@@ -233,8 +252,9 @@ class NoexClient(SubscriptionHost):
         try:
             async with asyncio.timeout(max(timeout_s, 0)):
                 while True:
-                    if self._state == "connected" and self._conn is not None:
-                        return self._conn
+                    conn = self._conn
+                    if self._state == "connected" and conn is not None and not conn.is_closed:
+                        return conn
                     if self._state == "disconnected":
                         raise DisconnectedError(message="the connection was closed")
                     await self._state_changed.wait()
@@ -308,6 +328,15 @@ class NoexClient(SubscriptionHost):
             fields = {"username": creds.username, "password": creds.password}
             await self._send(conn, "identity.login", fields, retry=False)
 
+    def _on_closed(self, conn: Connection, info: CloseInfo) -> None:
+        # Synchronous, so is_connected turns False the moment the link is known dead;
+        # the supervisor then emits the events and runs the reconnect loop.
+        if conn is not self._conn or self._closing:
+            return
+        self._conn = None
+        retry = self._policy is not None and self._policy.is_retryable(info.code)
+        self._set_state("reconnecting" if retry else "disconnected")
+
     def _on_push(self, key: Any, push: Push) -> None:
         if isinstance(key, Subscription):
             self._subscriptions.deliver(key, push)
@@ -371,6 +400,10 @@ class NoexClient(SubscriptionHost):
             except NoexClientError as exc:
                 self._report_error(exc)
                 continue
+            except Exception as exc:  # a bug must not leave the client stuck "reconnecting"
+                logger.exception("noex_client: reconnect attempt failed unexpectedly")
+                self._report_error(exc)
+                continue
             try:
                 await self._subscriptions.restore(conn)
             except NoexClientError as exc:
@@ -390,8 +423,16 @@ class NoexClient(SubscriptionHost):
         self._give_up("reconnect_failed")
         return None
 
+    def _supervisor_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or task.exception() is None:
+            return
+        # Unreachable unless there is a bug; never leave the state claiming a live link.
+        logger.error("noex_client: connection supervisor failed", exc_info=task.exception())
+        if not self._closing:
+            self._give_up("internal_error")
+
     def _give_up(self, reason: str) -> None:
         self._conn = None
-        self._subscriptions.close_all()
+        self._subscriptions.close_all(DisconnectedError(message=f"disconnected: {reason}"))
         self._set_state("disconnected")
         self._events.emit("disconnected", reason)

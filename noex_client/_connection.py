@@ -57,6 +57,7 @@ class ConnectionHooks:
     on_push: Callable[[Any, Push], None]
     on_system: Callable[[System], None]
     on_error: Callable[[Exception], None]
+    on_closed: Callable[[Connection, CloseInfo], None]
 
 
 class Connection:
@@ -128,6 +129,11 @@ class Connection:
             assert transport is not None
             await _quiet_close(transport, 1002, "protocol_error")
             raise
+        except BaseException:
+            # Cancelled (disconnect() during a reconnect attempt): never leak the socket.
+            if transport is not None:
+                await _quiet_close(transport, 1000, "")
+            raise
         if not isinstance(first, Welcome):
             await _quiet_close(transport, 1002, "protocol_error")
             raise ProtocolError(message=f"expected a welcome first, got {type(first).__name__}")
@@ -159,7 +165,10 @@ class Connection:
         try:
             await self.transport.send(frame)
             return await future
-        except TransportClosed:
+        except TransportClosed as exc:
+            # The transport knows before the reader does; end the connection now so
+            # the client's state changes before anyone can retry on a dead link.
+            self._finish(CloseInfo(exc.code, exc.reason))
             raise DisconnectedError(message=f"{op}: connection lost while sending") from None
         finally:
             timer.cancel()
@@ -249,6 +258,7 @@ class Connection:
                 )
         if not self._closed.done():
             self._closed.set_result(info)
+            self._hooks.on_closed(self, info)
 
     def _on_ping(self) -> None:
         now = self._loop.time()

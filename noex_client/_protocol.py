@@ -98,7 +98,7 @@ def decode(frame: str | bytes) -> ServerMessage:
     try:
         message: ServerMessage = _decoder.decode(frame)
         return message
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise ProtocolError(message=f"undecodable server frame: {exc}") from None
 
 

@@ -28,8 +28,11 @@ What the manager guarantees:
   the subscribe result are buffered by the session and delivered after
   ``on_result``, in order.
 * A callback (``on_result``/``on_push``) that raises is isolated: the exception
-  is logged and emitted as the ``error`` event; delivery continues. A callback
-  may return an awaitable, which is then run as a task.
+  is logged and emitted as the ``error`` event; delivery continues.
+* A callback may return an awaitable (an ``async def`` callback): those run one
+  at a time per subscription, in arrival order. At most ``backlog_limit`` wait;
+  beyond that the oldest waiting update is dropped with a warning, so a slow
+  application cannot grow memory without bound.
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ._errors import DisconnectedError, NoexClientError, RequestTimeoutError
@@ -94,6 +98,9 @@ class Subscription:
         self.server_id: str | None = None
         self.connection: Connection | None = None
         self.active = True
+        # Awaitables returned by async callbacks, run one at a time in arrival order.
+        self.backlog: deque[Awaitable[Any]] = deque()
+        self.worker: asyncio.Task[None] | None = None
 
     def close(self) -> None:
         """Stop delivery now and unsubscribe on the server in the background (idempotent)."""
@@ -106,8 +113,9 @@ class Subscription:
 class SubscriptionManager:
     """Opens, routes, restores and closes subscriptions for one client."""
 
-    def __init__(self, host: SubscriptionHost) -> None:
+    def __init__(self, host: SubscriptionHost, backlog_limit: int = 1_000) -> None:
         self._host = host
+        self._backlog_limit = max(backlog_limit, 1)
         self._subs: dict[int, Subscription] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -179,7 +187,7 @@ class SubscriptionManager:
     def deliver(self, sub: Subscription, push: Push) -> None:
         """Hand a routed push to ``sub`` (called by the connection's reader)."""
         if sub.active and sub.server_id == push.subscription_id:
-            self._call(sub.on_push, push.data)
+            self._call(sub.on_push, push.data, sub)
 
     def close(self, sub: Subscription) -> None:
         """Close ``sub``: no more callbacks; unsubscribe in the background."""
@@ -191,10 +199,10 @@ class SubscriptionManager:
             return
         self._background_unsubscribe(connection, sub.unsubscribe_op, server_id)
 
-    def close_all(self) -> None:
-        """Forget every subscription without talking to the server (client disconnect)."""
+    def close_all(self, reason: Exception | None = None) -> None:
+        """Forget every subscription without talking to the server (the link is gone)."""
         for sub in list(self._subs.values()):
-            self._remove(sub, None)
+            self._remove(sub, reason)
 
     async def _establish(self, sub: Subscription, connection: Connection) -> None:
         result = await connection.request(sub.op, sub.fields, self._host._request_timeout_s())
@@ -208,7 +216,7 @@ class SubscriptionManager:
             connection.session.unbind(server_id)
             self._background_unsubscribe(connection, sub.unsubscribe_op, server_id)
             return
-        self._call(sub.on_result, result)
+        self._call(sub.on_result, result, sub)
         for push in connection.session.bind(server_id, sub):
             self.deliver(sub, push)
 
@@ -231,22 +239,44 @@ class SubscriptionManager:
         if sub.connection is not None and sub.server_id is not None:
             sub.connection.session.unbind(sub.server_id)
         if sub.on_closed is not None:
-            self._call(sub.on_closed, reason)
+            self._call(sub.on_closed, reason, None)
 
-    def _call(self, callback: Callable[[Any], Any], value: Any) -> None:
+    def _call(self, callback: Callable[[Any], Any], value: Any, sub: Subscription | None) -> None:
         try:
             outcome = callback(value)
-            if inspect.isawaitable(outcome):
-                task = asyncio.ensure_future(outcome)
-                self._tasks.add(task)
-                task.add_done_callback(self._async_done)
         except Exception as exc:
             logger.exception("noex_client: subscription callback raised")
             self._host._report_error(exc)
+            return
+        if not inspect.isawaitable(outcome):
+            return
+        if sub is None:
+            task = asyncio.ensure_future(outcome)
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return
+        sub.backlog.append(outcome)
+        if len(sub.backlog) > self._backlog_limit:
+            # Bounded memory when the application is slower than the server.
+            _discard(sub.backlog.popleft())
+            logger.warning("noex_client: slow async callback; dropped the oldest update")
+        if sub.worker is None:
+            sub.worker = asyncio.get_running_loop().create_task(self._drain(sub))
 
-    def _async_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            logger.error("noex_client: subscription callback raised", exc_info=exc)
-            if isinstance(exc, Exception):
-                self._host._report_error(exc)
+    async def _drain(self, sub: Subscription) -> None:
+        try:
+            while sub.backlog:
+                try:
+                    await sub.backlog.popleft()
+                except Exception as exc:
+                    logger.exception("noex_client: subscription callback raised")
+                    self._host._report_error(exc)
+        finally:
+            sub.worker = None
+
+
+def _discard(awaitable: Awaitable[Any]) -> None:
+    if inspect.iscoroutine(awaitable):
+        awaitable.close()
+    elif isinstance(awaitable, asyncio.Future):
+        awaitable.cancel()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import ssl as _ssl
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import websockets
 from websockets.asyncio.client import ClientConnection
@@ -105,13 +105,14 @@ class WebSocketConnector:
     async def connect(
         self, url: str, *, max_size: int, ssl: _ssl.SSLContext | None, open_timeout_s: float
     ) -> Transport:
-        secure = url.startswith("wss:")
+        # websockets picks the system trust store for wss:// when no context is given.
+        tls: dict[str, Any] = {"ssl": ssl} if ssl is not None and url.startswith("wss:") else {}
         try:
             ws = await ws_connect(
                 url,
+                **tls,
                 max_size=max_size,
                 compression=None,
-                ssl=ssl if secure else None,
                 open_timeout=open_timeout_s,
                 # Liveness is the noex heartbeat's job; protocol pings would only add traffic.
                 ping_interval=None,

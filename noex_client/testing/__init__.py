@@ -50,6 +50,11 @@ Fault hooks (all on ``LocalServer``):
   then close 4002; the users cannot log in again for an hour.
 - ``await shutdown(grace_period_ms)``: ``system/shutdown``, drain, close 1000.
 - ``set_response_delay(ms)``: delay every response (order is kept).
+- ``push_before_subscribe_result(True)``: every ``store.subscribe`` pushes
+  its initial data before its result (a race the real server can show).
+- ``store`` (the engine, e.g. ``server.store.bucket("users").records()``),
+  ``insert(bucket, data)`` and ``emit(topic, data)``: server-side writes
+  and events that push to subscribers like another client's would.
 - Counters ``connection_count``, ``connections_accepted``, ``push_count``,
   ``request_count``, and ``await wait_for_connections(n)`` /
   ``await wait_until(lambda server: ...)`` to wait for them.

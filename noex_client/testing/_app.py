@@ -16,7 +16,7 @@ from ._config import RateLimit, ServerConfig
 from ._connection import serve_connection
 from ._core import ServerCore
 from ._state import ConnectionState
-from ._store import QueryFunction
+from ._store import QueryFunction, Store
 
 __all__ = ["LocalServer"]
 
@@ -71,6 +71,7 @@ class LocalServer:
         self._port = config.port
         self._sockets: dict[str, ServerConnection] = {}
         self._changed = asyncio.Condition()
+        self._waiters = 0
         self._refusing = False
         self._ttl_task: asyncio.Task[None] | None = None
         self.stopping = False
@@ -194,6 +195,7 @@ class LocalServer:
         await self.shutdown(0)
         old = self.core
         self.core = ServerCore(self.config)
+        self.core.early_subscription_push = old.early_subscription_push  # a hook, not state
         if keep_data:
             self.core.adopt_data(old)
         await self.start()
@@ -214,9 +216,44 @@ class LocalServer:
         """
         return self.core.revoke(user_id, role)
 
+    def push_before_subscribe_result(self, enabled: bool = True) -> None:
+        """Make ``store.subscribe`` push its initial data before the result.
+
+        The real server can (rarely) deliver a new subscription's first push
+        before the ``subscribe`` result; this makes it happen every time.
+        """
+        self.core.early_subscription_push = enabled
+
     def set_response_delay(self, ms: float) -> None:
         """Delay every response by ``ms`` (requests stay in order)."""
         self.response_delay = max(0.0, ms / 1000)
+
+    # -- server-side data access ---------------------------------------------
+    @property
+    def store(self) -> Store:
+        """The store engine (buckets, records, queries) of the running state."""
+        return self.core.store
+
+    def insert(self, bucket: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Insert a record server-side (as another client would) and send the pushes.
+
+        Raises:
+            BucketNotDefinedError: Unknown bucket (a ``StoreError``).
+            ValidationFailedError: Schema failure (a ``StoreError``).
+        """
+        record = self.core.store.bucket(bucket).insert(data)
+        self.core.flush()
+        return record
+
+    def emit(self, topic: str, data: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Emit a rules event server-side; matching rules subscriptions get a push.
+
+        Raises:
+            RuntimeError: The server runs without a rule engine.
+        """
+        if self.core.rules is None:
+            raise RuntimeError("the server was started with rules disabled")
+        return self.core.rules.emit(topic, dict(data or {}))
 
     @property
     def connection_count(self) -> int:
@@ -224,9 +261,16 @@ class LocalServer:
         return len(self.core.connections)
 
     async def wait_until(self, predicate: Callable[[LocalServer], bool]) -> None:
-        """Wait until ``predicate(server)`` holds (checked on every state change)."""
-        async with self._changed:
-            await self._changed.wait_for(lambda: predicate(self))
+        """Wait until ``predicate(server)`` holds (checked on every state change).
+
+        Wrap the call in ``asyncio.timeout()`` to bound the wait.
+        """
+        self._waiters += 1
+        try:
+            async with self._changed:
+                await self._changed.wait_for(lambda: predicate(self))
+        finally:
+            self._waiters -= 1
 
     async def wait_for_connections(self, n: int, exact: bool = False) -> None:
         """Wait until at least ``n`` (or exactly ``n``) connections are open."""
@@ -237,6 +281,9 @@ class LocalServer:
 
     # -- internals ----------------------------------------------------------
     def _notify(self) -> None:
+        if not self._waiters:
+            return  # nobody waits: spare a task per push
+
         async def notify() -> None:
             async with self._changed:
                 self._changed.notify_all()

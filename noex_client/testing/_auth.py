@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ._errors import ConfigError, RequestError
+from ._rules import topic_matches
 from ._state import Session
 
 __all__ = [
@@ -243,11 +244,12 @@ def check_permissions(auth: AuthConfig, session: Session, op: str, msg: Mapping[
                 and resource not in rule.buckets
             ):
                 continue
-            if rule.topics is not None and op.startswith("rules."):
-                from ._rules import topic_matches  # local: rules is optional
-
-                if not any(topic_matches(t, resource) for t in rule.topics):
-                    continue
+            if (
+                rule.topics is not None
+                and op.startswith("rules.")
+                and not any(topic_matches(t, resource) for t in rule.topics)
+            ):
+                continue
             allowed = True
             break
     if not allowed:

@@ -32,6 +32,7 @@ _KEYS = {
     "maxConnectionsPerIp", "maxPayloadBytes", "gracePeriodMs", "exposeErrorDetails",
     "host", "port", "path", "name", "storeName", "allowedOrigins",
 }  # fmt: skip
+_UNSUPPORTED = {"audit", "procedures", "identity"}
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,12 @@ class ServerConfig:
         """
         if not isinstance(data, Mapping):
             raise ConfigError("config must be a JSON object")
+        unsupported = set(data) & _UNSUPPORTED
+        if unsupported:
+            raise ConfigError(
+                f"config key(s) {sorted(unsupported)} are not supported by the test server "
+                "(built-in identity, audit and procedures are out of its scope)"
+            )
         unknown = set(data) - _KEYS
         if unknown:
             raise ConfigError(f"unknown config key(s): {sorted(unknown)}")

@@ -112,7 +112,7 @@ async def serve_connection(server: LocalServer, ws: ServerConnection) -> None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(writer, 5)
         writer.cancel()
-        with contextlib.suppress(BaseException):
+        with contextlib.suppress(asyncio.CancelledError, Exception):
             await writer
         server.untrack(conn)
 
@@ -127,7 +127,8 @@ async def _read_loop(
             if not isinstance(message, str):
                 close(1003, "binary_not_supported")
                 return
-            if len(message) * 3 > max_bytes and len(message.encode()) > max_bytes:
+            # A code point is at most 4 bytes: only long messages need encoding.
+            if len(message) * 4 > max_bytes and len(message.encode()) > max_bytes:
                 close(1009, "")
                 return
             if server.response_delay > 0:

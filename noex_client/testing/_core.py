@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from ._auth import check_permissions
+from ._auth import Revocations, check_permissions
 from ._config import ServerConfig, normalize_bucket
 from ._errors import RequestError
 from ._ops_other import AUTH_OPS, RULES_OPS, SERVER_OPS
@@ -64,8 +64,8 @@ class ServerCore:
         self.reactive = Reactive(self.store)
         self.rules = RuleEngine() if config.rules else None
         self.auth = config.auth
-        from ._auth import Revocations
-
+        # Fault injection: push the initial data before the subscribe result.
+        self.early_subscription_push = False
         self.revocations = Revocations()
         self.connections: dict[str, ConnectionState] = {}
         self._conn_counter = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ABSENT", "ConfigError", "RequestError"]
+__all__ = ["ABSENT", "ConfigError", "RequestError", "validation"]
 
 ABSENT: Any = object()
 """Marks an absent ``details`` value (``null`` is a real value)."""

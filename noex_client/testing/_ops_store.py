@@ -152,6 +152,8 @@ def _subscribe(core: ServerCore, conn: ConnectionState, msg: dict[str, Any]) -> 
 
     initial = core.reactive.subscribe(sub_id, query, params, push)
     conn.store_subs[sub_id] = None
+    if core.early_subscription_push:
+        push(sub_id, initial)  # the race the real server can show: push before result
     result: dict[str, Any] = {"subscriptionId": sub_id}
     if initial is not UNDEFINED:
         result["data"] = initial

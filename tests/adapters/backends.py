@@ -23,6 +23,7 @@ import pytest
 import adapters
 
 from .beaver.server import beaver_backend
+from .nats.factory import nats_backend
 
 __all__ = ["BACKENDS", "BackendEntry", "StoreOpener"]
 
@@ -69,8 +70,53 @@ async def sqlite_backend() -> AsyncIterator[StoreOpener]:
         yield opener
 
 
+@contextlib.asynccontextmanager
+async def noex_backend() -> AsyncIterator[StoreOpener]:
+    # A fresh in-process noex server per test: its buckets are the isolated data.
+    from noex_client.testing import LocalServer
+
+    async with LocalServer() as server:
+
+        def opener() -> AbstractAsyncContextManager[adapters.Store]:
+            return adapters.connect(server.url)
+
+        yield opener
+
+
+PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+PG_SESSION = f"noex_adapters_{uuid.uuid4().hex[:10]}"
+_pg_counter = iter(range(1_000_000))
+
+
+async def drop_pg_schema(schema: str) -> None:
+    """Drop one test schema (and everything in it)."""
+    import psycopg
+    from psycopg import sql
+
+    async with await psycopg.AsyncConnection.connect(PG_URL, autocommit=True) as conn:
+        await conn.execute(
+            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+        )
+
+
+@contextlib.asynccontextmanager
+async def postgres_backend() -> AsyncIterator[StoreOpener]:
+    schema = f"{PG_SESSION}_{next(_pg_counter)}"
+
+    def opener() -> AbstractAsyncContextManager[adapters.Store]:
+        return adapters.connect(PG_URL, schema=schema, max_size=4)
+
+    try:
+        yield opener
+    finally:
+        await drop_pg_schema(schema)
+
+
 BACKENDS: list[BackendEntry] = [
     BackendEntry("memory", memory_backend),
     BackendEntry("sqlite", sqlite_backend),
-    BackendEntry("beaver", beaver_backend, (pytest.mark.beaver,)),
+    BackendEntry("postgres", postgres_backend, marks=(pytest.mark.postgres,), watch_old=False),
+    BackendEntry("nats", nats_backend, marks=(pytest.mark.nats,)),
+    BackendEntry("beaver", beaver_backend, marks=(pytest.mark.beaver,)),
+    BackendEntry("noex", noex_backend),
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from noex_client import MemoryConnector, MemoryTransport, TransportClosed
@@ -37,6 +37,7 @@ class PeerConnection:
         self.pongs: list[Any] = []
         self.authed = False
         self.subs: dict[str, tuple[str, Any]] = {}  # server id -> (kind, query/pattern)
+        self.sub_results: dict[str, Any] = {}  # query -> data of its latest subscribe result
         self.closed = asyncio.Event()
 
     async def send(self, **frame: Any) -> None:
@@ -115,7 +116,7 @@ class ScriptedPeer:
         self.accepted = asyncio.Queue[PeerConnection]()
         self._tasks: set[asyncio.Task[None]] = set()
         self._keys = itertools.count(1)
-        self._sub_ids = itertools.count(1)
+        self._sub_ids: Iterator[int] = itertools.count(1)
         self.handlers: dict[str, Handler] = {
             "auth.login": self._auth_login,
             "identity.login": self._identity_login,
@@ -152,11 +153,11 @@ class ScriptedPeer:
         task.add_done_callback(self._tasks.discard)
         self.accepted.put_nowait(conn)
 
-    def restart(self, *, keep_data: bool = True) -> None:
-        """Drop every connection; subscription ids start from 1 again."""
+    def restart(self, *, keep_data: bool = True, sub_ids: list[int] | None = None) -> None:
+        """Drop every connection; subscription ids start from 1 again (or follow ``sub_ids``)."""
         for conn in list(self.live):
             conn.transport.abort()
-        self._sub_ids = itertools.count(1)
+        self._sub_ids = itertools.count(1) if sub_ids is None else iter(sub_ids)
         if not keep_data:
             self.buckets = {name: {} for name in self.buckets}
 
@@ -243,7 +244,9 @@ class ScriptedPeer:
             raise PeerError("QUERY_NOT_DEFINED", f'Query "{query}" is not defined')
         sid = f"sub-{next(self._sub_ids)}"
         conn.subs[sid] = ("store", query)
-        return {"subscriptionId": sid, "data": list(self.buckets[self.queries[query]].values())}
+        data = list(self.buckets[self.queries[query]].values())
+        conn.sub_results[query] = data
+        return {"subscriptionId": sid, "data": data}
 
     async def _rules_subscribe(self, conn: PeerConnection, m: dict[str, Any]) -> Any:
         sid = f"sub-{next(self._sub_ids)}"

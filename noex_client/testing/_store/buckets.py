@@ -185,7 +185,8 @@ class Bucket:
 
     def _scan(self, flt: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         for field, cond in flt.items():
-            if field in self._indexes and not isinstance(cond, dict | list) and cond is not None:
+            plain = not isinstance(cond, dict | list) and cond is not None and cond is not UNDEFINED
+            if field in self._indexes and plain:
                 keys = self._indexes[field].get(to_key(cond), {})
                 candidates = [self._records[k] for k in list(keys)]
                 break

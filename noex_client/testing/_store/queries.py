@@ -164,8 +164,8 @@ def interpolate(value: Any, params: Any) -> Any:
             return UNDEFINED
         return value
     if isinstance(value, dict):
-        out = {k: interpolate(v, params) for k, v in value.items()}
-        return {k: v for k, v in out.items() if v is not UNDEFINED}
+        # A missing parameter stays ``undefined``: {"f": undefined} matches a missing f.
+        return {k: interpolate(v, params) for k, v in value.items()}
     if isinstance(value, list):
         return [interpolate(v, params) for v in value]
     return value

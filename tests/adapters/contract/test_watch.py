@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -12,7 +13,8 @@ from ..backends import BackendEntry, StoreOpener
 
 
 async def _next(stream: adapters.ChangeStream[Any]) -> adapters.Change[Any]:
-    return await anext(stream)
+    # A bound, so a missing change fails the test instead of hanging it.
+    return await asyncio.wait_for(anext(stream), 10)
 
 
 async def test_watch_insert_update_delete_in_order(

@@ -1,0 +1,227 @@
+"""The NATS connection shared by a store's collections, and its options."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, fields
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+import nats
+import nats.errors
+import nats.js.errors
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+
+from ._kv import Publisher, ensure_bucket
+from ._layout import bucket_name_error
+from ._wire import dlq_entry
+
+__all__ = ["DLQ_BUCKET", "Connection", "Options", "parse_url", "redact"]
+
+logger = logging.getLogger("adapters")
+
+DLQ_BUCKET = "brainless_dlq"
+
+
+@dataclass(frozen=True)
+class Options:
+    """Options of a ``nats://`` store (URL query parameters or keyword arguments).
+
+    Attributes:
+        namespace: this application's brainlessdb namespace (``l``, ``created_by``,
+            app-local bucket selection).
+        prefix: prepended to every bucket name (isolation; keep ``""`` to share
+            buckets with brainlessdb).
+        flush_interval: seconds a write waits so that writes issued meanwhile go out
+            in one batch (``0``: the next event-loop turn).
+        write_timeout: seconds a write keeps retrying (e.g. while NATS restarts)
+            before failing with ``BackendUnavailable``.
+        attempt_timeout: seconds to wait for one acknowledgement before retrying.
+        retry_delay: pause between write attempts.
+        heartbeat: idle-heartbeat interval of the bucket feeds; two missed beats
+            make a feed resubscribe from the last revision it saw.
+        connect_timeout: seconds for the initial connection.
+        reads: ``"fresh"`` (default): a read first waits until the mirror holds every
+            write acknowledged before it (one stream-info request), then is served
+            from memory; ``"local"``: served from memory at once, like brainlessdb
+            (microseconds, but another process's write may not be visible yet).
+        on_invalid: what to do with a config row this process cannot decode:
+            ``"quarantine"`` (default) copies it to ``brainless_dlq`` and leaves it
+            in place; ``"delete"`` also deletes it like brainlessdb does.
+    """
+
+    namespace: str = "default"
+    prefix: str = ""
+    flush_interval: float = 0.0
+    write_timeout: float = 10.0
+    attempt_timeout: float = 2.0
+    retry_delay: float = 0.1
+    heartbeat: float = 1.0
+    connect_timeout: float = 2.0
+    on_invalid: Literal["quarantine", "delete"] = "quarantine"
+    reads: Literal["fresh", "local"] = "fresh"
+
+
+def redact(url: str) -> str:
+    """``url`` without user name or password."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, ""))
+
+
+def parse_url(url: str, overrides: dict[str, Any]) -> tuple[str, Options]:
+    """Split a ``nats://`` URL into the server URL and :class:`Options`.
+
+    Raises:
+        ValueError: unknown option or a value of the wrong type (message names it).
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("nats", "tls"):
+        raise ValueError(f"not a nats:// URL: {redact(url)}")
+    raw: dict[str, Any] = dict(parse_qsl(parts.query))
+    raw.update(overrides)
+    known = {f.name: f for f in fields(Options)}
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        spec = known.get(name)
+        if spec is None:
+            raise ValueError(f"unknown nats option {name!r}")
+        if spec.type == "float":
+            try:
+                values[name] = float(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"nats option {name!r} must be a number") from None
+            if values[name] < 0:
+                raise ValueError(f"nats option {name!r} must not be negative")
+        elif name == "on_invalid":
+            if value not in ("quarantine", "delete"):
+                raise ValueError("nats option 'on_invalid' must be 'quarantine' or 'delete'")
+            values[name] = value
+        elif name == "reads":
+            if value not in ("fresh", "local"):
+                raise ValueError("nats option 'reads' must be 'fresh' or 'local'")
+            values[name] = value
+        else:
+            values[name] = str(value)
+    options = Options(**values)
+    if not options.namespace:
+        raise ValueError("nats option 'namespace' must not be empty")
+    if options.prefix and bucket_name_error(options.prefix):
+        raise ValueError(f"nats option 'prefix': {bucket_name_error(options.prefix)}")
+    server = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+    return server, options
+
+
+class Connection:
+    """One NATS connection, its JetStream context and the pipelined writer."""
+
+    def __init__(self, server: str, options: Options) -> None:
+        self.server = server
+        self.url = redact(server)
+        self.options = options
+        self.nc: NATS = NATS()
+        self._js: JetStreamContext | None = None
+        self.publisher = Publisher(
+            self.nc,
+            write_timeout=options.write_timeout,
+            attempt_timeout=options.attempt_timeout,
+            retry_delay=options.retry_delay,
+            flush_interval=options.flush_interval,
+        )
+        self._buckets: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closing = False
+
+    @property
+    def js(self) -> JetStreamContext:
+        """The JetStream context (after :meth:`connect`)."""
+        if self._js is None:
+            raise RuntimeError("not connected")
+        return self._js
+
+    async def connect(self) -> None:
+        """Connect; raises ``OSError``/``nats.errors.Error`` if NATS is unreachable."""
+
+        async def on_error(exc: Exception) -> None:
+            logger.debug("nats: connection error: %s", type(exc).__name__)
+
+        async def on_disconnect() -> None:
+            if not self._closing:
+                logger.warning("nats: disconnected from %s", self.url)
+
+        async def on_reconnect() -> None:
+            logger.info("nats: reconnected to %s", self.url)
+
+        # nats-py retries the first connection as long as reconnects are allowed
+        # (forever here), so the initial attempt gets its own deadline.
+        try:
+            async with asyncio.timeout(self.options.connect_timeout):
+                await self.nc.connect(
+                    servers=[self.server],
+                    connect_timeout=max(1, round(self.options.connect_timeout)),
+                    allow_reconnect=True,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.2,  # type: ignore[arg-type]  # stub says int; floats work
+                    error_cb=on_error,
+                    disconnected_cb=on_disconnect,
+                    reconnected_cb=on_reconnect,
+                )
+        except BaseException:
+            self._closing = True
+            await self.nc.close()
+            raise
+        self._js = self.nc.jetstream(timeout=self.options.attempt_timeout)
+        await self.publisher.start()
+
+    async def close(self) -> None:
+        """Wait for pending dead-letter writes, then drain the connection."""
+        if self._closing:
+            return
+        self._closing = True
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.publisher.stop()
+        if not self.nc.is_closed:
+            try:
+                await self.nc.drain()
+            except (nats.errors.Error, TimeoutError):
+                await self.nc.close()
+
+    def bucket(self, name: str) -> str:
+        """The real bucket name of a collection (``prefix + name``)."""
+        return self.options.prefix + name
+
+    async def ensure_bucket(self, name: str) -> None:
+        """Bind or create a bucket once per connection."""
+        if name not in self._buckets:
+            await ensure_bucket(self.js, name)
+            self._buckets.add(name)
+
+    async def drop_bucket(self, name: str) -> bool:
+        """Delete a bucket; ``False`` if it did not exist."""
+        self._buckets.discard(name)
+        try:
+            return bool(await self.js.delete_key_value(name))
+        except nats.js.errors.NotFoundError:
+            return False
+
+    def dead_letter(self, bucket: str, key: str, raw: bytes, error: str) -> None:
+        """Copy an undecodable row to ``brainless_dlq`` (in the background)."""
+        logger.warning("nats: %s/%s cannot be decoded (%s); dead-lettered", bucket, key, error)
+        task = asyncio.get_running_loop().create_task(self._dead_letter(bucket, key, raw, error))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _dead_letter(self, bucket: str, key: str, raw: bytes, error: str) -> None:
+        dlq_key, body = dlq_entry(bucket, self.options.namespace, key, error, raw)
+        try:
+            await self.ensure_bucket(DLQ_BUCKET)
+            await self.publisher.write(DLQ_BUCKET, dlq_key, body)
+            if self.options.on_invalid == "delete":
+                await self.publisher.write(bucket, key, b"", op="DEL")
+        except Exception:
+            logger.exception("nats: dead-lettering %s/%s failed", bucket, key)

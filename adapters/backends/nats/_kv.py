@@ -1,0 +1,382 @@
+"""The JetStream KV seam: bucket binding, pipelined CAS writes, and bucket feeds.
+
+Writes do not go through ``nats.js.kv.KeyValue.put`` (one awaited request at a
+time): every write is a plain publish to ``$KV.<bucket>.<key>`` with a reply
+subject under one wildcard inbox, so thousands can be in flight; replies resolve
+futures kept in one dict. Each write carries a ``Nats-Msg-Id`` so a retry after a
+lost reply is deduplicated by the server instead of being applied twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import msgspec
+import nats.errors
+import nats.js.errors
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import DeliverPolicy, KeyValueConfig, StorageType
+
+__all__ = [
+    "BucketFeed",
+    "Event",
+    "KVUnavailable",
+    "KVWriteError",
+    "Publisher",
+    "WrongRevision",
+    "ensure_bucket",
+    "read_last",
+]
+
+logger = logging.getLogger("adapters")
+
+_HISTORY = 64
+_WRONG_LAST_SEQUENCE = 10071
+_MSG_ID = "Nats-Msg-Id"
+_EXPECTED_LAST = "Nats-Expected-Last-Subject-Sequence"
+_KV_OP = "KV-Operation"
+
+
+class KVUnavailable(Exception):
+    """NATS did not acknowledge a write before the deadline."""
+
+
+class WrongRevision(Exception):
+    """A compare-and-set write found another revision of the key."""
+
+
+class KVWriteError(Exception):
+    """JetStream rejected a write for another reason."""
+
+
+class _PubAck(msgspec.Struct):
+    seq: int = 0
+    error: dict[str, Any] | None = None
+
+
+_ack_decoder = msgspec.json.Decoder(_PubAck)
+
+
+class _StreamState(msgspec.Struct):
+    last_seq: int = 0
+
+
+class _StreamInfo(msgspec.Struct):
+    state: _StreamState = msgspec.field(default_factory=_StreamState)
+
+
+_info_decoder = msgspec.json.Decoder(_StreamInfo)
+
+
+async def ensure_bucket(js: JetStreamContext, name: str) -> None:
+    """Bind ``name`` if it exists, else create it like brainlessdb (history 64, file)."""
+    try:
+        await js.stream_info(f"KV_{name}")
+        return
+    except nats.js.errors.NotFoundError:
+        pass
+    try:
+        await js.create_key_value(
+            KeyValueConfig(bucket=name, history=_HISTORY, storage=StorageType.FILE)
+        )
+    except nats.js.errors.BadRequestError:
+        # Another process created it first (with its own config): bind it as-is.
+        await js.stream_info(f"KV_{name}")
+
+
+async def read_last(js: JetStreamContext, bucket: str, key: str) -> Event | None:
+    """The newest entry of ``key`` straight from the stream (``None`` if never written)."""
+    try:
+        msg = await js.get_last_msg(f"KV_{bucket}", f"$KV.{bucket}.{key}")
+    except nats.js.errors.NotFoundError:
+        return None
+    headers = msg.headers or {}
+    return Event(
+        key=key,
+        value=msg.data or b"",
+        revision=msg.seq or 0,
+        deleted=headers.get(_KV_OP) in ("DEL", "PURGE"),
+        msg_id=headers.get(_MSG_ID, ""),
+    )
+
+
+@dataclass(frozen=True)
+class Event:
+    """One KV entry seen by a feed."""
+
+    key: str
+    value: bytes
+    revision: int
+    deleted: bool
+    msg_id: str
+
+
+class Publisher:
+    """Pipelined KV writes with compare-and-set, retried within a deadline."""
+
+    def __init__(
+        self,
+        nc: NATS,
+        *,
+        write_timeout: float,
+        attempt_timeout: float,
+        retry_delay: float,
+        flush_interval: float = 0.0,
+    ) -> None:
+        self._nc = nc
+        self._flush_interval = flush_interval
+        self._gate: asyncio.Future[None] | None = None
+        self._gate_timer: asyncio.TimerHandle | None = None
+        self._inflight: set[asyncio.Future[None]] = set()
+        self.eager = 0  # > 0 while a flush runs: no batch window
+        self._write_timeout = write_timeout
+        self._attempt_timeout = attempt_timeout
+        self._retry_delay = retry_delay
+        self._pending: dict[str, asyncio.Future[_PubAck | None]] = {}
+        self._ids = itertools.count(1)
+        self._prefix = ""
+        self._sub: Any = None
+        self.origin = uuid.uuid4().hex[:12]
+
+    async def start(self) -> None:
+        """Subscribe the reply inbox."""
+        self._prefix = self._nc.new_inbox() + "."
+        self._sub = await self._nc.subscribe(self._prefix + "*", cb=self._on_reply)
+
+    async def stop(self) -> None:
+        """Drop the reply inbox and fail writes still waiting."""
+        if self._sub is not None:
+            with contextlib.suppress(nats.errors.Error):
+                await self._sub.unsubscribe()
+            self._sub = None
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.set_exception(KVUnavailable("store closed"))
+        self._pending.clear()
+
+    async def _on_reply(self, msg: Msg) -> None:
+        fut = self._pending.pop(msg.subject[len(self._prefix) :], None)
+        if fut is None or fut.done():
+            return
+        if msg.headers and msg.headers.get("Status") == "503":
+            fut.set_result(None)  # no responders: JetStream not (yet) there
+            return
+        try:
+            fut.set_result(_ack_decoder.decode(msg.data))
+        except msgspec.DecodeError:
+            fut.set_result(_PubAck(error={"code": 0, "description": "undecodable ack"}))
+
+    def _open_gate(self) -> None:
+        gate, self._gate = self._gate, None
+        if self._gate_timer is not None:
+            self._gate_timer.cancel()
+            self._gate_timer = None
+        if gate is not None and not gate.done():
+            gate.set_result(None)
+
+    async def _batch(self) -> None:
+        """Hold a write until the current batch window closes (or :meth:`flush`)."""
+        if self._flush_interval <= 0 or self.eager:
+            return
+        if self._gate is None:
+            loop = asyncio.get_running_loop()
+            self._gate = loop.create_future()
+            self._gate_timer = loop.call_later(self._flush_interval, self._open_gate)
+        await asyncio.shield(self._gate)
+
+    async def flush(self) -> None:
+        """Send the batch now and wait until every write issued so far is settled.
+
+        Safe to call at any time, also while a scheduled batch is being sent: each
+        write is published exactly once, by its own caller.
+        """
+        self._open_gate()
+        pending = list(self._inflight)
+        if pending:
+            await asyncio.wait(pending)
+
+    def new_msg_id(self) -> str:
+        """A write id; feeds use its prefix to tell this process's writes apart."""
+        return f"{self.origin}.{next(self._ids)}"
+
+    async def write(
+        self,
+        bucket: str,
+        key: str,
+        payload: bytes,
+        *,
+        expected: int | None = None,
+        op: Literal["DEL", "PURGE"] | None = None,
+        msg_id: str | None = None,
+    ) -> int:
+        """Put (or delete) ``key``; return the new revision once it is durable.
+
+        Args:
+            expected: compare-and-set on the key's last revision (0 = must not exist).
+            op: ``"DEL"``/``"PURGE"`` for a delete marker.
+            msg_id: idempotency id (defaults to a fresh one).
+
+        Raises:
+            WrongRevision: ``expected`` did not match.
+            KVUnavailable: no acknowledgement before the write deadline.
+            KVWriteError: JetStream rejected the write.
+        """
+        headers = {_MSG_ID: msg_id or self.new_msg_id()}
+        if expected is not None:
+            headers[_EXPECTED_LAST] = str(expected)
+        if op is not None:
+            headers[_KV_OP] = op
+        subject = f"$KV.{bucket}.{key}"
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._inflight.add(done)
+        try:
+            await self._batch()
+            return await self._send(subject, payload, headers)
+        finally:
+            self._inflight.discard(done)
+            done.set_result(None)
+
+    async def _send(self, subject: str, payload: bytes, headers: dict[str, str]) -> int:
+        deadline = time.monotonic() + self._write_timeout
+        last_error = "no acknowledgement"
+        while True:
+            token = str(next(self._ids))
+            fut: asyncio.Future[_PubAck | None] = asyncio.get_running_loop().create_future()
+            self._pending[token] = fut
+            try:
+                await self._nc.publish(
+                    subject, payload, reply=self._prefix + token, headers=headers
+                )
+                remaining = deadline - time.monotonic()
+                async with asyncio.timeout(min(self._attempt_timeout, max(remaining, 0.001))):
+                    ack = await fut
+            except TimeoutError:
+                ack, last_error = None, "no acknowledgement"
+            except nats.errors.Error as exc:
+                ack, last_error = None, type(exc).__name__
+            finally:
+                self._pending.pop(token, None)
+            if ack is not None:
+                if ack.error is None:
+                    return ack.seq
+                if ack.error.get("err_code") == _WRONG_LAST_SEQUENCE:
+                    raise WrongRevision(str(ack.error.get("description", "")))
+                code = int(ack.error.get("code") or 0)
+                if code != 503:
+                    raise KVWriteError(str(ack.error.get("description", "rejected")))
+                last_error = "JetStream unavailable"
+            if time.monotonic() + self._retry_delay >= deadline:
+                raise KVUnavailable(last_error)
+            await asyncio.sleep(self._retry_delay)  # backoff between attempts, not a wait
+
+
+class BucketFeed:
+    """Latest value per key, then live changes, of one bucket (one ordered consumer).
+
+    The consumer starts with ``DeliverPolicy.LAST_PER_SUBJECT``, so a cold load
+    reads one message per live key whatever the history depth. nats-py's ordered
+    consumer recreates itself from the last seen stream sequence after missed
+    heartbeats (e.g. a server restart), so no change is skipped.
+    """
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        bucket: str,
+        handler: Callable[[Event], None],
+        *,
+        heartbeat: float,
+    ) -> None:
+        self._js = js
+        self.bucket = bucket
+        self._handler = handler
+        self._heartbeat = heartbeat
+        self._prefix_len = len(f"$KV.{bucket}.")
+        self._sub: Any = None
+        self.ready = asyncio.Event()
+        self.seq = 0
+        self.delivered = 0
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+
+    async def catch_up(self, nc: NATS, limit: float) -> None:
+        """Wait until every message the stream held when called has been applied.
+
+        One request for the stream's last sequence; gives up quietly after
+        ``limit`` seconds (the read is then served from what the mirror has).
+        """
+        try:
+            reply = await nc.request(f"$JS.API.STREAM.INFO.KV_{self.bucket}", b"", timeout=limit)
+            target = _info_decoder.decode(reply.data).state.last_seq
+        except (nats.errors.Error, msgspec.DecodeError, TimeoutError):
+            return
+        if self.seq >= target:
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((target, fut))
+        try:
+            async with asyncio.timeout(limit):
+                await fut
+        except TimeoutError:
+            logger.debug("nats: %s feed did not catch up in time", self.bucket)
+        finally:
+            if (target, fut) in self._waiters:
+                self._waiters.remove((target, fut))
+
+    async def start(self) -> None:
+        """Subscribe; :attr:`ready` is set once the current values are applied."""
+        self._sub = await self._js.subscribe(
+            f"$KV.{self.bucket}.>",
+            cb=self._on_msg,
+            ordered_consumer=True,
+            deliver_policy=DeliverPolicy.LAST_PER_SUBJECT,
+            idle_heartbeat=self._heartbeat,
+            pending_msgs_limit=-1,
+            pending_bytes_limit=-1,
+        )
+        info = await self._sub.consumer_info()
+        if info.num_pending == 0 and (info.delivered is None or not info.delivered.consumer_seq):
+            self.ready.set()
+
+    async def stop(self) -> None:
+        """Unsubscribe (the ephemeral consumer is removed by the server)."""
+        sub, self._sub = self._sub, None
+        if sub is not None:
+            with contextlib.suppress(nats.errors.Error, nats.js.errors.Error):
+                await sub.unsubscribe()
+
+    async def _on_msg(self, msg: Msg) -> None:
+        self.delivered += 1
+        meta = msg.metadata
+        headers = msg.headers or {}
+        op = headers.get(_KV_OP)
+        try:
+            self._handler(
+                Event(
+                    key=msg.subject[self._prefix_len :],
+                    value=msg.data,
+                    revision=meta.sequence.stream,
+                    deleted=op in ("DEL", "PURGE"),
+                    msg_id=headers.get(_MSG_ID, ""),
+                )
+            )
+        except Exception:
+            # The feed must survive anything a handler does.
+            logger.exception("nats: applying %s entry failed", self.bucket)
+        self.seq = max(self.seq, meta.sequence.stream)
+        if self._waiters:
+            for target, fut in [w for w in self._waiters if w[0] <= self.seq]:
+                self._waiters.remove((target, fut))
+                if not fut.done():
+                    fut.set_result(None)
+        if meta.num_pending == 0:
+            self.ready.set()

@@ -1,0 +1,96 @@
+"""``NoexWatch``: changes derived from a reactive whole-bucket query.
+
+noex pushes the complete new query result, never a diff. Each result is
+compared with the previous one per key and ``_version``: a new key is an
+insertion, a higher version an update, a vanished key a deletion (with the
+previous record as ``old``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from noex_client import NoexClientError
+
+from ..._stored import RawChange, Stored
+from ._records import record_to_stored
+
+if TYPE_CHECKING:
+    from ._store import NoexStore
+
+__all__ = ["NoexWatch", "diff"]
+
+
+def diff(collection: str, old: dict[str, Stored], new: dict[str, Stored]) -> list[RawChange]:
+    """The changes turning ``old`` into ``new``, oldest write first, deletions last."""
+    changes: list[RawChange] = []
+    for key, record in new.items():
+        before = old.get(key)
+        if before is None:
+            changes.append(RawChange(collection, "inserted", key, record, None))
+        elif before.version != record.version or before.created_at != record.created_at:
+            changes.append(RawChange(collection, "updated", key, record, before))
+    # Within one push, replay the writes in the order they happened.
+    changes.sort(key=lambda c: (new[c.key].updated_at, c.key))
+    changes.extend(
+        RawChange(collection, "deleted", key, None, before)
+        for key, before in old.items()
+        if key not in new
+    )
+    return changes
+
+
+class NoexWatch:
+    """A :class:`~adapters._stored.Subscription` over ``store.subscribe``."""
+
+    def __init__(self, store: NoexStore, collection: str) -> None:
+        self._store = store
+        self._collection = collection
+        self._queue: asyncio.Queue[RawChange | None] = asyncio.Queue()
+        self._state: dict[str, Stored] | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._closed = False
+
+    async def start(self) -> None:
+        """Subscribe; the initial result becomes the baseline (changes start now)."""
+        query = await self._store.ensure_watch_query(self._collection)
+        try:
+            self._unsubscribe = await self._store.client.store.subscribe(query, self._on_result)
+        except NoexClientError as exc:
+            raise self._store.unexpected(exc) from exc
+
+    def _on_result(self, data: Any) -> None:
+        if self._closed:
+            return
+        records = data if isinstance(data, list) else []
+        current: dict[str, Stored] = {}
+        for record in records:
+            if isinstance(record, dict):
+                stored = record_to_stored(record)
+                current[stored.key] = stored
+        previous, self._state = self._state, current
+        if previous is None:
+            return
+        for change in diff(self._collection, previous, current):
+            self._queue.put_nowait(change)
+
+    async def get(self) -> RawChange | None:
+        """The next change; ``None`` once closed."""
+        if self._closed and self._queue.empty():
+            return None
+        change = await self._queue.get()
+        if change is None:
+            self._closed = True
+        return change
+
+    async def aclose(self) -> None:
+        """Unsubscribe (in the background) and end the feed."""
+        if self._closed:
+            return
+        self._closed = True
+        unsubscribe, self._unsubscribe = self._unsubscribe, None
+        if unsubscribe is not None:
+            unsubscribe()
+        self._queue.put_nowait(None)

@@ -1,0 +1,34 @@
+"""Fixtures for PostgreSQL-specific tests: a fresh schema per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+import adapters
+from adapters.backends.postgres import PostgresStore
+
+from ..backends import PG_SESSION, PG_URL, drop_pg_schema
+
+
+@pytest.fixture
+async def pg_schema() -> AsyncIterator[str]:
+    """A unique schema name, dropped after the test."""
+    schema = f"{PG_SESSION}_pg_{uuid.uuid4().hex[:8]}"
+    try:
+        yield schema
+    finally:
+        await drop_pg_schema(schema)
+
+
+@pytest.fixture
+async def pg_store(pg_schema: str) -> AsyncIterator[PostgresStore]:
+    """An open PostgreSQL store on a fresh schema."""
+    store = await adapters.connect(PG_URL, schema=pg_schema)
+    assert isinstance(store, PostgresStore)
+    try:
+        yield store
+    finally:
+        await store.close()

@@ -1,0 +1,94 @@
+"""PostgreSQL restarted while writes are in flight: no acknowledged write is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import adapters
+
+from ..backends import PG_URL
+
+pytestmark = pytest.mark.postgres
+
+WRITERS = 3
+
+
+def _cluster_version() -> str | None:
+    if shutil.which("pg_ctlcluster") is None or os.geteuid() != 0:
+        return None
+    versions = sorted(p.name for p in Path("/etc/postgresql").glob("*") if p.is_dir())
+    return versions[-1] if versions else None
+
+
+async def _writer(
+    coll: adapters.Collection[dict[str, object]],
+    name: str,
+    acked: list[str],
+    failures: list[adapters.BackendUnavailable],
+    stop: asyncio.Event,
+    progress: asyncio.Event,
+) -> None:
+    n = 0
+    while not stop.is_set():
+        key = f"{name}-{n}"
+        n += 1
+        try:
+            await coll.insert({"writer": name, "n": n}, key=key)
+        except adapters.BackendUnavailable as exc:
+            failures.append(exc)
+            continue
+        acked.append(key)
+        progress.set()
+
+
+async def _until_acked(
+    acked: list[str], count: int, progress: asyncio.Event, deadline: float
+) -> None:
+    """Wait for writer progress until ``count`` writes are acknowledged (bounded)."""
+    async with asyncio.timeout(deadline):
+        while len(acked) < count:
+            progress.clear()
+            await progress.wait()
+
+
+async def test_restart_loses_no_acknowledged_write(pg_schema: str) -> None:
+    version = _cluster_version()
+    if version is None:
+        pytest.skip("needs root and pg_ctlcluster to restart PostgreSQL")
+    async with adapters.connect(PG_URL, schema=pg_schema, timeout=2.0) as store:
+        coll = store.collection("durable")
+        acked: list[str] = []
+        failures: list[adapters.BackendUnavailable] = []
+        stop = asyncio.Event()
+        progress = asyncio.Event()
+        tasks = [
+            asyncio.create_task(_writer(coll, f"w{i}", acked, failures, stop, progress))
+            for i in range(WRITERS)
+        ]
+        try:
+            await _until_acked(acked, 30, progress, 30)
+            proc = await asyncio.create_subprocess_exec(
+                "pg_ctlcluster",
+                "--skip-systemctl-redirect",
+                version,
+                "main",
+                "restart",
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+            assert await proc.wait() == 0
+            before = len(acked)
+            # The pool recovers by itself: writes succeed again after the restart.
+            await _until_acked(acked, before + 30, progress, 60)
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks)
+        stored = {r.key for r in await coll.find()}
+    assert set(acked) <= stored
+    assert failures, "the restart should have failed some in-flight operations"
+    assert all(f.url == "postgresql://***@127.0.0.1:5432/test" for f in failures)

@@ -1,0 +1,123 @@
+"""The README's ``noex_client`` section cannot rot.
+
+* Every ```python block of the section runs: ``local`` blocks against a fresh
+  ``LocalServer``, ``local-auth`` ones against a ``LocalServer`` with token
+  sessions, ``replay <transcript> <conn>`` ones against the replay server of
+  that recorded transcript (which answers only exactly recorded requests).
+* The operations table is exactly what :func:`operations_table` computes from
+  the method table and the transcripts.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from noex_client import ClientOptions, NoexClient
+from tests.client.api_calls import CALLS, call_for
+from tests.client.local import local_client
+from tests.client.replay_server import ReplayServer
+from tests.transcripts import load, transcript_names
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+TESTS = Path(__file__).resolve().parent
+AUTH = {
+    "sessions": {"admin-token": {"userId": "admin-1", "roles": ["admin"]}},
+    "required": False,
+}
+_BLOCK = re.compile(r"<!-- example: ([^>]+?) -->\n```python\n(.*?)```", re.S)
+
+
+def _bounds() -> tuple[str, int, int]:
+    text = README.read_text(encoding="utf-8")
+    start = text.index("<!-- section: noex_client -->")
+    return text, start, text.index("<!-- section:", start + 1)
+
+
+def section() -> str:
+    text, start, end = _bounds()
+    return text[start:end]
+
+
+def examples() -> list[tuple[str, str]]:
+    """``(target, code)`` per block; ``code`` is padded so that line numbers in
+    tracebacks are README line numbers."""
+    text, start, end = _bounds()
+    out = []
+    for match in _BLOCK.finditer(text, start, end):
+        first_line = text.count("\n", 0, match.start(2)) + 1
+        out.append((match.group(1).strip(), "\n" * (first_line - 2) + match.group(2)))
+    return out
+
+
+def compile_example(code: str) -> Callable[[NoexClient, str], Awaitable[None]]:
+    padding = len(code) - len(code.lstrip("\n"))
+    body = textwrap.indent(code.lstrip("\n"), "    ")
+    source = "\n" * padding + "async def example(client, url):\n" + body
+    namespace: dict[str, Any] = {}
+    exec(compile(source, str(README), "exec"), namespace)
+    function: Callable[[NoexClient, str], Awaitable[None]] = namespace["example"]
+    return function
+
+
+def test_every_python_block_is_an_example() -> None:
+    assert section().count("```python") == len(examples()) >= 10
+
+
+@pytest.mark.parametrize(("target", "code"), examples(), ids=lambda v: str(v).strip()[:30])
+async def test_readme_example_runs(target: str, code: str) -> None:
+    example = compile_example(code)
+    kind, *args = target.split()
+    if kind in ("local", "local-auth"):
+        options: dict[str, Any] = {"auth": AUTH} if kind == "local-auth" else {}
+        async with local_client(**options) as (server, client):
+            await example(client, server.url)
+        return
+    assert kind == "replay", target
+    name, conn = args
+    async with ReplayServer(load(name)) as replay:
+        url = replay.url(conn)
+        async with NoexClient(url, ClientOptions(reconnect=False)) as client:
+            await example(client, url)
+        assert replay.mismatches == []
+        assert replay.matched, "the example sent nothing"
+
+
+# -- the operations table -------------------------------------------------------------------
+
+
+def _tests_using(call_method: str, group: str) -> list[str]:
+    name = re.findall(r"(\w+)\(", call_method)[-1]
+    needle = f"users.{name}(" if group == "bucket" else f"{group}.{name}("
+    found = []
+    for path in sorted(TESTS.glob("test_api_*.py")):
+        skip = path.name in ("test_api_conformance.py", "test_api_readme.py")
+        if not skip and needle in path.read_text(encoding="utf-8"):
+            found.append(path.stem.removeprefix("test_api_"))
+    if any(needle in code for _target, code in examples()):
+        found.append("README")
+    return found
+
+
+def operations_table() -> str:
+    recorded: dict[str, list[str]] = {op: [] for op in CALLS}
+    for name in transcript_names():
+        for line in load(name).of("send"):
+            call = call_for(line.frame)
+            if call is not None and name not in recorded[call.op]:
+                recorded[call.op].append(name)
+    rows = ["| Wire op | Method | Transcripts | Tests |", "|---|---|---|---|"]
+    for op, call in CALLS.items():
+        group = "bucket" if call.method.startswith("store.bucket(") else op.split(".")[0]
+        tests = ", ".join(_tests_using(call.method, group)) or "-"
+        rows.append(f"| `{op}` | `{call.method}` | {', '.join(recorded[op])} | {tests} |")
+    return "\n".join(rows) + "\n"
+
+
+def test_readme_operations_table_is_current() -> None:
+    assert operations_table() in section()
