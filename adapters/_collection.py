@@ -11,6 +11,7 @@ and ``watch`` filtering.
 from __future__ import annotations
 
 import abc
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -43,6 +44,18 @@ def check_key(key: Any) -> str:
     if not key or len(key) > _MAX_KEY or "\x00" in key:
         raise ValueError(f"invalid record key {key!r}: 1..{_MAX_KEY} characters, no NUL")
     return key
+
+
+def uuid4_strings(count: int) -> list[str]:
+    """``count`` random UUID4 strings, generated in one batch (much faster than ``uuid4()``)."""
+    raw = bytearray(os.urandom(16 * count))
+    raw[6::16] = bytes((b & 0x0F) | 0x40 for b in raw[6::16])  # version 4
+    raw[8::16] = bytes((b & 0x3F) | 0x80 for b in raw[8::16])  # RFC 4122 variant
+    h = raw.hex()
+    return [
+        f"{h[i : i + 8]}-{h[i + 8 : i + 12]}-{h[i + 12 : i + 16]}-{h[i + 16 : i + 20]}-{h[i + 20 : i + 32]}"
+        for i in range(0, 32 * count, 32)
+    ]
 
 
 def _check_version(if_version: Any) -> int | None:
@@ -173,13 +186,15 @@ class Collection(abc.ABC, Generic[T]):
             AlreadyExists: a key or unique value clashes (nothing is written).
         """
         self._store._check_open()
+        values = list(items)
+        fresh = iter(uuid4_strings(len(values)))
         docs: list[tuple[str, dict[str, Any]]] = []
-        for item in items:
-            key: str | None = None
-            if self.model is None and isinstance(item, Mapping) and "_key" in item:
+        untyped = self.model is None
+        for item in values:
+            key = next(fresh)
+            if untyped and isinstance(item, Mapping) and "_key" in item:
                 item = dict(item)
-                key = item.pop("_key")
-            key = self._new_key(key)
+                key = check_key(item.pop("_key"))
             docs.append((key, self._codec.encode(item, key)))
         if not docs:
             return []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import logging
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -159,6 +160,16 @@ class Store(abc.ABC):
         """Remove collection ``name`` and all its records; ``True`` if it held any."""
         self._check_open()
         return await self._drop(check_name(name))
+
+    def transaction(self) -> AbstractAsyncContextManager[Store]:
+        """Group the operations awaited inside ``async with store.transaction():``.
+
+        Backends with transactions (PostgreSQL) override this; the others raise.
+
+        Raises:
+            NotImplementedError: the backend has no multi-document transactions.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not support transactions")
 
     async def close(self) -> None:
         """Close the store (idempotent); open ``watch`` streams end."""

@@ -100,7 +100,9 @@ class NoexClient(SubscriptionHost):
         self._welcome: WelcomeInfo | None = None
         self._revoked_notified = False
         self._subscriptions = SubscriptionManager(self, self._options.max_buffered_pushes)
-        self._hooks = ConnectionHooks(self._on_push, self._on_system, self._report_error)
+        self._hooks = ConnectionHooks(
+            self._on_push, self._on_system, self._report_error, self._on_closed
+        )
         self.store = StoreAPI(self)
         self.rules = RulesAPI(self)
         self.auth = AuthAPI(self)
@@ -216,7 +218,13 @@ class NoexClient(SubscriptionHost):
             NoexClientError: The server's error (a subclass per code).
             BackpressureError: ``max_pending_requests`` are already pending.
         """
-        return await self._send(self._live_connection(), op, fields, retry=True)
+        try:
+            conn = self._live_connection()
+        except DisconnectedError:
+            # Yield once: a caller retrying in a loop must not starve the reconnect.
+            await asyncio.sleep(0)
+            raise
+        return await self._send(conn, op, fields, retry=True)
 
     async def _send(self, conn: Connection, op: str, fields: dict[str, Any], retry: bool) -> Any:
         started = time.perf_counter()
@@ -319,6 +327,15 @@ class NoexClient(SubscriptionHost):
             creds = auth.credentials
             fields = {"username": creds.username, "password": creds.password}
             await self._send(conn, "identity.login", fields, retry=False)
+
+    def _on_closed(self, conn: Connection, info: CloseInfo) -> None:
+        # Synchronous, so is_connected turns False the moment the link is known dead;
+        # the supervisor then emits the events and runs the reconnect loop.
+        if conn is not self._conn or self._closing:
+            return
+        self._conn = None
+        retry = self._policy is not None and self._policy.is_retryable(info.code)
+        self._set_state("reconnecting" if retry else "disconnected")
 
     def _on_push(self, key: Any, push: Push) -> None:
         if isinstance(key, Subscription):

@@ -57,6 +57,7 @@ class ConnectionHooks:
     on_push: Callable[[Any, Push], None]
     on_system: Callable[[System], None]
     on_error: Callable[[Exception], None]
+    on_closed: Callable[[Connection, CloseInfo], None]
 
 
 class Connection:
@@ -164,7 +165,10 @@ class Connection:
         try:
             await self.transport.send(frame)
             return await future
-        except TransportClosed:
+        except TransportClosed as exc:
+            # The transport knows before the reader does; end the connection now so
+            # the client's state changes before anyone can retry on a dead link.
+            self._finish(CloseInfo(exc.code, exc.reason))
             raise DisconnectedError(message=f"{op}: connection lost while sending") from None
         finally:
             timer.cancel()
@@ -254,6 +258,7 @@ class Connection:
                 )
         if not self._closed.done():
             self._closed.set_result(info)
+            self._hooks.on_closed(self, info)
 
     def _on_ping(self) -> None:
         now = self._loop.time()

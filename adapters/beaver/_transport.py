@@ -22,7 +22,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
+try:
+    import httpx
+except ImportError as exc:  # keep name="httpx": adapters.connect maps it to MissingExtra
+    raise ImportError(
+        "adapters.beaver needs the 'beaver' extra: pip install 'noex-client[beaver]'",
+        name=exc.name,
+    ) from exc
 
 from adapters.beaver._errors import ConnectionFailed, RemoteTimeout
 from adapters.beaver._wire import Call, Request, result_of

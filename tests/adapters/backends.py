@@ -83,15 +83,6 @@ async def noex_backend() -> AsyncIterator[StoreOpener]:
         yield opener
 
 
-BACKENDS: list[BackendEntry] = [
-    BackendEntry("memory", memory_backend),
-    BackendEntry("sqlite", sqlite_backend),
-    BackendEntry("nats", nats_backend, marks=(pytest.mark.nats,)),
-    BackendEntry("beaver", beaver_backend, marks=(pytest.mark.beaver,)),
-    BackendEntry("noex", noex_backend),
-]
-
-
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 PG_SESSION = f"noex_adapters_{uuid.uuid4().hex[:10]}"
 _pg_counter = iter(range(1_000_000))
@@ -121,6 +112,11 @@ async def postgres_backend() -> AsyncIterator[StoreOpener]:
         await drop_pg_schema(schema)
 
 
-BACKENDS.append(
-    BackendEntry("postgres", postgres_backend, marks=(pytest.mark.postgres,), watch_old=False)
-)
+BACKENDS: list[BackendEntry] = [
+    BackendEntry("memory", memory_backend),
+    BackendEntry("sqlite", sqlite_backend),
+    BackendEntry("postgres", postgres_backend, marks=(pytest.mark.postgres,), watch_old=False),
+    BackendEntry("nats", nats_backend, marks=(pytest.mark.nats,)),
+    BackendEntry("beaver", beaver_backend, marks=(pytest.mark.beaver,)),
+    BackendEntry("noex", noex_backend),
+]

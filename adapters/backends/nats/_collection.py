@@ -15,7 +15,7 @@ import nats.js.errors
 from ..._collection import Collection
 from ..._errors import AdapterError, AlreadyExists, BackendUnavailable, Conflict, NotFound
 from ..._filters import MISSING, FilterNode, SortKey, get_path, matches, sort_records
-from ..._stored import Stored, Subscription
+from ..._stored import RawChange, Stored, Subscription
 from ._core import CollectionCore
 from ._kv import KVUnavailable, KVWriteError, WrongRevision
 from ._mirror import Entry, index_value
@@ -101,6 +101,10 @@ class NatsCollection(Collection[Any]):
     # -- primitives ---------------------------------------------------------------
 
     async def _insert(self, docs: list[tuple[str, dict[str, Any]]]) -> list[Stored]:
+        with self._store._op():
+            return await self._insert_all(docs)
+
+    async def _insert_all(self, docs: list[tuple[str, dict[str, Any]]]) -> list[Stored]:
         core = await self._ready(read=True)
         seen: set[str] = set()
         values: dict[tuple[str, Any], str] = {}
@@ -169,12 +173,18 @@ class NatsCollection(Collection[Any]):
         raise BackendUnavailable(self._store.url, f"write of {key!r} kept racing")
 
     async def _update(self, key: str, changes: dict[str, Any], if_version: int | None) -> Stored:
-        return await self._write(key, changes, True, if_version)
+        with self._store._op():
+            return await self._write(key, changes, True, if_version)
 
     async def _replace(self, key: str, doc: dict[str, Any], if_version: int | None) -> Stored:
-        return await self._write(key, doc, False, if_version)
+        with self._store._op():
+            return await self._write(key, doc, False, if_version)
 
     async def _delete(self, key: str, if_version: int | None) -> bool:
+        with self._store._op():
+            return await self._remove(key, if_version)
+
+    async def _remove(self, key: str, if_version: int | None) -> bool:
         core = await self._ready(read=True)
         async with self._guard(), core.locked(key):
             for _ in range(_MAX_RACES):
@@ -221,7 +231,7 @@ class NatsCollection(Collection[Any]):
 
     async def _subscribe(self) -> Subscription:
         core = await self._ready()
-        return core.hub.subscribe(self._name)
+        return _CountedSubscription(core, core.hub.subscribe(self._name))
 
     # -- brainlessdb-style callbacks ----------------------------------------------
 
@@ -283,3 +293,22 @@ class NatsCollection(Collection[Any]):
                 self._store._track(task)
         except Exception:
             logger.exception("nats: %s callback failed (isolated)", self._name)
+
+
+class _CountedSubscription:
+    """A hub subscription that keeps the core's watcher count (see ``_publish``)."""
+
+    def __init__(self, core: CollectionCore, sub: Subscription) -> None:
+        self._core = core
+        self._sub = sub
+        self._open = True
+        core.watchers += 1
+
+    async def get(self) -> RawChange | None:
+        return await self._sub.get()
+
+    async def aclose(self) -> None:
+        if self._open:
+            self._open = False
+            self._core.watchers -= 1
+        await self._sub.aclose()

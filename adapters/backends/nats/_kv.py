@@ -138,6 +138,7 @@ class Publisher:
         self._gate: asyncio.Future[None] | None = None
         self._gate_timer: asyncio.TimerHandle | None = None
         self._inflight: set[asyncio.Future[None]] = set()
+        self.eager = 0  # > 0 while a flush runs: no batch window
         self._write_timeout = write_timeout
         self._attempt_timeout = attempt_timeout
         self._retry_delay = retry_delay
@@ -185,7 +186,7 @@ class Publisher:
 
     async def _batch(self) -> None:
         """Hold a write until the current batch window closes (or :meth:`flush`)."""
-        if self._flush_interval <= 0:
+        if self._flush_interval <= 0 or self.eager:
             return
         if self._gate is None:
             loop = asyncio.get_running_loop()
@@ -304,6 +305,7 @@ class BucketFeed:
         self._sub: Any = None
         self.ready = asyncio.Event()
         self.seq = 0
+        self.delivered = 0
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
 
     async def catch_up(self, nc: NATS, limit: float) -> None:
@@ -353,6 +355,7 @@ class BucketFeed:
                 await sub.unsubscribe()
 
     async def _on_msg(self, msg: Msg) -> None:
+        self.delivered += 1
         meta = msg.metadata
         headers = msg.headers or {}
         op = headers.get(_KV_OP)

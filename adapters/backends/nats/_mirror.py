@@ -90,6 +90,8 @@ class Mirror:
         self._paths = {name: tuple(name.split(".")) for name in layout.index_fields}
         self._index: dict[str, dict[Any, set[str]]] = {name: {} for name in self._paths}
         self.listeners: list[Listener] = []
+        # While loading, nobody is told about the records found: they are not changes.
+        self.silent = True
         self.quarantined: set[str] = set()
 
     def reset(self) -> None:
@@ -190,6 +192,8 @@ class Mirror:
         if new is not None:
             self.entries[key] = new
             self._reindex(new)
+        if self.silent:
+            return
         if old is None and self.layout.unique_fields and self.hidden(key):
             return  # a duplicate that lost the unique ranking never shows up
         for listener in self.listeners:
@@ -268,6 +272,11 @@ class Mirror:
         """The revision to compare-and-set against when creating ``key``."""
         part = self._configs.get(key)
         return part.revision if part is not None else self.gone.get(key, 0)
+
+    def part_revision(self, which: str, key: str) -> int:
+        """Last known revision of ``key``'s state (``"state"``) or local row, 0 if none."""
+        part = (self._states if which == "state" else self._locals).get(key)
+        return part.revision if part is not None else 0
 
     def has_part(self, which: str, key: str) -> bool:
         """Whether a live state (``"state"``) or local row is known for ``key``."""

@@ -109,6 +109,9 @@ async def test_insert_many_returns_records_and_is_atomic(store: adapters.Store) 
     assert [r.data["i"] for r in recs] == list(range(5))
     assert all(r.version == 1 for r in recs)
     assert len({r.key for r in recs}) == 5
+    for rec in recs:
+        parsed = uuid.UUID(rec.key)
+        assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, rec.key)
     assert await items.count() == 5
     assert await items.insert_many([]) == []
     await items.insert({"i": 99}, key="taken")

@@ -40,7 +40,8 @@ HOSTILE_VALUES: list[Any] = [
     "%s %% {}",
     "émoji 🚀 \u2028 \ufeff",
     10**15,
-    -1.5e300,
+    -1.5e-300,
+    2.5,
     "",
     [],
     {},
@@ -114,3 +115,21 @@ async def test_unique_fields(store: adapters.Store) -> None:
     await users.update("a", {"extra": 1})
     await users.delete("a")
     await users.insert({"email": "a@x"}, key="a2")
+
+
+async def test_insert_many_round_trips_hostile_keys_and_values(store: adapters.Store) -> None:
+    coll = store.collection("bulk\t'hostile'\n")
+    docs: list[dict[str, Any]] = [
+        {"_key": key, "v": value, "k": key}
+        for key, value in zip(HOSTILE_KEYS, [*HOSTILE_VALUES, "\\\\N", "\\."], strict=False)
+    ]
+    docs.append({"_key": "\\N", "v": "\t\n\r\\t\\n", "nested": {"\\": ["\\N", "\x01"]}})
+    records = await coll.insert_many(docs)
+    for doc, rec in zip(docs, records, strict=True):
+        expected = {k: v for k, v in doc.items() if k != "_key"}
+        assert rec.key == doc["_key"]
+        assert rec.data == expected
+        got = await coll.get(doc["_key"])
+        assert got is not None
+        assert got.data == expected
+    assert await coll.count() == len(docs)
