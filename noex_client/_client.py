@@ -94,6 +94,7 @@ class NoexClient(Reconnecting, SubscriptionHost):
         self._state_changed = asyncio.Event()
         self._conn: Connection | None = None
         self._supervisor: asyncio.Task[None] | None = None
+        self._opening: asyncio.Task[Connection] | None = None
         self._closing = False
         self._welcome: WelcomeInfo | None = None
         self._revoked_notified = False
@@ -185,11 +186,23 @@ class NoexClient(Reconnecting, SubscriptionHost):
         self._closing = False
         self._revoked_notified = False
         self._set_state("connecting")
+        # A task, so that disconnect() can stop a connect that waits for a welcome.
+        opening = self._opening = asyncio.get_running_loop().create_task(self._open_connection())
         try:
-            conn = await self._open_connection()
+            conn = await opening
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if opening.cancelled() and (current is None or not current.cancelling()):
+                self._set_state("disconnected")
+                raise DisconnectedError(message="disconnect() called while connecting") from None
+            opening.cancel()
+            self._set_state("disconnected")
+            raise
         except BaseException:
             self._set_state("disconnected")
             raise
+        finally:
+            self._opening = None
         self._conn = conn
         self._set_state("connected")
         self._events.emit("connected")
@@ -202,6 +215,10 @@ class NoexClient(Reconnecting, SubscriptionHost):
         """Close the connection, reject pending requests, drop subscriptions and
         stop any reconnect loop at once. Safe in every state (idempotent)."""
         self._closing = True
+        opening = self._opening
+        if opening is not None and not opening.done():
+            opening.cancel()
+            await asyncio.gather(opening, return_exceptions=True)
         supervisor, self._supervisor = self._supervisor, None
         if supervisor is not None and supervisor is not asyncio.current_task():
             supervisor.cancel()
