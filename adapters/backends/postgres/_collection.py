@@ -48,16 +48,21 @@ class PostgresCollection(Collection[Any]):
             " RETURNING collection, key, data, version, created_at, updated_at)"
             f" SELECT w.created_at, pg_notify('{ch}', {row_payload('i')}) FROM w"
         )
+        # The CTE ``o`` locks the row and keeps its previous document, so the
+        # change notification can carry ``old`` as well.
         write = (
-            f"WITH w AS (UPDATE {t} SET data = {{expr}}, version = version + 1,"
-            " updated_at = now()"
-            " WHERE collection = %(c)s AND key = %(k)s"
-            " AND (%(v)s::bigint IS NULL OR version = %(v)s::bigint)"
-            " RETURNING collection, key, data, version, created_at, updated_at)"
+            "WITH o AS (SELECT data AS old_data, updated_at AS old_updated"
+            f" FROM {t} WHERE collection = %(c)s AND key = %(k)s FOR UPDATE),"
+            f" w AS (UPDATE {t} AS d SET data = {{expr}}, version = d.version + 1,"
+            " updated_at = now() FROM o"
+            " WHERE d.collection = %(c)s AND d.key = %(k)s"
+            " AND (%(v)s::bigint IS NULL OR d.version = %(v)s::bigint)"
+            " RETURNING d.collection, d.key, d.data, d.version, d.created_at, d.updated_at,"
+            " o.old_data, o.old_updated)"
             f" SELECT w.data, w.version, w.created_at, w.updated_at, pg_notify('{ch}', "
-            f"{row_payload('u')}) FROM w"
+            f"{row_payload('u', with_old=True)}) FROM w"
         )
-        self._sql_update = write.format(expr="data || %(d)s")
+        self._sql_update = write.format(expr="d.data || %(d)s")
         self._sql_replace = write.format(expr="%(d)s")
         self._sql_delete = (
             f"WITH w AS (DELETE FROM {t} WHERE collection = %(c)s AND key = %(k)s"

@@ -36,15 +36,26 @@ _PAYLOAD_LIMIT = 7900
 _KIND: dict[str, ChangeKind] = {"i": "inserted", "u": "updated", "d": "deleted"}
 
 
-def row_payload(kind: str) -> str:
-    """SQL for the NOTIFY payload of the row ``w`` (the document only when it fits)."""
+def row_payload(kind: str, with_old: bool = False) -> str:
+    """SQL for the NOTIFY payload of the row ``w``.
+
+    The documents travel only when they fit: the old document (``with_old``:
+    columns ``w.old_data``/``w.old_updated``) is dropped first, then the new one.
+    """
+    old = (
+        ", 'od', w.old_data, 'ou', (extract(epoch FROM w.old_updated) * 1000000)::bigint"
+        if with_old
+        else ""
+    )
     return (
-        "(SELECT CASE WHEN octet_length(j::text) <= 7900 THEN j::text ELSE (j - 'd')::text END"
+        "(SELECT CASE WHEN octet_length(j::text) <= 7900 THEN j::text"
+        " WHEN octet_length((j - 'od')::text) <= 7900 THEN (j - 'od')::text"
+        " ELSE (j - 'od' - 'd')::text END"
         f" FROM (SELECT jsonb_build_object('o', '{kind}', 'c', w.collection, 'k', w.key,"
         " 'v', w.version,"
         " 't', (extract(epoch FROM w.created_at) * 1000000)::bigint,"
         " 'u', (extract(epoch FROM w.updated_at) * 1000000)::bigint,"
-        " 'd', w.data) AS j) AS x)"
+        f" 'd', w.data{old}) AS j) AS x)"
     )
 
 
@@ -150,4 +161,9 @@ async def payload_change(
         record = rows[0]
     if kind == "deleted":
         return RawChange(collection, "deleted", key, None, record)
-    return RawChange(collection, kind, key, record, None)
+    old_data = message.get("od")
+    old = None
+    if isinstance(old_data, dict):
+        version = int(message["v"]) - 1
+        old = Stored(key, old_data, version, from_micros(message["t"]), from_micros(message["ou"]))
+    return RawChange(collection, kind, key, record, old)
