@@ -151,7 +151,7 @@ async def postgres_backend() -> AsyncIterator[StoreOpener]:
 BACKENDS: list[BackendEntry] = [
     BackendEntry("memory", memory_backend),
     BackendEntry("sqlite", sqlite_backend),
-    BackendEntry("postgres", postgres_backend, marks=(pytest.mark.postgres,), watch_old=False),
+    BackendEntry("postgres", postgres_backend, marks=(pytest.mark.postgres,)),
     BackendEntry("nats", nats_backend, marks=(pytest.mark.nats,)),
     BackendEntry("beaver", beaver_backend, marks=(pytest.mark.beaver,)),
     BackendEntry("noex", noex_backend),

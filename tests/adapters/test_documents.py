@@ -172,3 +172,18 @@ def test_get_document_store_reads_the_environment(
         assert store.read("c", doc.id) == doc
     finally:
         store.close()
+
+
+def _create_then_fail(store: DocumentStore) -> None:
+    with store.transaction():
+        store.create("t", {"n": 2}, doc_id="two")
+        raise RuntimeError("undo")
+
+
+def test_sync_transactions_on_sqlite(sqlite_docs: DocumentStore) -> None:
+    with sqlite_docs.transaction():
+        sqlite_docs.create("t", {"n": 1}, doc_id="one")
+        assert sqlite_docs.read("t", "one") is not None
+    with pytest.raises(RuntimeError, match="undo"):
+        _create_then_fail(sqlite_docs)
+    assert [d.id for d in sqlite_docs.query("t")] == ["one"]
