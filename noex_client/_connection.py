@@ -172,6 +172,10 @@ class Connection:
             raise DisconnectedError(message=f"{op}: connection lost while sending") from None
         finally:
             timer.cancel()
+            if not future.done():
+                future.cancel()
+            elif not future.cancelled():
+                future.exception()  # the outcome may have been set while we were still sending
             if self._futures.pop(request_id, None) is not None:
                 # Timed out or cancelled: a late response becomes a StrayReply.
                 self.session.forget_request(request_id)

@@ -370,7 +370,8 @@ def copy(
     Example: noex-store copy users --from nats://localhost:4222 --to postgresql://localhost/app
     """
     target = new_name or coll
-    if adapters.redact_url(src) == adapters.redact_url(dst) and target == coll:
+    same_store = src == dst and sorted(from_option or ()) == sorted(to_option or ())
+    if same_store and target == coll:
         fail("--from and --to name the same collection; use --as NAME", EXIT_USAGE)
     out = Output(json)
 
