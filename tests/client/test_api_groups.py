@@ -203,3 +203,16 @@ async def test_replay_server_rewrites_ids_of_late_answers() -> None:
             assert await client.store.bucket("a").count() == 1
             assert await client.store.bucket("b").count() == 2
         assert server.mismatches == []
+
+
+def test_wire_names() -> None:
+    from noex_client._api._base import camel, camel_keys
+
+    assert camel("page_size") == "pageSize"
+    assert camel("new_owner_id") == "newOwnerId"
+    assert camel("displayName") == "displayName"
+    assert camel("from") == "from"
+    assert camel("_expiresAt") == "_expiresAt"
+    assert camel_keys(None, "x") == {}
+    with pytest.raises(TypeError, match="keys must be strings"):
+        camel_keys({1: "a"}, "filter")  # type: ignore[dict-item]
