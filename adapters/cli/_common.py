@@ -20,11 +20,13 @@ from .._connect import DEFAULT_URL
 
 __all__ = [
     "EXIT_CONFLICT",
+    "EXIT_INTERRUPTED",
     "EXIT_NOT_FOUND",
     "EXIT_OK",
     "EXIT_UNAVAILABLE",
     "EXIT_USAGE",
     "Output",
+    "dumps",
     "fail",
     "open_file",
     "open_store",
