@@ -3,13 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
+import uuid
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-__all__ = ["BRAINLESS_VERSION", "BrainlessPeer", "brainless_python"]
+import msgspec
+import nats
+import nats.js.errors
+from msgspec import Meta
+
+from adapters.backends.nats import Flag
+
+__all__ = [
+    "BRAINLESS_VERSION",
+    "NATS_URL",
+    "Address",
+    "AppaLocal",
+    "AppbLocal",
+    "BrainlessPeer",
+    "Device",
+    "brainless_python",
+    "drop_class_buckets",
+    "percentile",
+    "unique_class_name",
+]
+
+NATS_URL = os.environ.get("NOEX_NATS_URL", "nats://127.0.0.1:4222")
 
 BRAINLESS_VERSION = "0.17.3"
 _DRIVER = Path(__file__).with_name("nats_brainless_peer.py")
@@ -102,3 +125,55 @@ class BrainlessPeer:
             self._proc.kill()
             await self._proc.wait()
         self._reader.cancel()
+
+
+class Address(msgspec.Struct, tag_field="TYPE", tag=True):
+    """Nested struct, tagged like brainlessdb's ``BrainlessStruct``."""
+
+    street: str = ""
+    city: str = ""
+
+
+class AppaLocal(msgspec.Struct, tag_field="TYPE", tag=True):
+    """App-local data of namespace ``appa``."""
+
+    cursor: int = 0
+
+
+class AppbLocal(msgspec.Struct, tag_field="TYPE", tag=True):
+    """App-local data of namespace ``appb``."""
+
+    note: str = ""
+
+
+class Device(msgspec.Struct, kw_only=True):
+    """Our side of the peer's model: same fields, same brainlessdb flags."""
+
+    serial: Annotated[str, Meta(extra={"brainlessdb_flags": Flag.UNIQUE})]
+    site: Annotated[str, Meta(extra={"brainlessdb_flags": Flag.INDEX})] = ""
+    status: Annotated[int, Meta(extra={"brainlessdb_flags": Flag.STATE})] = 0
+    address: Address | None = None
+    _: AppaLocal | AppbLocal | None = None
+
+
+def unique_class_name(tag: str) -> str:
+    """A fresh ``NameV1`` class/bucket name."""
+    return f"{tag}{uuid.uuid4().hex[:8]}V1"
+
+
+async def drop_class_buckets(name: str, url: str = NATS_URL) -> None:
+    """Delete the buckets brainlessdb and we use for class ``name``."""
+    nc = await nats.connect(url)
+    try:
+        js = nc.jetstream()
+        for bucket in (name, f"{name}-State", f"{name}-AppaLocal", f"{name}-AppbLocal"):
+            with contextlib.suppress(nats.js.errors.NotFoundError):
+                await js.delete_key_value(bucket)
+    finally:
+        await nc.close()
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q``-quantile (0..1) of ``values`` (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]

@@ -2,9 +2,15 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from ._api.audit import AuditAPI
+from ._api.auth import AuthAPI
 from ._api.bucket import BucketAPI
+from ._api.identity import IdentityAPI
+from ._api.procedures import ProceduresAPI
 from ._api.rules import RulesAPI
+from ._api.server import ServerAPI
 from ._api.store import StoreAPI
+from ._api.typed_bucket import TypedBucketAPI
 from ._client import ConnectionState, NoexClient, WelcomeInfo
 from ._errors import (
     AlreadyExistsError,
@@ -31,6 +37,7 @@ from ._errors import (
     ValidationError,
 )
 from ._events import RequestInfo, Unsubscribe
+from ._models import ModelDecodeError, Page, RecordMeta
 from ._options import AuthOptions, ClientOptions, CredentialOptions, ReconnectOptions
 from ._reconnect import ReconnectPolicy
 from ._transport import (
@@ -41,6 +48,7 @@ from ._transport import (
     TransportClosed,
     WebSocketConnector,
 )
+from ._watch import OverflowPolicy, Watch, WatchOverflowError
 
 try:
     __version__ = version("noex-client")
@@ -49,6 +57,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "AlreadyExistsError",
+    "AuditAPI",
+    "AuthAPI",
     "AuthOptions",
     "BackpressureError",
     "BucketAPI",
@@ -62,31 +72,41 @@ __all__ = [
     "CredentialOptions",
     "DisconnectedError",
     "ForbiddenError",
+    "IdentityAPI",
     "InternalServerError",
     "InvalidRequestError",
     "MemoryConnector",
     "MemoryTransport",
+    "ModelDecodeError",
     "NoexClient",
     "NoexClientError",
     "NotFoundError",
+    "OverflowPolicy",
+    "Page",
     "ParseError",
+    "ProceduresAPI",
     "ProtocolError",
     "QueryNotDefinedError",
     "RateLimitedError",
     "ReconnectOptions",
     "ReconnectPolicy",
+    "RecordMeta",
     "RequestInfo",
     "RequestTimeoutError",
     "RulesAPI",
     "RulesNotAvailableError",
+    "ServerAPI",
     "SessionRevokedError",
     "StoreAPI",
     "Transport",
     "TransportClosed",
+    "TypedBucketAPI",
     "UnauthorizedError",
     "UnknownOperationError",
     "Unsubscribe",
     "ValidationError",
+    "Watch",
+    "WatchOverflowError",
     "WebSocketConnector",
     "WelcomeInfo",
     "__version__",

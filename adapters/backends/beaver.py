@@ -76,8 +76,13 @@ class _Mirror:
                 for entry in entries:
                     if not is_operation(entry.data):
                         continue  # not ours: never part of the chain
-                    outcome, made = apply(self.name, self.rows, entry.data)
                     self.tail = entry.timestamp
+                    try:
+                        outcome, made = apply(self.name, self.rows, entry.data)
+                    except (KeyError, TypeError, ValueError) as exc:
+                        # Every store skips the same malformed entry, so they still agree.
+                        logger.warning("skipping malformed entry in %r: %r", self.name, exc)
+                        continue
                     changes += made
                     waiter = self.pending.get(entry.data["id"])
                     if waiter is not None and not waiter.done():
@@ -298,11 +303,14 @@ class BeaverStore(Store):
         return bool(await self._mirror(name).commit("clear"))
 
     async def _close(self) -> None:
+        pollers = []
         for mirror in self._mirrors.values():
             if mirror.poller is not None:
                 mirror.poller.cancel()
+                pollers.append(mirror.poller)
                 mirror.poller = None
             mirror.hub.close_all()
+        await asyncio.gather(*pollers, return_exceptions=True)
         await self._client.close()
 
 

@@ -71,6 +71,9 @@ def apply(
     Returns:
         The operation's outcome (an error instance when it lost) and the changes it
         made, for ``watch``. A losing operation changes nothing.
+
+    Raises:
+        KeyError, TypeError, ValueError: A malformed entry (it changes nothing).
     """
     at = datetime.fromisoformat(entry["at"])
     unique = tuple(entry.get("unique", ()))

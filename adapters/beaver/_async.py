@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar, overload
 from adapters.beaver._errors import ClientClosed, RemoteTimeout
 from adapters.beaver._gaps import ClientGaps, DictGaps, ListGaps, LogGaps, QueueGaps
 from adapters.beaver._models import FieldIndex, LogEntry, QueueItem, codec_for
-from adapters.beaver._ops import DictOps, ListOps
+from adapters.beaver._ops import UNSET, DictOps, ListOps
 from adapters.beaver._ops_stream import LogOps, Order, QueueGetPlan, QueueOps
 from adapters.beaver._transport import AsyncSender, Settings
 from adapters.beaver._wire import Call
@@ -28,6 +28,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+D = TypeVar("D")
 
 
 class AsyncBeaverClient(ClientGaps):
@@ -76,6 +77,14 @@ class AsyncBeaverClient(ClientGaps):
         if self._sender.closed:
             raise ClientClosed("the BeaverDB client is closed")
         return await self._sender.send(call)
+
+    def as_async(self) -> AsyncBeaverClient:
+        """Return ``self`` (already async)."""
+        return self
+
+    async def connect(self) -> AsyncBeaverClient:
+        """Return ``self``: connections open on first use (kept for ``AsyncBeaverDB`` code)."""
+        return self
 
     async def close(self) -> None:
         """Close the pooled connections; later calls raise :class:`ClientClosed`."""
@@ -157,9 +166,19 @@ class AsyncBeaverDict(DictGaps, Generic[T]):
         """Write ``value`` under ``key``, expiring after ``ttl_seconds`` if given."""
         await self._client._send(self._ops.set(key, value, ttl_seconds))
 
-    async def get(self, key: str) -> T:
-        """Return the value of ``key``. Raises :class:`KeyNotFound`."""
-        return await self._client._send(self._ops.get(key))
+    @overload
+    async def get(self, key: str) -> T: ...
+    @overload
+    async def get(self, key: str, default: D) -> T | D: ...
+    async def get(self, key: str, default: Any = UNSET) -> Any:
+        """Return the value of ``key``.
+
+        Raises:
+            KeyNotFound: The key is missing or expired, and no ``default`` was given
+                (with one, it is returned instead, like ``dict.get``).
+        """
+        call = self._ops.get(key) if default is UNSET else self._ops.fetch(key, default)
+        return await self._client._send(call)
 
     async def fetch(self, key: str, default: Any = None) -> Any:
         """Return the value of ``key``, or ``default`` when missing or expired."""

@@ -1,6 +1,7 @@
 """The error tree of the BeaverDB remote client.
 
-Every error the client raises derives from :class:`BeaverError`. Where BeaverDB's
+Every error the client raises derives from :class:`BeaverError` (itself an
+``adapters.AdapterError``). Where BeaverDB's
 local API raises a builtin exception, the remote error also subclasses that
 builtin, so code written against the local API keeps working::
 
@@ -25,6 +26,8 @@ Messages never contain the API key; URLs in messages are stripped of credentials
 
 from __future__ import annotations
 
+from adapters._errors import AdapterError
+
 __all__ = [
     "AuthError",
     "BadRequest",
@@ -43,8 +46,12 @@ __all__ = [
 ]
 
 
-class BeaverError(Exception):
-    """Base class of every error raised by the BeaverDB remote client."""
+class BeaverError(AdapterError):
+    """Base class of every error raised by the BeaverDB remote client.
+
+    It is an :class:`adapters.AdapterError`, so ``except adapters.AdapterError``
+    also catches the client's errors.
+    """
 
 
 class AuthError(BeaverError):

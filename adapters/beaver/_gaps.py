@@ -47,6 +47,22 @@ class ClientGaps:
 class _ManagerGaps:
     """Per-structure features shared by every manager of the local API."""
 
+    # ``with d:`` / ``async with d:`` take the structure's lock in the local API.
+    __enter__ = _gap("with manager: (per-structure lock)", _NO_LOCK)
+    __exit__ = _gap("with manager: (per-structure lock)", _NO_LOCK)
+    __aenter__ = _gap("async with manager: (per-structure lock)", _NO_LOCK)
+    __aexit__ = _gap("async with manager: (per-structure lock)", _NO_LOCK)
+
+    @property
+    def locked(self) -> bool:
+        """Not available remotely: raises ``NotSupportedRemotely``."""
+        raise NotSupportedRemotely("manager.locked", _NO_LOCK)
+
+    @property
+    def events(self) -> object:
+        """Not available remotely: raises ``NotSupportedRemotely``."""
+        raise NotSupportedRemotely("manager.events", _NO_EVENTS)
+
     acquire = _gap("manager.acquire() (per-structure lock)", _NO_LOCK)
     release = _gap("manager.release() (per-structure lock)", _NO_LOCK)
     renew = _gap("manager.renew() (per-structure lock)", _NO_LOCK)

@@ -31,7 +31,7 @@ from adapters.beaver._wire import (
     target,
 )
 
-__all__ = ["DictOps", "ListOps", "epoch", "none", "number"]
+__all__ = ["UNSET", "DictOps", "ListOps", "epoch", "none", "number"]
 
 T = TypeVar("T")
 
@@ -40,6 +40,8 @@ T = TypeVar("T")
 # tells "missing" from "stored null" in one request.
 _MISSING_TOKEN = uuid.uuid4().hex
 _MISSING = {"__beaver_client_missing__": _MISSING_TOKEN}
+UNSET: Any = object()
+"""Default of optional arguments for which ``None`` is a real value."""
 # Path placeholder for keys that only the body/query override can carry: the server
 # lets body fields (PUT/POST) and query parameters (GET) replace path parameters.
 _PLACEHOLDER = "_"

@@ -24,7 +24,7 @@ from adapters.beaver._async import (
 from adapters.beaver._errors import ClientClosed, RemoteTimeout
 from adapters.beaver._gaps import ClientGaps, DictGaps, ListGaps, LogGaps, QueueGaps
 from adapters.beaver._models import FieldIndex, LogEntry, QueueItem, codec_for
-from adapters.beaver._ops import DictOps, ListOps
+from adapters.beaver._ops import UNSET, DictOps, ListOps
 from adapters.beaver._ops_stream import LogOps, Order, QueueGetPlan, QueueOps
 from adapters.beaver._transport import Settings, SyncSender
 from adapters.beaver._wire import Call
@@ -32,6 +32,7 @@ from adapters.beaver._wire import Call
 __all__ = ["BeaverClient", "BeaverDict", "BeaverList", "BeaverLog", "BeaverQueue"]
 
 T = TypeVar("T")
+D = TypeVar("D")
 logger = logging.getLogger("adapters")
 
 
@@ -184,9 +185,19 @@ class BeaverDict(DictGaps, Generic[T]):
         """Write ``value`` under ``key``, expiring after ``ttl_seconds`` if given."""
         self._client._send(self._ops.set(key, value, ttl_seconds))
 
-    def get(self, key: str) -> T:
-        """Return the value of ``key``. Raises :class:`KeyNotFound`."""
-        return self._client._send(self._ops.get(key))
+    @overload
+    def get(self, key: str) -> T: ...
+    @overload
+    def get(self, key: str, default: D) -> T | D: ...
+    def get(self, key: str, default: Any = UNSET) -> Any:
+        """Return the value of ``key``.
+
+        Raises:
+            KeyNotFound: The key is missing or expired, and no ``default`` was given
+                (with one, it is returned instead, like ``dict.get``).
+        """
+        call = self._ops.get(key) if default is UNSET else self._ops.fetch(key, default)
+        return self._client._send(call)
 
     def fetch(self, key: str, default: Any = None) -> Any:
         """Return the value of ``key``, or ``default`` when missing or expired."""

@@ -37,6 +37,7 @@ class PeerConnection:
         self.pongs: list[Any] = []
         self.authed = False
         self.subs: dict[str, tuple[str, Any]] = {}  # server id -> (kind, query/pattern)
+        self.sub_results: dict[str, Any] = {}  # query -> data of its latest subscribe result
         self.closed = asyncio.Event()
 
     async def send(self, **frame: Any) -> None:
@@ -243,7 +244,9 @@ class ScriptedPeer:
             raise PeerError("QUERY_NOT_DEFINED", f'Query "{query}" is not defined')
         sid = f"sub-{next(self._sub_ids)}"
         conn.subs[sid] = ("store", query)
-        return {"subscriptionId": sid, "data": list(self.buckets[self.queries[query]].values())}
+        data = list(self.buckets[self.queries[query]].values())
+        conn.sub_results[query] = data
+        return {"subscriptionId": sid, "data": data}
 
     async def _rules_subscribe(self, conn: PeerConnection, m: dict[str, Any]) -> Any:
         sid = f"sub-{next(self._sub_ids)}"

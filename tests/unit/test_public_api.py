@@ -6,6 +6,8 @@ import noex_client
 
 EXPECTED = {
     "AlreadyExistsError",
+    "AuditAPI",
+    "AuthAPI",
     "AuthOptions",
     "BackpressureError",
     "BucketAPI",
@@ -19,31 +21,41 @@ EXPECTED = {
     "CredentialOptions",
     "DisconnectedError",
     "ForbiddenError",
+    "IdentityAPI",
     "InternalServerError",
     "InvalidRequestError",
     "MemoryConnector",
     "MemoryTransport",
+    "ModelDecodeError",
     "NoexClient",
     "NoexClientError",
     "NotFoundError",
+    "OverflowPolicy",
+    "Page",
     "ParseError",
+    "ProceduresAPI",
     "ProtocolError",
     "QueryNotDefinedError",
     "RateLimitedError",
     "ReconnectOptions",
     "ReconnectPolicy",
+    "RecordMeta",
     "RequestInfo",
     "RequestTimeoutError",
     "RulesAPI",
     "RulesNotAvailableError",
+    "ServerAPI",
     "SessionRevokedError",
     "StoreAPI",
     "Transport",
     "TransportClosed",
+    "TypedBucketAPI",
     "UnauthorizedError",
     "UnknownOperationError",
     "Unsubscribe",
     "ValidationError",
+    "Watch",
+    "WatchOverflowError",
     "WebSocketConnector",
     "WelcomeInfo",
     "__version__",
@@ -63,6 +75,7 @@ def test_private_modules_declare_all() -> None:
         _connection,
         _errors,
         _events,
+        _lifecycle,
         _observe,
         _options,
         _protocol,
@@ -77,6 +90,7 @@ def test_private_modules_declare_all() -> None:
         _connection,
         _errors,
         _events,
+        _lifecycle,
         _observe,
         _options,
         _protocol,
@@ -86,3 +100,25 @@ def test_private_modules_declare_all() -> None:
         _transport,
     ):
         assert isinstance(module.__all__, list), module.__name__
+
+
+def test_api_modules_declare_all() -> None:
+    from noex_client import _models, _watch
+    from noex_client._api import (
+        _base,
+        audit,
+        auth,
+        bucket,
+        identity,
+        procedures,
+        rules,
+        server,
+        store,
+        typed_bucket,
+    )
+
+    modules = (_models, _watch, _base, audit, auth, bucket, identity, procedures, rules, server)
+    for module in (*modules, store, typed_bucket):
+        assert isinstance(module.__all__, list), module.__name__
+        for name in module.__all__:
+            assert hasattr(module, name), f"{module.__name__}.{name}"

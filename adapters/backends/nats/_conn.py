@@ -154,23 +154,34 @@ class Connection:
                 logger.warning("nats: disconnected from %s", self.url)
 
         async def on_reconnect() -> None:
+            self.publisher.generation += 1
             logger.info("nats: reconnected to %s", self.url)
 
-        await self.nc.connect(
-            servers=[self.server],
-            connect_timeout=max(1, round(self.options.connect_timeout)),
-            allow_reconnect=True,
-            max_reconnect_attempts=-1,
-            reconnect_time_wait=0.2,  # type: ignore[arg-type]  # stub says int; floats work
-            error_cb=on_error,
-            disconnected_cb=on_disconnect,
-            reconnected_cb=on_reconnect,
-        )
+        # nats-py retries the first connection as long as reconnects are allowed
+        # (forever here), so the initial attempt gets its own deadline.
+        try:
+            async with asyncio.timeout(self.options.connect_timeout):
+                await self.nc.connect(
+                    servers=[self.server],
+                    connect_timeout=max(1, round(self.options.connect_timeout)),
+                    allow_reconnect=True,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.2,  # type: ignore[arg-type]  # stub says int; floats work
+                    error_cb=on_error,
+                    disconnected_cb=on_disconnect,
+                    reconnected_cb=on_reconnect,
+                )
+        except BaseException:
+            self._closing = True
+            await self.nc.close()
+            raise
         self._js = self.nc.jetstream(timeout=self.options.attempt_timeout)
         await self.publisher.start()
 
     async def close(self) -> None:
         """Wait for pending dead-letter writes, then drain the connection."""
+        if self._closing:
+            return
         self._closing = True
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,9 +1,10 @@
 """Feeds, reads and CAS writes of one collection's buckets.
 
-Write order differs from brainlessdb on purpose: the config row is written first,
-with compare-and-set on its KV revision, because it is the record's existence and
-version; state/local rows follow only once it succeeded. (brainlessdb writes them
-first, which would let a failed create clobber another record's state.)
+Write order: a new record's state/local rows are created first (with CAS, so a
+racing creator's rows are never overwritten), then its config row, like
+brainlessdb. An update writes the config row first, with compare-and-set on its
+KV revision (the record's version), and the state/local rows only once that
+succeeded, so a lost race changes nothing.
 Writes to one key are serialised inside the process, so our own writers never
 race each other.
 """
@@ -41,6 +42,7 @@ class CollectionCore:
         self.layout = layout
         self.mirror = Mirror(layout, conn.dead_letter)
         self.hub = ChangeHub()
+        self.watchers = 0
         self.mirror.listeners.append(self._publish)
         self._feeds: list[BucketFeed] = []
         self._locks: dict[str, list[Any]] = {}
@@ -69,16 +71,20 @@ class CollectionCore:
             plan.append((layout.local_bucket, self._on_local))
         for bucket, _ in plan:
             await self.conn.ensure_bucket(bucket)
+        if layout.unique_fields:
+            await self.conn.ensure_bucket(self.claims_bucket)
         self._feeds = [
             BucketFeed(self.conn.js, bucket, handler, heartbeat=self.conn.options.heartbeat)
             for bucket, handler in plan
         ]
+        self.mirror.silent = True
         try:
             await asyncio.gather(*(feed.start() for feed in self._feeds))
             await asyncio.gather(*(feed.ready.wait() for feed in self._feeds))
         except BaseException:
             await self.close()
             raise
+        self.mirror.silent = False
 
     async def close(self) -> None:
         """Stop the feeds; the next operation loads again."""
@@ -86,10 +92,16 @@ class CollectionCore:
         self.loaded = False
         await asyncio.gather(*(feed.stop() for feed in feeds))
 
+    @property
+    def claims_bucket(self) -> str:
+        """Where our writers claim unique values (see ``_unique``)."""
+        return self.layout.bucket + "-Unique"
+
     def buckets(self) -> list[str]:
         """Every bucket of this collection."""
         layout = self.layout
-        return [b for b in (layout.bucket, layout.state_bucket, layout.local_bucket) if b]
+        found = [b for b in (layout.bucket, layout.state_bucket, layout.local_bucket) if b]
+        return [*found, self.claims_bucket] if layout.unique_fields else found
 
     async def catch_up(self) -> None:
         """Make the mirror include every write acknowledged before this call."""
@@ -97,6 +109,8 @@ class CollectionCore:
         await asyncio.gather(*(feed.catch_up(self.conn.nc, timeout) for feed in self._feeds))
 
     def _publish(self, key: str, old: Entry | None, new: Entry | None, local: bool) -> None:
+        if not self.watchers:
+            return  # nobody watches: skip building the change (hot path of bulk writes)
         kind: ChangeKind = "inserted" if old is None else "deleted" if new is None else "updated"
         self.hub.publish(
             [
@@ -205,12 +219,34 @@ class CollectionCore:
         config = ConfigValue(d=d, l=layout.namespace, m=meta)
         kv_key = encode_key(key)
         pub = self.conn.publisher
-        rev = await pub.write(layout.bucket, kv_key, encode(config), expected=expected)
+        mirror = self.mirror
         state_part = local_part = None
+        parts = []
         if layout.state_bucket and state is not None:
-            state_part = (await pub.write(layout.state_bucket, kv_key, encode(state)), state)
+            parts.append(("state", layout.state_bucket, state))
         if layout.local_bucket and local is not None:
-            local_part = (await pub.write(layout.local_bucket, kv_key, encode(local)), local)
+            parts.append(("local", layout.local_bucket, local))
+        if old is None:
+            # A new record: its state/local rows go first (brainlessdb readers fetch
+            # them when the config row appears), each created with CAS so that a
+            # racing creator's rows are never overwritten.
+            for which, bucket, value in parts:
+                expected_part = mirror.part_revision(which, key)
+                prev = await pub.write(bucket, kv_key, encode(value), expected=expected_part)
+                if which == "state":
+                    state_part = (prev, value)
+                else:
+                    local_part = (prev, value)
+            rev = await pub.write(layout.bucket, kv_key, encode(config), expected=expected)
+        else:
+            # An update: the config row is the compare-and-set point, so it goes first.
+            rev = await pub.write(layout.bucket, kv_key, encode(config), expected=expected)
+            for which, bucket, value in parts:
+                prev = await pub.write(bucket, kv_key, encode(value))
+                if which == "state":
+                    state_part = (prev, value)
+                else:
+                    local_part = (prev, value)
         self.mirror.apply_own(key, config, rev, state_part, local_part)
         entry = self.mirror.entries.get(key)
         if entry is None or entry.revision < rev:  # pragma: no cover - defensive

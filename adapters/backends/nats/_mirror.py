@@ -10,7 +10,7 @@ Secondary indexes map ``field -> value -> keys`` for declared fields.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -90,6 +90,8 @@ class Mirror:
         self._paths = {name: tuple(name.split(".")) for name in layout.index_fields}
         self._index: dict[str, dict[Any, set[str]]] = {name: {} for name in self._paths}
         self.listeners: list[Listener] = []
+        # While loading, nobody is told about the records found: they are not changes.
+        self.silent = True
         self.quarantined: set[str] = set()
 
     def reset(self) -> None:
@@ -190,6 +192,8 @@ class Mirror:
         if new is not None:
             self.entries[key] = new
             self._reindex(new)
+        if self.silent:
+            return
         if old is None and self.layout.unique_fields and self.hidden(key):
             return  # a duplicate that lost the unique ranking never shows up
         for listener in self.listeners:
@@ -249,25 +253,32 @@ class Mirror:
             return None
         return entry
 
-    def candidates(self, where: FilterNode | None) -> Iterable[Entry]:
-        """Visible entries that may match ``where``: an index hit set, or all."""
-        hits: Iterable[Entry] = self.entries.values()
+    def candidate_keys(self, where: FilterNode | None) -> Collection[str]:
+        """Keys that may match ``where``: an index hit set, or every key."""
         conds = where.items if isinstance(where, And) else (where,)
         for cond in conds:
             if isinstance(cond, Cond) and cond.op == "$eq":
                 name = ".".join(cond.path)
                 if name in self._index:
-                    keys = self.holders(name, cond.value)
-                    hits = [self.entries[k] for k in keys]
-                    break
+                    return self.holders(name, cond.value)
+        return self.entries.keys()
+
+    def candidates(self, where: FilterNode | None) -> list[Entry]:
+        """Visible entries that may match ``where``."""
+        keys = self.candidate_keys(where)
         if not self.layout.unique_fields:
-            return hits
-        return [e for e in hits if not self.hidden(e.key)]
+            return [self.entries[k] for k in keys]
+        return [self.entries[k] for k in keys if not self.hidden(k)]
 
     def revision_of(self, key: str) -> int:
         """The revision to compare-and-set against when creating ``key``."""
         part = self._configs.get(key)
         return part.revision if part is not None else self.gone.get(key, 0)
+
+    def part_revision(self, which: str, key: str) -> int:
+        """Last known revision of ``key``'s state (``"state"``) or local row, 0 if none."""
+        part = (self._states if which == "state" else self._locals).get(key)
+        return part.revision if part is not None else 0
 
     def has_part(self, which: str, key: str) -> bool:
         """Whether a live state (``"state"``) or local row is known for ``key``."""

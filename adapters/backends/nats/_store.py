@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import nats.errors
@@ -35,6 +37,7 @@ class NatsStore(Store):
         self._conn = conn
         self._cores: dict[tuple[Any, ...], CollectionCore] = {}
         self._tasks: set[asyncio.Future[Any]] = set()
+        self._ops: set[asyncio.Future[None]] = set()
 
     @property
     def options(self) -> Options:
@@ -71,7 +74,26 @@ class NatsStore(Store):
         Also sends a batch held back by ``flush_interval`` at once. Safe to call at
         any time, including while a scheduled batch is being sent.
         """
-        await self._conn.publisher.flush()
+        publisher = self._conn.publisher
+        publisher.eager += 1
+        try:
+            await publisher.flush()
+            # Operations already started but not yet at the publisher write eagerly now.
+            while self._ops:
+                await asyncio.wait(list(self._ops))
+        finally:
+            publisher.eager -= 1
+
+    @contextlib.contextmanager
+    def _op(self) -> Iterator[None]:
+        """Track one write operation for :meth:`flush`."""
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._ops.add(fut)
+        try:
+            yield
+        finally:
+            self._ops.discard(fut)
+            fut.set_result(None)
 
     async def drop_buckets(self) -> int:
         """Delete every bucket whose name starts with this store's ``prefix``.

@@ -9,18 +9,15 @@ from pathlib import Path
 import pytest
 
 from adapters.beaver import AsyncBeaverClient, BeaverClient
-from tests.adapters.beaver.server import beaver_executable, running_server
+from tests.adapters.beaver.server import beaver_executable, running_server, shared_server_url
 
 API_KEY = "s3cret-" + uuid.uuid4().hex[:8]
 
 
 @pytest.fixture(scope="session")
-def beaver_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of a ``beaver serve`` without an API key."""
-    if beaver_executable() is None:
-        pytest.skip("BeaverDB virtualenv missing: run scripts/ensure-services to create it")
-    with running_server(Path(tmp_path_factory.mktemp("beaver"))) as url:
-        yield url
+def beaver_url() -> str:
+    """Base URL of a ``beaver serve`` without an API key (shared with the contract suite)."""
+    return shared_server_url()
 
 
 @pytest.fixture(scope="session")

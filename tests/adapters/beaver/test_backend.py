@@ -118,3 +118,17 @@ async def test_watch_resumes_after_a_server_restart(tmp_path: Path, name: str) -
             await watcher.close()
     finally:
         await watcher.close()
+
+
+async def test_malformed_operations_are_skipped_by_every_store(beaver_url: str, name: str) -> None:
+    async with adapters.connect(_url(beaver_url, name)) as store:
+        coll = store.collection("c")
+        await coll.insert({"v": 1}, key="a")
+        async with AsyncBeaverClient(beaver_url) as raw:
+            # Our marker, but no "at" and no key: appended at the next chain slot.
+            last = (await raw.log(f"{name}.c.c").range(order="DESC", limit=1))[0].timestamp
+            await raw.log(f"{name}.c.c").log({"noex": 1, "op": "update"}, timestamp=last + 1e-6)
+        await coll.insert({"v": 2}, key="b")
+        assert [r.key for r in await coll.find()] == ["a", "b"]
+    async with adapters.connect(_url(beaver_url, name)) as fresh:
+        assert [r.key for r in await fresh.collection("c").find()] == ["a", "b"]

@@ -173,6 +173,9 @@ def _missing_features(db: BeaverClient, name: str) -> list[Callable[[], object]]
         lambda: list(d),
         lambda: d.dump(),
         lambda: d.acquire(),
+        lambda: d.locked,
+        lambda: q.events,
+        lambda: d.__enter__(),
         lambda: lst[0:2],  # type: ignore[arg-type]
         lambda: list(lst),
         lambda: lst.batched(),
@@ -186,6 +189,15 @@ def test_features_missing_over_rest_raise_not_supported(db: BeaverClient, name: 
     for feature in _missing_features(db, name):
         with pytest.raises(NotSupportedRemotely, match="not available over BeaverDB's REST API"):
             feature()
+    with pytest.raises(NotSupportedRemotely, match="per-structure lock"), db.list(name):
+        pass
+
+
+def test_client_errors_are_adapter_errors(db: BeaverClient, name: str) -> None:
+    import adapters
+
+    with pytest.raises(adapters.AdapterError):
+        db.dict(name)["missing"]
 
 
 async def test_missing_features_on_the_async_side(adb: AsyncBeaverClient, name: str) -> None:
@@ -197,3 +209,8 @@ async def test_missing_features_on_the_async_side(adb: AsyncBeaverClient, name: 
         await adb.log(name).range(where=["x"])
     with pytest.raises(NotSupportedRemotely, match=r"db\.docs"):
         adb.docs(name)
+    with pytest.raises(NotSupportedRemotely, match="per-structure lock"):
+        async with adb.queue(name):
+            pass
+    assert await adb.connect() is adb
+    assert adb.as_async() is adb

@@ -33,6 +33,8 @@ def test_get_and_delete_of_missing_key_raise_key_error(db: BeaverClient, name: s
     assert str(info.value) == f"key 'nope' not found in dict '{name}'"
     with pytest.raises(KeyNotFound):
         d.get("nope")
+    assert d.get("nope", None) is None  # like dict.get when a default is given
+    assert d.get("nope", 5) == 5
     with pytest.raises(KeyNotFound):
         del d["nope"]
     with pytest.raises(KeyNotFound):
@@ -83,6 +85,8 @@ async def test_async_dict_has_the_same_methods(adb: AsyncBeaverClient, name: str
     assert await d.get("k") == {"v": 1}
     assert await d.contains("k")
     assert await d.fetch("x", 5) == 5
+    assert await d.get("x", 6) == 6
+    assert await d.get("k", 6) == {"v": 1}
     assert await d.count() == 1
     assert await d.pop("k") == {"v": 1}
     with pytest.raises(KeyNotFound):

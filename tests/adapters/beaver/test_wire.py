@@ -12,9 +12,12 @@ from adapters.beaver import (
     BadRequest,
     BeaverError,
     DecodeError,
+    FieldIndex,
     IndexOutOfRange,
     KeyNotFound,
+    LogEntry,
     QueueEmpty,
+    QueueItem,
     RemoteTimeout,
     ServerError,
 )
@@ -160,3 +163,16 @@ def test_public_surface() -> None:
     )
     for name in adapters.beaver.__all__:
         assert getattr(adapters.beaver, name).__doc__, name
+
+
+def test_log_entries_and_field_indexes_are_decoded() -> None:
+    log = LogOps("g", codec_for(None))
+    raw = b'[{"timestamp":1000.0,"data":{"a":1}},{"timestamp":1000.000001,"data":null}]'
+    entries = result_of(log.range(), 200, raw)
+    assert entries == [LogEntry(1000.0, {"a": 1}), LogEntry(1000.000001, None)]
+    body = b'[{"field":"host","declared":true,"complete":false,"rows":2}]'
+    assert result_of(log.indexes(), 200, body) == [FieldIndex("host", True, False, 2)]
+    item = result_of(
+        QueueOps("q", codec_for(None)).peek(), 200, b'{"priority":1,"timestamp":2,"data":"x"}'
+    )
+    assert item == QueueItem(1.0, 2.0, "x")

@@ -1,0 +1,54 @@
+"""10,000 durable inserts: our pipelined ``insert_many`` vs brainlessdb ``add`` + ``flush``.
+
+Both write config + state rows (the model has a STATE field). Goal: >= 5x faster.
+Run: ``.venv/bin/python -m bench.nats_insert [N]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+
+import adapters
+
+from .nats_common import (
+    NATS_URL,
+    Address,
+    BrainlessPeer,
+    Device,
+    drop_class_buckets,
+    unique_class_name,
+)
+
+
+async def main(n: int) -> None:
+    ours_name, theirs_name = unique_class_name("InsOurs"), unique_class_name("InsBdb")
+    try:
+        peer = await BrainlessPeer.start(theirs_name, "appb", flush_interval=3600)
+        try:
+            theirs = float(await peer.call("bench_insert", n=n))
+        finally:
+            await peer.close()
+        async with adapters.connect(f"{NATS_URL}?namespace=appa") as store:
+            coll = store.collection(ours_name, model=Device)
+            await coll.count()  # load (creates the buckets) outside the timing
+            devices = [
+                Device(serial=f"S{i}", site=f"s{i % 100}", status=i, address=Address("M", "P"))
+                for i in range(n)
+            ]
+            t0 = time.perf_counter()
+            records = await coll.insert_many(devices)
+            ours = time.perf_counter() - t0
+            assert len(records) == n
+    finally:
+        await drop_class_buckets(ours_name)
+        await drop_class_buckets(theirs_name)
+    print(f"{n} durable inserts (config + state rows)")
+    print(f"  brainlessdb add+flush : {theirs:8.3f} s  ({n / theirs:,.0f} rec/s)")
+    print(f"  ours insert_many      : {ours:8.3f} s  ({n / ours:,.0f} rec/s)")
+    print(f"  speed-up              : {theirs / ours:8.1f}x  (goal >= 5x)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000))

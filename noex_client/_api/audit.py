@@ -1,0 +1,41 @@
+"""``AuditAPI``: query the server's audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ._base import Requester, camel_keys
+
+__all__ = ["AuditAPI"]
+
+
+class AuditAPI:
+    """The audit log; access it as ``client.audit`` (admin tier)."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: Requester) -> None:
+        self._client = client
+
+    def __repr__(self) -> str:
+        return "AuditAPI()"
+
+    async def query(self, filter: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Audit entries, newest first: ``{"entries": [{"timestamp", "userId",
+        "operation", "resource", "result", ...}]}``.
+
+        ``filter`` keys (all optional): ``userId``, ``operation``, ``result``
+        (``"success"``/``"error"``), ``from`` and ``to`` (ms, inclusive),
+        ``limit``. snake_case keys (``user_id``) are accepted too. Keys whose
+        value is ``None`` are not sent (the server validates every key present).
+
+        Raises:
+            TypeError: ``filter`` is not a dict.
+            ValidationError: A filter value has the wrong type.
+            UnknownOperationError: The server has no audit log.
+            ForbiddenError: Not an admin.
+        """
+        fields = camel_keys(filter, "audit filter")
+        result: dict[str, Any] = await self._client.request("audit.query", **fields)
+        return result
