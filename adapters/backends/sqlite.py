@@ -38,6 +38,7 @@ from .._filters import FilterNode, SortKey, matches, sort_records
 from .._store import Store
 from .._stored import ChangeHub, RawChange, Stored, Subscription, utc_now
 from .._unique import check_unique
+from .._urls import redact_url
 
 __all__ = ["SqliteCollection", "SqliteStore", "open_store"]
 
@@ -422,5 +423,5 @@ async def open_store(url: str, **options: Any) -> Store:
         full, conn = await asyncio.get_running_loop().run_in_executor(pool, init)
     except sqlite3.Error as exc:
         pool.shutdown(wait=False)
-        raise BackendUnavailable(url, f"sqlite: {exc}") from exc
+        raise BackendUnavailable(redact_url(url), f"sqlite: {exc}") from exc
     return SqliteStore(url, full, conn, pool)
