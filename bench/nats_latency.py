@@ -40,7 +40,8 @@ async def _ours(name: str, n: int) -> list[float]:
         for i in range(n):
             t0 = time.perf_counter_ns()
             await writer.update(rec.key, {"status": i + 1})
-            samples.append((await arrived.get() - t0) / 1e6)
+            async with asyncio.timeout(10):
+                samples.append((await arrived.get() - t0) / 1e6)
         return samples
 
 
@@ -54,7 +55,8 @@ async def _theirs(name: str, n: int) -> list[float]:
         samples = []
         for i in range(n):
             t0 = await a.call("touch", uuid=rec["_uuid"], status=i + 1)
-            event = await b.events.get()
+            async with asyncio.timeout(10):
+                event = await b.events.get()
             samples.append((event["t"] - t0) / 1e6)
         return samples
     finally:
