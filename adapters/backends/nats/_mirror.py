@@ -214,6 +214,9 @@ class Mirror:
             self._reindex(new)
         if self._loading_build:
             return
+        same = old is not None and new is not None and old.revision == new.revision
+        if same and old is not None and new is not None and old.doc == new.doc:
+            return  # a part rewritten with the same content (e.g. our state row)
         if old is None and self.layout.unique_fields and self.hidden(key):
             return  # a duplicate that lost the unique ranking never shows up
         for listener in self.listeners:
