@@ -10,7 +10,7 @@ Secondary indexes map ``field -> value -> keys`` for declared fields.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -253,20 +253,22 @@ class Mirror:
             return None
         return entry
 
-    def candidates(self, where: FilterNode | None) -> Iterable[Entry]:
-        """Visible entries that may match ``where``: an index hit set, or all."""
-        hits: Iterable[Entry] = self.entries.values()
+    def candidate_keys(self, where: FilterNode | None) -> Collection[str]:
+        """Keys that may match ``where``: an index hit set, or every key."""
         conds = where.items if isinstance(where, And) else (where,)
         for cond in conds:
             if isinstance(cond, Cond) and cond.op == "$eq":
                 name = ".".join(cond.path)
                 if name in self._index:
-                    keys = self.holders(name, cond.value)
-                    hits = [self.entries[k] for k in keys]
-                    break
+                    return self.holders(name, cond.value)
+        return self.entries.keys()
+
+    def candidates(self, where: FilterNode | None) -> list[Entry]:
+        """Visible entries that may match ``where``."""
+        keys = self.candidate_keys(where)
         if not self.layout.unique_fields:
-            return hits
-        return [e for e in hits if not self.hidden(e.key)]
+            return [self.entries[k] for k in keys]
+        return [self.entries[k] for k in keys if not self.hidden(k)]
 
     def revision_of(self, key: str) -> int:
         """The revision to compare-and-set against when creating ``key``."""
