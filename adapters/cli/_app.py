@@ -236,6 +236,9 @@ def count(coll: Coll, where: Filter = None, url: Url = None, option: Options = N
 def watch(coll: Coll, where: Filter = None, url: Url = None, option: Options = None) -> None:
     """Follow changes live: one JSON line per change, until Ctrl-C.
 
+    Needs a server backend (PostgreSQL, NATS, noex-server): SQLite and memory
+    stores only report changes made inside the watching process.
+
     Example: noex-store watch orders '{"status": "open"}'
     """
     flt = parse_filter(where)
