@@ -18,6 +18,7 @@ other processes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import os
 import sqlite3
@@ -295,7 +296,13 @@ class SqliteStore(Store):
                 await self._run(lambda: self._conn.execute("ROLLBACK"))
                 raise
             _current_tx.reset(token)
-            await self._run(lambda: self._conn.execute("COMMIT"))
+            try:
+                await self._run(lambda: self._conn.execute("COMMIT"))
+            except BaseException:
+                # Never leave the shared connection inside a failed transaction.
+                with contextlib.suppress(BackendUnavailable, sqlite3.Error):
+                    await self._run(lambda: self._conn.execute("ROLLBACK"))
+                raise
         self._hub.publish(state.pending)
 
     async def _run(self, fn: Callable[[], R]) -> R:
@@ -379,7 +386,13 @@ def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    try:
+        conn.execute("COMMIT")
+    except sqlite3.Error:
+        # A failed COMMIT (e.g. a busy timeout) must not leave the transaction open.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _path_of(url: str) -> str:
