@@ -28,7 +28,7 @@ SINGLE = 500
 BATCH = 10_000
 BIG = 100_000
 QUERIES = 10
-ROUNDS = 5
+ROUNDS = 7
 
 
 async def _best(

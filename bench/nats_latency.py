@@ -39,24 +39,33 @@ async def _ours(name: str, n: int) -> list[float]:
         samples = []
         for i in range(n):
             t0 = time.perf_counter_ns()
-            await writer.update(rec.key, {"status": i + 1})
-            samples.append((await arrived.get() - t0) / 1e6)
+            await writer.update(rec.key, {"site": f"v{i}"})
+            async with asyncio.timeout(10):
+                samples.append((await arrived.get() - t0) / 1e6)
         return samples
 
 
-async def _theirs(name: str, n: int) -> list[float]:
+async def _theirs(name: str, n: int) -> tuple[list[float], int]:
     a = await BrainlessPeer.start(name, "appa", flush_interval=0.1)  # BrainlessDB's default
     b = await BrainlessPeer.start(name, "appb")
     try:
         rec: dict[str, Any] = await a.call("add", fields={"serial": "T1"})
         await b.call("wait", uuid=rec["_uuid"], fields={"serial": "T1"})
         await b.call("report", on=True)
-        samples = []
+        samples: list[float] = []
+        missed = 0
         for i in range(n):
-            t0 = await a.call("touch", uuid=rec["_uuid"], status=i + 1)
-            event = await b.events.get()
+            # A config field: brainlessdb's on_change for STATE-only changes does not
+            # fire reliably (about every other one is missed in this version).
+            t0 = await a.call("touch", uuid=rec["_uuid"], fields={"site": f"v{i}"})
+            try:
+                async with asyncio.timeout(2):
+                    event = await b.events.get()
+            except TimeoutError:
+                missed += 1  # brainlessdb did not call on_change for this save
+                continue
             samples.append((event["t"] - t0) / 1e6)
-        return samples
+        return samples, missed
     finally:
         await a.close()
         await b.close()
@@ -66,7 +75,7 @@ async def main(n: int) -> None:
     ours_name, theirs_name = unique_class_name("LatOurs"), unique_class_name("LatBdb")
     try:
         ours = await _ours(ours_name, n)
-        theirs = await _theirs(theirs_name, max(20, n // 10))
+        theirs, missed = await _theirs(theirs_name, max(20, n // 10))
     finally:
         await drop_class_buckets(ours_name)
         await drop_class_buckets(theirs_name)
@@ -74,7 +83,7 @@ async def main(n: int) -> None:
     print("propagation A -> B (save until the other process's on_change)")
     print(
         f"  brainlessdb (flush_interval 0.1): p50 {p50_theirs:7.2f} ms"
-        f"  p90 {percentile(theirs, 0.9):7.2f} ms  (n={len(theirs)})"
+        f"  p90 {percentile(theirs, 0.9):7.2f} ms  (n={len(theirs)}, on_change missed: {missed})"
     )
     print(
         f"  ours (batched writer)           : p50 {p50_ours:7.2f} ms"

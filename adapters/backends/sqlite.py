@@ -18,6 +18,7 @@ other processes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import os
 import sqlite3
@@ -38,6 +39,7 @@ from .._filters import FilterNode, SortKey, matches, sort_records
 from .._store import Store
 from .._stored import ChangeHub, RawChange, Stored, Subscription, utc_now
 from .._unique import check_unique
+from .._urls import redact_url
 
 __all__ = ["SqliteCollection", "SqliteStore", "open_store"]
 
@@ -294,7 +296,13 @@ class SqliteStore(Store):
                 await self._run(lambda: self._conn.execute("ROLLBACK"))
                 raise
             _current_tx.reset(token)
-            await self._run(lambda: self._conn.execute("COMMIT"))
+            try:
+                await self._run(lambda: self._conn.execute("COMMIT"))
+            except BaseException:
+                # Never leave the shared connection inside a failed transaction.
+                with contextlib.suppress(BackendUnavailable, sqlite3.Error):
+                    await self._run(lambda: self._conn.execute("ROLLBACK"))
+                raise
         self._hub.publish(state.pending)
 
     async def _run(self, fn: Callable[[], R]) -> R:
@@ -378,7 +386,13 @@ def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    try:
+        conn.execute("COMMIT")
+    except sqlite3.Error:
+        # A failed COMMIT (e.g. a busy timeout) must not leave the transaction open.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _path_of(url: str) -> str:
@@ -422,5 +436,5 @@ async def open_store(url: str, **options: Any) -> Store:
         full, conn = await asyncio.get_running_loop().run_in_executor(pool, init)
     except sqlite3.Error as exc:
         pool.shutdown(wait=False)
-        raise BackendUnavailable(url, f"sqlite: {exc}") from exc
+        raise BackendUnavailable(redact_url(url), f"sqlite: {exc}") from exc
     return SqliteStore(url, full, conn, pool)

@@ -88,6 +88,8 @@ async def noex_backend() -> AsyncIterator[StoreOpener]:
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 PG_SESSION = f"noex_adapters_{uuid.uuid4().hex[:10]}"
+# Set once a test of this session touched PostgreSQL (see conftest's clean-up).
+PG_USED: list[bool] = []
 _pg_counter = iter(range(1_000_000))
 
 
@@ -100,6 +102,7 @@ async def drop_pg_schema(schema: str) -> None:
     import psycopg
     from psycopg import sql
 
+    PG_USED.append(True)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 60
     while True:
@@ -126,6 +129,7 @@ PG_LOCK_PATH = "/tmp/noex-client-postgres.lock"
 @contextlib.asynccontextmanager
 async def pg_shared() -> AsyncIterator[None]:
     """Hold the PostgreSQL test lock shared (waits while a restart test runs)."""
+    PG_USED.append(True)
     fd = os.open(PG_LOCK_PATH, os.O_RDWR | os.O_CREAT, 0o666)
     try:
         await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_SH)

@@ -84,7 +84,7 @@ class CollectionCore:
         except BaseException:
             await self.close()
             raise
-        self.mirror.silent = False
+        self.mirror.finish_load()
 
     async def close(self) -> None:
         """Stop the feeds; the next operation loads again."""

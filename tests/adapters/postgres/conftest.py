@@ -10,13 +10,14 @@ import pytest
 import adapters
 from adapters.backends.postgres import PostgresStore
 
-from ..backends import PG_SESSION, PG_URL, drop_pg_schema, pg_shared
+from ..backends import PG_SESSION, PG_URL, PG_USED, drop_pg_schema, pg_shared
 
 
 @pytest.fixture
 async def pg_schema_unlocked() -> AsyncIterator[str]:
     """A unique schema name, dropped after the test (no shared lock held)."""
     schema = f"{PG_SESSION}_pg_{uuid.uuid4().hex[:8]}"
+    PG_USED.append(True)
     try:
         yield schema
     finally:
