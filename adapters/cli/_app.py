@@ -251,7 +251,7 @@ def watch(coll: Coll, where: Filter = None, url: Url = None, option: Options = N
                 record = None if change.record is None else record_json(change.record)
                 out.line({"kind": change.kind, "key": change.key, "record": record})
 
-    run(main)
+    run(main, stop_on_ctrl_c=True)
 
 
 @app.command("export")

@@ -20,11 +20,13 @@ from .._connect import DEFAULT_URL
 
 __all__ = [
     "EXIT_CONFLICT",
+    "EXIT_INTERRUPTED",
     "EXIT_NOT_FOUND",
     "EXIT_OK",
     "EXIT_UNAVAILABLE",
     "EXIT_USAGE",
     "Output",
+    "dumps",
     "fail",
     "open_file",
     "open_store",
@@ -44,6 +46,7 @@ EXIT_NOT_FOUND = 1
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
 EXIT_CONFLICT = 4
+EXIT_INTERRUPTED = 130
 
 _stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -59,17 +62,21 @@ def shown_url(url: str | None) -> str:
     return adapters.redact_url(DEFAULT_URL if url is None else url)
 
 
-def run(main: Callable[[], Awaitable[T]]) -> T:
+def run(main: Callable[[], Awaitable[T]], *, stop_on_ctrl_c: bool = False) -> T:
     """Run the coroutine ``main()``, mapping library errors to exit codes.
 
     Exit codes: 1 not found, 2 usage, 3 backend unavailable, 4 conflict.
-    Ctrl-C ends the command quietly with code 0 (streams like ``watch``
-    are meant to be stopped that way).
+    Ctrl-C ends a stream that is meant to be stopped that way
+    (``stop_on_ctrl_c``, e.g. ``watch``) quietly with code 0; any other
+    command reports the interruption and exits with 130, as shells do.
     """
     try:
         return asyncio.run(_guarded(main))
     except KeyboardInterrupt:
-        raise typer.Exit(EXIT_OK) from None
+        if stop_on_ctrl_c:
+            raise typer.Exit(EXIT_OK) from None
+        _stderr.print("interrupted", markup=False)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 async def _guarded(main: Callable[[], Awaitable[T]]) -> T:

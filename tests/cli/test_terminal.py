@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -112,3 +113,31 @@ def test_watch_streams_json_lines_and_exits_cleanly_on_ctrl_c(server: Target) ->
     lines = [json.loads(row) for row in screen.splitlines() if row.startswith("{")]
     assert [(c["kind"], c["key"]) for c in lines] == [("inserted", "o2")]
     assert lines[0]["record"]["data"] == {"status": "open"}
+
+
+def test_json_flag_forces_json_lines_on_a_terminal(server: Target) -> None:
+    seed(server, "people", [("alice", {"name": "Alice"})])
+    term = Terminal("find", "people", "--json", "--url", server.url)
+    try:
+        assert term.finish() == 0
+    finally:
+        term.close()
+    (line,) = [row for row in term.output.splitlines() if row.strip()]
+    assert json.loads(line)["data"] == {"name": "Alice"}
+
+
+def test_copy_shows_a_progress_bar_and_a_summary_on_a_terminal(
+    server: Target, tmp_path: Path
+) -> None:
+    seed(server, "people", [(f"k{i}", {"i": i}) for i in range(50)])
+    dest = f"sqlite:///{tmp_path}/copy.db"
+    term = Terminal("copy", "people", "--from", server.url, "--to", dest, "--batch-size", "10")
+    try:
+        assert term.finish() == 0
+    finally:
+        term.close()
+    screen = _ANSI.sub("", term.output)
+    assert "50/50" in screen
+    assert "rec/s" in screen
+    assert "ETA" in screen
+    assert "copied 50 of 50 records people -> people" in screen

@@ -50,6 +50,9 @@ and the key-order paging in the client with the shared filter evaluator, so
 every operator and dotted paths behave exactly as on the other backends (noex
 filters cannot reach into the nested document). Each of these calls therefore
 costs one scan of the bucket; ``page`` keeps only ``limit`` records in memory.
+Reads take no lock: a scan whose cursor record is deleted meanwhile starts
+over, and a record deleted and re-inserted during a scan (which moves it to
+the end of noex's table order) can make that one scan miss records.
 
 Watch
 -----

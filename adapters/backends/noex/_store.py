@@ -291,7 +291,6 @@ async def open_store(
         await client.connect()
     except (NoexClientError, OSError) as exc:
         await client.disconnect()
-        raise BackendUnavailable(
-            store.url, str(getattr(exc, "message", "")) or type(exc).__name__
-        ) from exc
+        reason = exc.message if isinstance(exc, NoexClientError) else str(exc)
+        raise BackendUnavailable(store.url, reason or type(exc).__name__) from exc
     return store

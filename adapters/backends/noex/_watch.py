@@ -57,7 +57,9 @@ class NoexWatch:
         """Subscribe; the initial result becomes the baseline (changes start now)."""
         query = await self._store.ensure_watch_query(self._collection)
         try:
-            self._unsubscribe = await self._store.client.store.subscribe(query, self._on_result)
+            self._unsubscribe = await self._store.call(
+                "subscribe", lambda: self._store.client.store.subscribe(query, self._on_result)
+            )
         except NoexClientError as exc:
             raise self._store.unexpected(exc) from exc
 
