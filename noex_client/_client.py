@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal, Self, overload
 
 from ._api.audit import AuditAPI
 from ._api.auth import AuthAPI
@@ -30,10 +31,9 @@ from ._errors import (
     DisconnectedError,
     NoexClientError,
     RequestTimeoutError,
-    SessionRevokedError,
-    UnauthorizedError,
 )
-from ._events import EventEmitter, Unsubscribe
+from ._events import EventEmitter, RequestInfo, Unsubscribe
+from ._lifecycle import ConnectionState, Reconnecting
 from ._observe import READ_OPS, observe_request, safe_url
 from ._options import ClientOptions
 from ._protocol import Push, System
@@ -46,8 +46,6 @@ __all__ = ["ConnectionState", "NoexClient", "WelcomeInfo"]
 
 logger = logging.getLogger("noex_client")
 
-ConnectionState = Literal["connecting", "connected", "reconnecting", "disconnected"]
-
 
 @dataclass(frozen=True)
 class WelcomeInfo:
@@ -58,7 +56,7 @@ class WelcomeInfo:
     requires_auth: bool
 
 
-class NoexClient(SubscriptionHost):
+class NoexClient(Reconnecting, SubscriptionHost):
     """Asyncio client for noex-server.
 
     Args:
@@ -96,6 +94,7 @@ class NoexClient(SubscriptionHost):
         self._state_changed = asyncio.Event()
         self._conn: Connection | None = None
         self._supervisor: asyncio.Task[None] | None = None
+        self._opening: asyncio.Task[Connection] | None = None
         self._closing = False
         self._welcome: WelcomeInfo | None = None
         self._revoked_notified = False
@@ -131,12 +130,37 @@ class NoexClient(SubscriptionHost):
         """The options the client was created with."""
         return self._options
 
-    def on(self, event: str, handler: Any) -> Unsubscribe:
+    @overload
+    def on(
+        self,
+        event: Literal["connected", "reconnected", "session_revoked"],
+        handler: Callable[[], Any],
+    ) -> Unsubscribe: ...
+    @overload
+    def on(self, event: Literal["disconnected"], handler: Callable[[str], Any]) -> Unsubscribe: ...
+    @overload
+    def on(
+        self, event: Literal["reconnecting", "shutdown"], handler: Callable[[int], Any]
+    ) -> Unsubscribe: ...
+    @overload
+    def on(self, event: Literal["error"], handler: Callable[[Exception], Any]) -> Unsubscribe: ...
+    @overload
+    def on(
+        self, event: Literal["welcome"], handler: Callable[[WelcomeInfo], Any]
+    ) -> Unsubscribe: ...
+    @overload
+    def on(
+        self, event: Literal["request"], handler: Callable[[RequestInfo], Any]
+    ) -> Unsubscribe: ...
+    @overload
+    def on(self, event: str, handler: Callable[..., Any]) -> Unsubscribe: ...
+    def on(self, event: str, handler: Callable[..., Any]) -> Unsubscribe:
         """Register a lifecycle event handler; returns a callable removing it.
 
         Events: ``connected()``, ``disconnected(reason)``, ``reconnecting(attempt)``,
         ``reconnected()``, ``error(exc)``, ``welcome(info)``, ``session_revoked()``,
-        ``request(info: RequestInfo)``, ``shutdown(grace_period_ms)``.
+        ``request(info: RequestInfo)``, ``shutdown(grace_period_ms)``. May be
+        called in any state.
 
         Raises:
             ValueError: Unknown event name.
@@ -162,11 +186,23 @@ class NoexClient(SubscriptionHost):
         self._closing = False
         self._revoked_notified = False
         self._set_state("connecting")
+        # A task, so that disconnect() can stop a connect that waits for a welcome.
+        opening = self._opening = asyncio.get_running_loop().create_task(self._open_connection())
         try:
-            conn = await self._open_connection()
+            conn = await opening
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if opening.cancelled() and (current is None or not current.cancelling()):
+                self._set_state("disconnected")
+                raise DisconnectedError(message="disconnect() called while connecting") from None
+            opening.cancel()
+            self._set_state("disconnected")
+            raise
         except BaseException:
             self._set_state("disconnected")
             raise
+        finally:
+            self._opening = None
         self._conn = conn
         self._set_state("connected")
         self._events.emit("connected")
@@ -179,6 +215,10 @@ class NoexClient(SubscriptionHost):
         """Close the connection, reject pending requests, drop subscriptions and
         stop any reconnect loop at once. Safe in every state (idempotent)."""
         self._closing = True
+        opening = self._opening
+        if opening is not None and not opening.done():
+            opening.cancel()
+            await asyncio.gather(opening, return_exceptions=True)
         supervisor, self._supervisor = self._supervisor, None
         if supervisor is not None and supervisor is not asyncio.current_task():
             supervisor.cancel()
@@ -350,89 +390,3 @@ class NoexClient(SubscriptionHost):
             self._notify_revoked()
         else:
             logger.info("noex_client: unknown system event %r ignored", message.event)
-
-    def _notify_revoked(self) -> None:
-        if not self._revoked_notified:
-            self._revoked_notified = True
-            self._events.emit("session_revoked")
-
-    async def _supervise(self, conn: Connection) -> None:
-        while True:
-            info = await conn.wait_closed()
-            if self._closing:
-                return
-            self._conn = None
-            if info.code == 4002:
-                self._notify_revoked()
-            if self._policy is None or not self._policy.is_retryable(info.code):
-                self._give_up(info.describe())
-                return
-            self._set_state("reconnecting")
-            self._events.emit("disconnected", info.describe())
-            reconnected = await self._reconnect()
-            if reconnected is None:
-                return
-            conn = reconnected
-
-    async def _reconnect(self) -> Connection | None:
-        assert self._policy is not None
-        attempt = 0
-        for delay in self._policy.delays():
-            attempt += 1
-            await asyncio.sleep(delay)
-            self._events.emit("reconnecting", attempt)
-            try:
-                conn = await self._open_connection()
-            except ConnectError as exc:
-                code = exc.details.get("closeCode", 1006) if isinstance(exc.details, dict) else 1006
-                if not self._policy.is_retryable(code):
-                    self._give_up(CloseInfo(code, exc.details.get("reason", "")).describe())
-                    return None
-                self._report_error(exc)
-                continue
-            except (SessionRevokedError, UnauthorizedError) as exc:
-                # Retrying a rejected login cannot succeed; stop here.
-                if isinstance(exc, SessionRevokedError):
-                    self._notify_revoked()
-                self._report_error(exc)
-                self._give_up(f"login rejected: {exc.code}")
-                return None
-            except NoexClientError as exc:
-                self._report_error(exc)
-                continue
-            except Exception as exc:  # a bug must not leave the client stuck "reconnecting"
-                logger.exception("noex_client: reconnect attempt failed unexpectedly")
-                self._report_error(exc)
-                continue
-            try:
-                await self._subscriptions.restore(conn)
-            except NoexClientError as exc:
-                await conn.close(1000, "")
-                self._report_error(exc)
-                continue
-            if conn.is_closed:
-                continue
-            self._conn = conn
-            self._set_state("connected")
-            self._events.emit("connected")
-            self._events.emit("reconnected")
-            return conn
-        self._report_error(
-            DisconnectedError(message=f"gave up reconnecting after {attempt} attempts")
-        )
-        self._give_up("reconnect_failed")
-        return None
-
-    def _supervisor_done(self, task: asyncio.Task[None]) -> None:
-        if task.cancelled() or task.exception() is None:
-            return
-        # Unreachable unless there is a bug; never leave the state claiming a live link.
-        logger.error("noex_client: connection supervisor failed", exc_info=task.exception())
-        if not self._closing:
-            self._give_up("internal_error")
-
-    def _give_up(self, reason: str) -> None:
-        self._conn = None
-        self._subscriptions.close_all(DisconnectedError(message=f"disconnected: {reason}"))
-        self._set_state("disconnected")
-        self._events.emit("disconnected", reason)

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import ssl as _ssl
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -83,6 +84,8 @@ class Connection:
         self._ping_interval: float | None = None
         self._watchdog: asyncio.TimerHandle | None = None
         self._abort_reason: str | None = None
+        self._deadlines: deque[tuple[float, asyncio.Future[Any], str, float]] = deque()
+        self._sweeper: asyncio.TimerHandle | None = None
         self._arm_watchdog()
         self._reader = self._loop.create_task(self._read())
 
@@ -161,7 +164,7 @@ class Connection:
         request_id, frame = self.session.start_request(op, fields)
         future: asyncio.Future[Any] = self._loop.create_future()
         self._futures[request_id] = future
-        timer = self._loop.call_later(timeout_s, _expire, future, op, timeout_s)
+        timer = self._schedule_timeout(future, op, timeout_s)
         try:
             await self.transport.send(frame)
             return await future
@@ -171,10 +174,51 @@ class Connection:
             self._finish(CloseInfo(exc.code, exc.reason))
             raise DisconnectedError(message=f"{op}: connection lost while sending") from None
         finally:
-            timer.cancel()
+            if timer is not None:
+                timer.cancel()
+            if not future.done():
+                future.cancel()
+            elif not future.cancelled():
+                future.exception()  # the outcome may have been set while we were still sending
             if self._futures.pop(request_id, None) is not None:
                 # Timed out or cancelled: a late response becomes a StrayReply.
                 self.session.forget_request(request_id)
+
+    def _schedule_timeout(
+        self, future: asyncio.Future[Any], op: str, timeout_s: float
+    ) -> asyncio.TimerHandle | None:
+        """Arm the request timeout; returns a handle only for out-of-order deadlines.
+
+        Requests normally share one timeout, so their deadlines arrive in send
+        order: they go into a deque watched by a single timer instead of one
+        timer per request (fewer heap operations on the hot path). Entries of
+        finished requests are dropped from the head as new ones arrive, so the
+        deque holds little more than the requests in flight.
+        """
+        deadline = self._loop.time() + timeout_s
+        queue = self._deadlines
+        while queue and queue[0][1].done():
+            queue.popleft()
+        if queue and deadline < queue[-1][0]:
+            # A shorter timeout than an earlier request's (a retried read): own timer.
+            return self._loop.call_at(deadline, _expire, future, op, timeout_s)
+        queue.append((deadline, future, op, timeout_s))
+        if self._sweeper is None:
+            self._sweeper = self._loop.call_at(deadline, self._sweep)
+        return None
+
+    def _sweep(self) -> None:
+        self._sweeper = None
+        queue = self._deadlines
+        now = self._loop.time()
+        while queue:
+            deadline, future, op, timeout_s = queue[0]
+            if not future.done() and deadline > now:
+                break
+            queue.popleft()
+            _expire(future, op, timeout_s)
+        if queue:
+            self._sweeper = self._loop.call_at(queue[0][0], self._sweep)
 
     async def close(self, code: int = 1000, reason: str = "") -> CloseInfo:
         """Close the transport and wait for the reader to finish (idempotent)."""
@@ -250,6 +294,10 @@ class Connection:
     def _finish(self, info: CloseInfo) -> None:
         if self._watchdog is not None:
             self._watchdog.cancel()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        self._deadlines.clear()
         futures, self._futures = self._futures, {}
         for future in futures.values():
             if not future.done():

@@ -106,12 +106,13 @@ def encode_request(request_id: int, op: str, fields: dict[str, Any]) -> bytes:
     """Encode a request; ``None``-valued fields are omitted from the wire.
 
     Raises:
-        TypeError: A field value cannot be encoded as JSON.
+        TypeError: A field is named ``id``/``type`` or cannot be encoded as JSON.
     """
-    body: dict[str, Any] = {"id": request_id, "type": op}
-    for key, value in fields.items():
-        if value is not None:
-            body[key] = value
+    if "id" in fields or "type" in fields:
+        raise TypeError("request fields must not be named 'id' or 'type' (the frame uses them)")
+    body: dict[str, Any] = {"id": request_id, "type": op, **fields}
+    if None in fields.values():  # rare: only then pay for a filtered copy
+        body = {key: value for key, value in body.items() if value is not None}
     return _encoder.encode(body)
 
 

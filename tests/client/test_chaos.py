@@ -1,7 +1,9 @@
-"""Chaos: 10 subscriptions and a mixed load while the peer restarts 20 times.
+"""Chaos: 10 subscriptions and a mixed load while the server restarts 20 times.
 
-The peer keeps its data across restarts (like a persistent server) but forgets
-connections, auth and subscriptions, and reissues ``sub-N`` ids from 1.
+Run against the scripted in-memory peer and against the in-process LocalServer
+over real sockets. Both keep their data across restarts (like a persistent
+server) but forget connections, auth and subscriptions, and reissue ``sub-N``
+ids from 1.
 """
 
 from __future__ import annotations
@@ -9,12 +11,16 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from noex_client import AuthOptions, NoexClient, NoexClientError
-from tests.client.conftest import MakeClient
+import pytest
+
+from noex_client import AuthOptions, NoexClient, NoexClientError, ReconnectPolicy
+from noex_client.testing import LocalServer
+from tests.client.conftest import FAST_RECONNECT, fast_options
 from tests.client.helpers import EventLog, until
 from tests.client.scripted import TOKEN, ScriptedPeer
 
@@ -99,15 +105,71 @@ async def worker(
             pass
 
 
-async def test_chaos_restarts_lose_nothing_and_hang_nothing(
-    make_client: MakeClient, peer: ScriptedPeer
-) -> None:
-    rng = random.Random(20261123)
-    peer.requires_auth = True
+class Backend:
+    """A server the chaos test can restart, keeping its data."""
+
+    def __init__(self, url: str, connector: Any, restart: Any, records: Any) -> None:
+        self.url, self.connector, self.restart, self.records = url, connector, restart, records
+
+
+@asynccontextmanager
+async def scripted_backend() -> AsyncIterator[Backend]:
+    peer = ScriptedPeer(requires_auth=True)
     for i in range(SUBSCRIPTIONS):
         peer.buckets[f"b{i}"] = {}
         peer.queries[f"q{i}"] = f"b{i}"
-    client = make_client(auth=AuthOptions(token=TOKEN), request_timeout_ms=TIMEOUT_MS)
+
+    async def restart() -> None:
+        peer.restart(keep_data=True)
+
+    try:
+        yield Backend(
+            "ws://peer.invalid/",
+            peer.connector,
+            restart,
+            lambda bucket: list(peer.buckets[bucket].values()),
+        )
+    finally:
+        await peer.stop()
+
+
+@asynccontextmanager
+async def local_backend() -> AsyncIterator[Backend]:
+    schema = {"id": {"type": "string"}, "tag": {"type": "string"}, "n": {"type": "number"}}
+    server = LocalServer(
+        buckets=[{"name": f"b{i}", "key": "id", "schema": schema} for i in range(SUBSCRIPTIONS)],
+        queries={f"q{i}": {"type": "all", "bucket": f"b{i}"} for i in range(SUBSCRIPTIONS)},
+        auth={"sessions": {TOKEN: {"userId": "u-1", "roles": ["admin"]}}},
+    )
+
+    async def restart() -> None:
+        await server.restart(keep_data=True)
+
+    async with server:
+        yield Backend(
+            server.url, None, restart, lambda bucket: server.store.bucket(bucket).records()
+        )
+
+
+BACKENDS = {"scripted": scripted_backend, "local": local_backend}
+
+
+@pytest.mark.parametrize("kind", sorted(BACKENDS))
+async def test_chaos_restarts_lose_nothing_and_hang_nothing(kind: str) -> None:
+    async with BACKENDS[kind]() as backend:
+        options = fast_options(auth=AuthOptions(token=TOKEN), request_timeout_ms=TIMEOUT_MS)
+        policy = ReconnectPolicy(FAST_RECONNECT, random.Random(5))
+        client = NoexClient(
+            backend.url, options, connector=backend.connector, reconnect_policy=policy
+        )
+        try:
+            await chaos(client, backend)
+        finally:
+            await client.disconnect()
+
+
+async def chaos(client: NoexClient, backend: Backend) -> None:
+    rng = random.Random(20261123)
     log = EventLog(client)
     await client.connect()
 
@@ -117,16 +179,13 @@ async def test_chaos_restarts_lose_nothing_and_hang_nothing(
         await client.store.subscribe(query, recorder(seen))
 
     stale: list[str] = []
-    marks = {query: 0 for query in deliveries}
 
     def check_fresh() -> None:
-        # Runs synchronously when "reconnected" fires: each subscription must already
-        # have received the result of its re-subscribe on the new connection.
-        conn = peer.connections[-1]
+        # Runs synchronously as "reconnected" fires: nothing was written since the
+        # re-subscribe, so each subscription's latest delivery is the server's state.
         for query, seen in deliveries.items():
-            if fingerprint(conn.sub_results.get(query)) not in seen[marks[query] :]:
+            if not seen or seen[-1] != fingerprint(backend.records(f"b{query[1:]}")):
                 stale.append(query)
-            marks[query] = len(seen)
 
     client.on("reconnected", check_fresh)
 
@@ -139,7 +198,7 @@ async def test_chaos_restarts_lose_nothing_and_hang_nothing(
     for restart in range(RESTARTS):
         await until(lambda goal=25 * (restart + 1): ledger.results > goal, 10)  # type: ignore[misc]
         await asyncio.sleep(rng.uniform(0, 0.003))  # a random moment, not a wait for a condition
-        peer.restart(keep_data=True)
+        await backend.restart()
         await log.wait("reconnected", restart + 1, 10)
     stop.set()
     await asyncio.gather(*workers)
@@ -148,6 +207,7 @@ async def test_chaos_restarts_lose_nothing_and_hang_nothing(
     assert ledger.hung == []
     assert ledger.untyped == []
     assert stale == []
+    assert len(log.args("reconnected")) == RESTARTS
     assert ledger.rejections > 0  # the restarts really hit in-flight requests
 
     # Every acknowledged insert exists exactly once; nothing was inserted twice.

@@ -402,3 +402,29 @@ async def test_graceful_shutdown_lets_requests_finish_then_reconnects(
     await log.wait("reconnected")
     assert log.args("disconnected") == [("server_shutdown",)]
     assert client.is_connected
+
+
+async def test_disconnect_stops_a_connect_waiting_for_the_welcome(
+    make_client: MakeClient, peer: ScriptedPeer
+) -> None:
+    peer.send_welcome = False
+    client = make_client(connect_timeout_ms=60_000)
+    connecting = asyncio.ensure_future(client.connect())
+    await peer.next_connection()
+    await asyncio.wait_for(client.disconnect(), 1)
+    with pytest.raises(DisconnectedError):
+        await connecting
+    assert client.state == "disconnected"
+    await until(lambda: not peer.live)
+
+
+async def test_cancelling_connect_cancels_it(make_client: MakeClient, peer: ScriptedPeer) -> None:
+    peer.send_welcome = False
+    client = make_client(connect_timeout_ms=60_000)
+    connecting = asyncio.ensure_future(client.connect())
+    await peer.next_connection()
+    connecting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await connecting
+    assert client.state == "disconnected"
+    await until(lambda: not peer.live)

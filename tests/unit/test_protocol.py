@@ -131,3 +131,10 @@ def test_pong_echoes_the_timestamp() -> None:
         "type": "pong",
         "timestamp": 1795407390824,
     }
+
+
+def test_reserved_field_names_are_rejected() -> None:
+    with pytest.raises(TypeError, match="'id'"):
+        encode_request(1, "store.get", {"id": 5})
+    with pytest.raises(TypeError, match="'type'"):
+        encode_request(1, "store.get", {"type": "x"})

@@ -20,7 +20,7 @@ from noex_client._protocol import decode
 from noex_client._session import Reply, Session
 from tests.transcripts import load, transcript_names
 
-SETTINGS = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 json_values = st.recursive(
     st.none()
