@@ -166,7 +166,10 @@ async def drop_class_buckets(name: str, url: str = NATS_URL) -> None:
     nc = await nats.connect(url)
     try:
         js = nc.jetstream()
-        for bucket in (name, f"{name}-State", f"{name}-AppaLocal", f"{name}-AppbLocal"):
+        for bucket in (
+            name,
+            *(f"{name}-{s}" for s in ("State", "AppaLocal", "AppbLocal", "Unique")),
+        ):
             with contextlib.suppress(nats.js.errors.NotFoundError):
                 await js.delete_key_value(bucket)
     finally:

@@ -65,7 +65,10 @@ async def shared() -> AsyncIterator[tuple[str, BrainlessPeer, NatsCollection]]:
         await peer.close()
         nc = await nats.connect(NATS_URL)
         js = nc.jetstream()
-        for bucket in (name, f"{name}-State", f"{name}-AppaLocal", f"{name}-AppbLocal"):
+        for bucket in (
+            name,
+            *(f"{name}-{s}" for s in ("State", "AppaLocal", "AppbLocal", "Unique")),
+        ):
             with contextlib.suppress(nats.js.errors.NotFoundError):
                 await js.delete_key_value(bucket)
         await nc.close()
