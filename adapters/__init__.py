@@ -12,7 +12,8 @@ Pick a backend by URL and write the same code against it::
 Errors form one tree under :class:`AdapterError` (see ``adapters._errors``).
 """
 
-from ._collection import ChangeStream, Collection
+from ._changes import ChangeStream
+from ._collection import Collection
 from ._connect import connect
 from ._errors import (
     AdapterError,

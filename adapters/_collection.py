@@ -13,19 +13,20 @@ from __future__ import annotations
 import abc
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from ._changes import ChangeStream
 from ._codec import Codec
 from ._errors import Conflict, NotFound
-from ._filters import FilterNode, SortKey, compile_filter, matches, parse_order
-from ._records import Change, Page, Record
-from ._stored import RawChange, Stored, Subscription
+from ._filters import FilterNode, SortKey, compile_filter, parse_order
+from ._records import Page, Record
+from ._stored import Stored, Subscription
 
 if TYPE_CHECKING:
     from ._store import Store
 
-__all__ = ["ChangeStream", "Collection", "check_key"]
+__all__ = ["Collection", "check_key", "uuid4_strings"]
 
 T = TypeVar("T")
 
@@ -360,59 +361,3 @@ class Collection(abc.ABC, Generic[T]):
         """
         self._store._check_open()
         return ChangeStream(self, compile_filter(where))
-
-
-class ChangeStream(Generic[T]):
-    """An async iterator of :class:`~adapters.Change`; also an async context manager."""
-
-    def __init__(self, collection: Collection[T], where: FilterNode | None) -> None:
-        self._collection = collection
-        self._where = where
-        self._sub: Subscription | None = None
-        self._closed = False
-
-    async def start(self) -> None:
-        """Establish the feed now (idempotent); changes from here on are delivered."""
-        if self._sub is None and not self._closed:
-            self._sub = await self._collection._subscribe()
-            self._collection._store._streams.add(self)
-
-    async def __aenter__(self) -> ChangeStream[T]:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    def __aiter__(self) -> AsyncIterator[Change[T]]:
-        return self
-
-    async def __anext__(self) -> Change[T]:
-        await self.start()
-        while True:
-            if self._sub is None:
-                raise StopAsyncIteration
-            raw = await self._sub.get()
-            if raw is None:
-                await self.aclose()
-                raise StopAsyncIteration
-            change = self._convert(raw)
-            if change is not None:
-                return change
-
-    def _convert(self, raw: RawChange) -> Change[T] | None:
-        subject = raw.new if raw.new is not None else raw.old
-        if subject is not None and not matches(self._where, subject.data):
-            return None
-        coll = self._collection
-        new = None if raw.new is None else coll._record(raw.new)
-        old = None if raw.old is None else coll._record(raw.old)
-        return Change(raw.kind, raw.key, new, old)
-
-    async def aclose(self) -> None:
-        """Stop the feed; iteration ends."""
-        self._closed = True
-        sub, self._sub = self._sub, None
-        self._collection._store._streams.discard(self)
-        if sub is not None:
-            await sub.aclose()

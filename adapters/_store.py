@@ -14,7 +14,7 @@ from ._errors import BackendUnavailable
 from ._urls import redact_url
 
 if TYPE_CHECKING:
-    from ._collection import ChangeStream
+    from ._changes import ChangeStream
 
 __all__ = ["Store", "check_name"]
 

@@ -4,8 +4,10 @@ Workloads (dict, small JSON value): N sequential ``set``, N sequential ``get``, 
 concurrent ``set``. Clients: our sync ``BeaverClient``, our ``AsyncBeaverClient``,
 and beaver's own ``BeaverClient``/``AsyncBeaverClient`` (run by the server's Python
 3.12 virtualenv in a subprocess). A "floor" row sends the same requests over a bare
-socket: the server's own time per request, which bounds what any client can gain. Prints each time and the ratio
-``beaver's time / ours`` (> 1 means we are faster), and the error count.
+socket: the server's own time per request, which bounds what any client can gain. Prints, per workload, the
+wall time and the client's own CPU time per operation (which a busy machine does not
+distort), each with the ratio ``beaver's / ours`` (> 1 means we are faster), and the
+error count.
 
     .venv/bin/python -m bench.beaver_client [--ops 2000] [--url http://127.0.0.1:8000]
 
@@ -28,7 +30,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from adapters.beaver import AsyncBeaverClient, BeaverClient
 
@@ -42,7 +44,8 @@ url, n, run = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 value = {"i": 0, "name": "item", "tags": ["a", "b"], "score": 1.5}
 out = {}
 def timed(label, fn):
-    t = time.perf_counter(); errors = fn(); out[label] = [time.perf_counter() - t, errors]
+    t, cpu = time.perf_counter(), time.process_time(); errors = fn()
+    out[label] = [time.perf_counter() - t, time.process_time() - cpu, errors]
 def seq_set(d):
     errors = 0
     for i in range(n):
@@ -80,9 +83,10 @@ async def main():
         results = await asyncio.gather(*(c.set(f"k{i}", value) for i in range(n)), return_exceptions=True)
         return sum(isinstance(r, BaseException) for r in results)
     for label, coro in (("async set", aseq_set), ("async get", aseq_get), ("concurrent set", conc)):
-        t = time.perf_counter(); errors = await coro(); out[label] = [time.perf_counter() - t, errors]
+        t, cpu = time.perf_counter(), time.process_time(); errors = await coro()
+        out[label] = [time.perf_counter() - t, time.process_time() - cpu, errors]
     stored = await c.count()
-    if stored != n: out["concurrent set"][1] += n - stored
+    if stored != n: out["concurrent set"][2] += n - stored
     await db.close()
 asyncio.run(main())
 print(json.dumps(out))
@@ -123,14 +127,32 @@ def _server() -> Iterator[str]:
             proc.wait(timeout=10)
 
 
-def _timed(results: dict[str, tuple[float, int]], label: str, fn: Callable[[], int]) -> None:
-    start = time.perf_counter()
+class Result(NamedTuple):
+    """One workload's outcome."""
+
+    wall: float
+    """Elapsed seconds."""
+    cpu: float
+    """CPU seconds used by the client process (robust to a busy machine)."""
+    errors: int
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def result(self, errors: int) -> Result:
+        return Result(time.perf_counter() - self.wall, time.process_time() - self.cpu, errors)
+
+
+def _timed(results: dict[str, Result], label: str, fn: Callable[[], int]) -> None:
+    clock = _Clock()
     errors = fn()
-    results[label] = (time.perf_counter() - start, errors)
+    results[label] = clock.result(errors)
 
 
-def _ours_sync(url: str, n: int, run: str) -> dict[str, tuple[float, int]]:
-    results: dict[str, tuple[float, int]] = {}
+def _ours_sync(url: str, n: int, run: str) -> dict[str, Result]:
+    results: dict[str, Result] = {}
     with BeaverClient(url) as db:
         d = db.dict(f"ours-sync-{run}")
 
@@ -157,34 +179,33 @@ def _ours_sync(url: str, n: int, run: str) -> dict[str, tuple[float, int]]:
     return results
 
 
-async def _ours_async(url: str, n: int, run: str) -> dict[str, tuple[float, int]]:
-    results: dict[str, tuple[float, int]] = {}
+async def _ours_async(url: str, n: int, run: str) -> dict[str, Result]:
+    results: dict[str, Result] = {}
     async with AsyncBeaverClient(url) as db:
         d = db.dict(f"ours-async-{run}")
-        start = time.perf_counter()
+        clock = _Clock()
         for i in range(n):
             await d.set(f"k{i}", VALUE)
-        results["async set"] = (time.perf_counter() - start, 0)
-        start = time.perf_counter()
+        results["async set"] = clock.result(0)
+        clock = _Clock()
         for i in range(n):
             await d.get(f"k{i}")
-        results["async get"] = (time.perf_counter() - start, 0)
+        results["async get"] = clock.result(0)
         c = db.dict(f"ours-conc-{run}")
-        start = time.perf_counter()
+        clock = _Clock()
         outcomes = await asyncio.gather(
             *(c.set(f"k{i}", VALUE) for i in range(n)), return_exceptions=True
         )
-        elapsed = time.perf_counter() - start
-        errors = sum(isinstance(o, BaseException) for o in outcomes)
-        results["concurrent set"] = (elapsed, errors + n - await c.count())
+        result = clock.result(sum(isinstance(o, BaseException) for o in outcomes))
+        results["concurrent set"] = result._replace(errors=result.errors + n - await c.count())
     return results
 
 
-def _floor(url: str, n: int, run: str) -> dict[str, tuple[float, int]]:
+def _floor(url: str, n: int, run: str) -> dict[str, Result]:
     """The same requests over one bare keep-alive socket: no client can beat this."""
     host, port = url.removeprefix("http://").split(":")
     body = json.dumps({"value": VALUE}).encode()
-    results: dict[str, tuple[float, int]] = {}
+    results: dict[str, Result] = {}
     with socket.create_connection((host, int(port))) as sock:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         reader = sock.makefile("rb")
@@ -201,21 +222,21 @@ def _floor(url: str, n: int, run: str) -> dict[str, tuple[float, int]]:
             return status
 
         for label, method, content in (("set", "PUT", body), ("get", "GET", b"")):
-            start = time.perf_counter()
+            clock = _Clock()
             errors = sum(
                 request(method, f"/dicts/floor-{run}/k{i}", content) != 200 for i in range(n)
             )
-            results[f"floor {label}"] = (time.perf_counter() - start, errors)
+            results[f"floor {label}"] = clock.result(errors)
     return results
 
 
-def _baseline(url: str, n: int, run: str) -> dict[str, tuple[float, int]]:
+def _baseline(url: str, n: int, run: str) -> dict[str, Result]:
     python = _venv() / "bin" / "python"
     proc = subprocess.run(
         [str(python), "-c", _BASELINE, url, str(n), run], capture_output=True, check=True
     )
     raw: dict[str, list[Any]] = json.loads(proc.stdout)
-    return {label: (float(t), int(e)) for label, (t, e) in raw.items()}
+    return {label: Result(float(t), float(c), int(e)) for label, (t, c, e) in raw.items()}
 
 
 def main() -> None:
@@ -228,8 +249,8 @@ def main() -> None:
     n: int = args.ops
 
     def measure(url: str) -> None:
-        ours: dict[str, list[tuple[float, int]]] = {}
-        theirs: dict[str, list[tuple[float, int]]] = {}
+        ours: dict[str, list[Result]] = {}
+        theirs: dict[str, list[Result]] = {}
         for r in range(args.rounds):
             run = f"{int(time.time())}-{r}"
             # Alternate who goes first: the server's database grows during a run.
@@ -248,16 +269,23 @@ def main() -> None:
             ("floor get", "sync get"),
         ]
         print(f"{n} operations per workload, median of {args.rounds} rounds, server {url}")
-        print(f"{'workload':36} {'ours s':>8} {'beaver s':>9} {'ratio':>6} {'errors':>7}")
-        for mine, base in pairs:
-            t_ours, t_base = _median(ours[mine]), _median(theirs[base])
-            e_ours, e_base = sum(e for _, e in ours[mine]), sum(e for _, e in theirs[base])
-            print(
-                f"{mine:36} {t_ours:8.2f} {t_base:9.2f} {t_base / t_ours:6.2f}"
-                f" {e_ours:>3}/{e_base:<3}"
-            )
         print(
-            "ratio = beaver's time / ours (> 1: we are faster); errors = ours/beaver's, all rounds"
+            f"{'workload':36} {'ours s':>7} {'beaver s':>8} {'ratio':>5}"
+            f" {'cpu ms/op ours':>14} {'beaver':>6} {'ratio':>5} {'errors':>7}"
+        )
+        for mine, base in pairs:
+            o, b = ours[mine], theirs[base]
+            wall_o, wall_b = _median(o, "wall"), _median(b, "wall")
+            cpu_o, cpu_b = _median(o, "cpu") / n * 1e3, _median(b, "cpu") / n * 1e3
+            errors = f"{sum(r.errors for r in o)}/{sum(r.errors for r in b)}"
+            print(
+                f"{mine:36} {wall_o:7.2f} {wall_b:8.2f} {wall_b / wall_o:5.2f}"
+                f" {cpu_o:14.3f} {cpu_b:6.3f} {cpu_b / cpu_o:5.2f} {errors:>7}"
+            )
+        print("ratio = beaver's / ours (> 1: we are faster); errors = ours/beaver's, all rounds")
+        print("cpu = client process CPU per operation: what the client itself costs, load-proof")
+        print(
+            "floor = bare keep-alive socket, no client library: the best ratio any client can get"
         )
 
     if args.url:
@@ -267,12 +295,12 @@ def main() -> None:
             measure(url)
 
 
-def _ours(url: str, n: int, run: str) -> dict[str, tuple[float, int]]:
+def _ours(url: str, n: int, run: str) -> dict[str, Result]:
     return {**_ours_sync(url, n, run), **asyncio.run(_ours_async(url, n, run))}
 
 
-def _median(results: list[tuple[float, int]]) -> float:
-    return statistics.median(t for t, _ in results)
+def _median(results: list[Result], field: str) -> float:
+    return float(statistics.median(float(getattr(r, field)) for r in results))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ store. The database is in WAL mode and holds one ``documents`` table (JSON text
 keyed by collection and key, with a version column for compare-and-set).
 Writes run in ``BEGIN IMMEDIATE`` transactions, so several stores and processes
 can share a file. Filters, ordering and unique checks use the pure-Python
-evaluator; ``indexes`` are accepted and have no effect here. ``watch`` sees
+evaluator; ``indexes`` are accepted and have no effect here.
+``store.transaction()`` groups operations in one SQLite transaction. ``watch`` sees
 the writes made by stores of this process on the same file, not those of
 other processes.
 """
@@ -17,12 +18,14 @@ other processes.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
@@ -35,6 +38,7 @@ from .._filters import FilterNode, SortKey, matches, sort_records
 from .._store import Store
 from .._stored import ChangeHub, RawChange, Stored, Subscription, utc_now
 from .._unique import check_unique
+from .._urls import redact_url
 
 __all__ = ["SqliteCollection", "SqliteStore", "open_store"]
 
@@ -241,9 +245,58 @@ class SqliteStore(Store):
         self._conn = conn
         self._pool = pool
         self._hub = _hub_for(path)
+        # Held by an open transaction: operations of other tasks wait for it,
+        # since they would otherwise run inside it on the shared connection.
+        self._gate = asyncio.Lock()
+
+    def _tx(self) -> _TxState | None:
+        state = _current_tx.get()
+        return state if state is not None and state.store is self else None
 
     def _publish(self, changes: list[RawChange]) -> None:
-        self._hub.publish(changes)
+        tx = self._tx()
+        if tx is not None:
+            tx.pending.extend(changes)  # watchers see them after the commit
+        else:
+            self._hub.publish(changes)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqliteStore]:
+        """Group the operations awaited inside the block in one SQLite transaction.
+
+        Other tasks' operations on this store wait until the block ends; nested
+        blocks are savepoints. Commits on exit, rolls back on an exception.
+        """
+        self._check_open()
+        outer = self._tx()
+        if outer is not None:
+            name = f"s{outer.depth}"
+            mark = len(outer.pending)
+            outer.depth += 1
+            await self._run(lambda: self._conn.execute(f"SAVEPOINT {name}"))
+            try:
+                yield self
+            except BaseException:
+                del outer.pending[mark:]
+                await self._run(lambda: self._conn.execute(f"ROLLBACK TO {name}"))
+                raise
+            finally:
+                outer.depth -= 1
+                await self._run(lambda: self._conn.execute(f"RELEASE {name}"))
+            return
+        async with self._gate:
+            await self._run(lambda: self._conn.execute("BEGIN IMMEDIATE"))
+            state = _TxState(self)
+            token = _current_tx.set(state)
+            try:
+                yield self
+            except BaseException:
+                _current_tx.reset(token)
+                await self._run(lambda: self._conn.execute("ROLLBACK"))
+                raise
+            _current_tx.reset(token)
+            await self._run(lambda: self._conn.execute("COMMIT"))
+        self._hub.publish(state.pending)
 
     async def _run(self, fn: Callable[[], R]) -> R:
         loop = asyncio.get_running_loop()
@@ -255,14 +308,23 @@ class SqliteStore(Store):
             raise BackendUnavailable(self.url, f"sqlite: {exc}") from exc
 
     async def _read(self, fn: Callable[[sqlite3.Connection], R]) -> R:
-        return await self._run(lambda: fn(self._conn))
+        if self._tx() is not None:
+            return await self._run(lambda: fn(self._conn))
+        async with self._gate:
+            return await self._run(lambda: fn(self._conn))
 
     async def _write(self, fn: Callable[[sqlite3.Connection], R]) -> R:
+        if self._tx() is not None:
+            # Checks run before any change, so a failed operation leaves the
+            # transaction as it was.
+            return await self._run(lambda: fn(self._conn))
+
         def work() -> R:
             with _immediate(self._conn):
                 return fn(self._conn)
 
-        return await self._run(work)
+        async with self._gate:
+            return await self._run(work)
 
     def _make_collection(
         self,
@@ -291,6 +353,20 @@ class SqliteStore(Store):
             await asyncio.get_running_loop().run_in_executor(self._pool, self._conn.close)
         finally:
             self._pool.shutdown(wait=False)
+
+
+@dataclass
+class _TxState:
+    """The open transaction of one task on one store."""
+
+    store: SqliteStore
+    pending: list[RawChange] = field(default_factory=list)
+    depth: int = 0
+
+
+_current_tx: contextvars.ContextVar[_TxState | None] = contextvars.ContextVar(
+    "adapters_sqlite_transaction", default=None
+)
 
 
 @contextmanager
@@ -347,5 +423,5 @@ async def open_store(url: str, **options: Any) -> Store:
         full, conn = await asyncio.get_running_loop().run_in_executor(pool, init)
     except sqlite3.Error as exc:
         pool.shutdown(wait=False)
-        raise BackendUnavailable(url, f"sqlite: {exc}") from exc
+        raise BackendUnavailable(redact_url(url), f"sqlite: {exc}") from exc
     return SqliteStore(url, full, conn, pool)

@@ -78,6 +78,10 @@ class AsyncBeaverClient(ClientGaps):
             raise ClientClosed("the BeaverDB client is closed")
         return await self._sender.send(call)
 
+    def as_async(self) -> AsyncBeaverClient:
+        """Return ``self`` (already async)."""
+        return self
+
     async def connect(self) -> AsyncBeaverClient:
         """Return ``self``: connections open on first use (kept for ``AsyncBeaverDB`` code)."""
         return self

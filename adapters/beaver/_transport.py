@@ -15,6 +15,7 @@ DELETE) that fails on a dropped connection is sent once more.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import socket
@@ -220,6 +221,9 @@ class AsyncSender:
         self.settings = settings
         transport = _AsyncTransport(limits=settings.limits())
         self._http = httpx.AsyncClient(transport=transport, **settings.client_options())
+        # Callers beyond the pool size wait here, in O(1), rather than in httpcore's
+        # pool queue, which is rescanned on every request and gets slow when long.
+        self._slots = asyncio.Semaphore(settings.max_connections)
 
     async def send(self, call: Call[T]) -> T:
         """Send ``call`` and return its result (same errors as :meth:`SyncSender.send`)."""
@@ -237,7 +241,8 @@ class AsyncSender:
         return result_of(call, response.status_code, response.content)
 
     async def _send(self, request: Request) -> httpx.Response:
-        return await self._http.request(request.method, request.target, content=request.body)
+        async with self._slots:
+            return await self._http.request(request.method, request.target, content=request.body)
 
     async def aclose(self) -> None:
         """Close the pooled connections."""

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from collections.abc import AsyncIterator
-from typing import IO, Annotated, Literal
+from typing import Annotated
 
 import typer
-
-import adapters
 
 from ._common import (
     EXIT_NOT_FOUND,
     EXIT_USAGE,
     Output,
     fail,
-    open_store,
+    open_file,
     parse_document,
     parse_filter,
-    parse_options,
     record_json,
     run,
     shown_url,
+    store_at,
 )
 from ._progress import CopyProgress, ProgressMode
 from ._transfer import OnConflict, copy_collection, export_lines, import_lines
@@ -68,25 +64,6 @@ IfVersion = Annotated[
 Batch = Annotated[int, typer.Option("--batch-size", min=1, help="Documents per write batch.")]
 
 
-@contextlib.asynccontextmanager
-async def _store(url: str | None, options: list[str] | None) -> AsyncIterator[adapters.Store]:
-    store = await open_store(url, parse_options(options or (), "'--option'"), "'--url'")
-    try:
-        yield store
-    finally:
-        await store.close()
-
-
-def _open_file(name: str, mode: Literal["r", "w"]) -> contextlib.AbstractContextManager[IO[str]]:
-    """``-`` is stdin/stdout; a file that cannot be opened is a usage error naming FILE."""
-    if name == "-":
-        return contextlib.nullcontext(sys.stdin if mode == "r" else sys.stdout)
-    try:
-        return open(name, mode, encoding="utf-8", newline="\n" if mode == "w" else None)
-    except OSError as exc:
-        raise typer.BadParameter(f"{name}: {exc.strerror or exc}", param_hint="'FILE'") from None
-
-
 @app.command()
 def collections(url: Url = None, json: Json = False, option: Options = None) -> None:
     """List the collections that hold records, with their record counts.
@@ -96,7 +73,7 @@ def collections(url: Url = None, json: Json = False, option: Options = None) -> 
     out = Output(json)
 
     async def main() -> None:
-        async with _store(url, option) as store:
+        async with store_at(url, option) as store:
             names = await store.collections()
             rows = [[name, await store.collection(name).count()] for name in names]
         out.rows(["collection", "records"], rows)
@@ -113,7 +90,7 @@ def get(coll: Coll, key: Key, url: Url = None, json: Json = False, option: Optio
     out = Output(json)
 
     async def main() -> None:
-        async with _store(url, option) as store:
+        async with store_at(url, option) as store:
             record = await store.collection(coll).get(key)
         if record is None:
             fail(f"no record {key!r} in collection {coll!r}", EXIT_NOT_FOUND)
@@ -150,7 +127,7 @@ def put(
     out = Output(json)
 
     async def main() -> None:
-        async with _store(url, option) as store:
+        async with store_at(url, option) as store:
             users = store.collection(coll)
             if key is not None and await users.exists(key):
                 record = await users.replace(key, doc)
@@ -179,7 +156,7 @@ def update(
     out = Output(json)
 
     async def main() -> None:
-        async with _store(url, option) as store:
+        async with store_at(url, option) as store:
             record = await store.collection(coll).update(key, patch, if_version=if_version)
         out.records([record])
 
@@ -200,7 +177,7 @@ def rm(
     """
 
     async def main() -> None:
-        async with _store(url, option) as store:
+        async with store_at(url, option) as store:
             existed = await store.collection(coll).delete(key, if_version=if_version)
         if not existed:
             fail(f"no record {key!r} in collection {coll!r}", EXIT_NOT_FOUND)
@@ -230,7 +207,7 @@ def find(
     out = Output(json)
 
     async def main() -> None:
-        async with _store(url, option) as store:
+        async with store_at(url, option) as store:
             found = await store.collection(coll).find(
                 flt, order_by=order_by or None, limit=limit, offset=offset
             )
@@ -248,7 +225,7 @@ def count(coll: Coll, where: Filter = None, url: Url = None, option: Options = N
     flt = parse_filter(where)
 
     async def main() -> None:
-        async with _store(url, option) as store:
+        async with store_at(url, option) as store:
             total = await store.collection(coll).count(flt)
         sys.stdout.write(f"{total}\n")
 
@@ -259,13 +236,16 @@ def count(coll: Coll, where: Filter = None, url: Url = None, option: Options = N
 def watch(coll: Coll, where: Filter = None, url: Url = None, option: Options = None) -> None:
     """Follow changes live: one JSON line per change, until Ctrl-C.
 
+    Needs a server backend (PostgreSQL, NATS, noex-server): SQLite and memory
+    stores only report changes made inside the watching process.
+
     Example: noex-store watch orders '{"status": "open"}'
     """
     flt = parse_filter(where)
     out = Output(True)
 
     async def main() -> None:
-        async with _store(url, option) as store, store.collection(coll).watch(flt) as changes:
+        async with store_at(url, option) as store, store.collection(coll).watch(flt) as changes:
             out.note(f"watching {coll} on {shown_url(url)} (Ctrl-C to stop)")
             async for change in changes:
                 record = None if change.record is None else record_json(change.record)
@@ -290,10 +270,10 @@ def export_(
     """
     out = Output(True)
 
-    with _open_file(file, "w") as target:
+    with open_file(file, "w") as target:
 
         async def main() -> None:
-            async with _store(url, option) as store:
+            async with store_at(url, option) as store:
                 written = await export_lines(store.collection(coll), target, batch_size)
             out.note(f"exported {written} records from {coll}")
 
@@ -327,10 +307,10 @@ def import_(
     mode: OnConflict = on_conflict  # type: ignore[assignment]
     out = Output(True)
 
-    with _open_file(file, "r") as source:
+    with open_file(file, "r") as source:
 
         async def main() -> None:
-            async with _store(url, option) as store:
+            async with store_at(url, option) as store:
                 stats = await import_lines(store.collection(coll), source, batch_size, mode)
             out.note(
                 f"imported {stats.inserted} records into {coll} "
@@ -370,14 +350,15 @@ def copy(
     Example: noex-store copy users --from nats://localhost:4222 --to postgresql://localhost/app
     """
     target = new_name or coll
-    if adapters.redact_url(src) == adapters.redact_url(dst) and target == coll:
+    same_store = src == dst and sorted(from_option or ()) == sorted(to_option or ())
+    if same_store and target == coll:
         fail("--from and --to name the same collection; use --as NAME", EXIT_USAGE)
     out = Output(json)
 
     async def main() -> None:
         async with (
-            _store(src, from_option) as source,
-            _store(dst, to_option) as dest,
+            store_at(src, from_option) as source,
+            store_at(dst, to_option) as dest,
         ):
             with CopyProgress(progress, coll) as bar:
                 stats = await copy_collection(

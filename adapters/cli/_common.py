@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import datetime
-from typing import Any, NoReturn, TypeVar
+from typing import IO, Any, Literal, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -25,6 +26,7 @@ __all__ = [
     "EXIT_USAGE",
     "Output",
     "fail",
+    "open_file",
     "open_store",
     "parse_document",
     "parse_filter",
@@ -32,6 +34,7 @@ __all__ = [
     "record_json",
     "run",
     "shown_url",
+    "store_at",
 ]
 
 T = TypeVar("T")
@@ -216,3 +219,23 @@ class Output:
     def note(self, message: str) -> None:
         """A human-facing status message on stderr (never mixed into the data)."""
         _stderr.print(message, markup=False)
+
+
+@contextlib.asynccontextmanager
+async def store_at(url: str | None, options: list[str] | None) -> AsyncIterator[adapters.Store]:
+    """Open the store at ``url`` with ``-o`` options for the duration of the block."""
+    store = await open_store(url, parse_options(options or (), "'--option'"), "'--url'")
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+def open_file(name: str, mode: Literal["r", "w"]) -> contextlib.AbstractContextManager[IO[str]]:
+    """``-`` is stdin/stdout; a file that cannot be opened is a usage error naming FILE."""
+    if name == "-":
+        return contextlib.nullcontext(sys.stdin if mode == "r" else sys.stdout)
+    try:
+        return open(name, mode, encoding="utf-8", newline="\n" if mode == "w" else None)
+    except OSError as exc:
+        raise typer.BadParameter(f"{name}: {exc.strerror or exc}", param_hint="'FILE'") from None

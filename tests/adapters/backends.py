@@ -10,7 +10,10 @@ A backend joins the suite by appending one entry to :data:`BACKENDS`.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import fcntl
+import os
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -85,18 +88,54 @@ async def noex_backend() -> AsyncIterator[StoreOpener]:
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 PG_SESSION = f"noex_adapters_{uuid.uuid4().hex[:10]}"
+# Set once a test of this session touched PostgreSQL (see conftest's clean-up).
+PG_USED: list[bool] = []
 _pg_counter = iter(range(1_000_000))
 
 
 async def drop_pg_schema(schema: str) -> None:
-    """Drop one test schema (and everything in it)."""
+    """Drop one test schema (and everything in it).
+
+    Retries for a while on connection errors: the restart test (of this or
+    another test session) may have PostgreSQL restarting right now.
+    """
     import psycopg
     from psycopg import sql
 
-    async with await psycopg.AsyncConnection.connect(PG_URL, autocommit=True) as conn:
-        await conn.execute(
-            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
-        )
+    PG_USED.append(True)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while True:
+        try:
+            async with await psycopg.AsyncConnection.connect(
+                PG_URL, autocommit=True, connect_timeout=5
+            ) as conn:
+                await conn.execute(
+                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+                )
+            return
+        except psycopg.OperationalError:
+            if loop.time() > deadline:
+                raise
+            await asyncio.sleep(0.2)  # backoff between reconnection attempts
+
+
+# Tests of every session on this machine hold this lock shared while they use
+# PostgreSQL; the restart test takes it exclusively, so it never restarts the
+# server under a running test of a session that cooperates.
+PG_LOCK_PATH = "/tmp/noex-client-postgres.lock"
+
+
+@contextlib.asynccontextmanager
+async def pg_shared() -> AsyncIterator[None]:
+    """Hold the PostgreSQL test lock shared (waits while a restart test runs)."""
+    PG_USED.append(True)
+    fd = os.open(PG_LOCK_PATH, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 @contextlib.asynccontextmanager
@@ -106,16 +145,17 @@ async def postgres_backend() -> AsyncIterator[StoreOpener]:
     def opener() -> AbstractAsyncContextManager[adapters.Store]:
         return adapters.connect(PG_URL, schema=schema, max_size=4)
 
-    try:
-        yield opener
-    finally:
-        await drop_pg_schema(schema)
+    async with pg_shared():
+        try:
+            yield opener
+        finally:
+            await drop_pg_schema(schema)
 
 
 BACKENDS: list[BackendEntry] = [
     BackendEntry("memory", memory_backend),
     BackendEntry("sqlite", sqlite_backend),
-    BackendEntry("postgres", postgres_backend, marks=(pytest.mark.postgres,), watch_old=False),
+    BackendEntry("postgres", postgres_backend, marks=(pytest.mark.postgres,)),
     BackendEntry("nats", nats_backend, marks=(pytest.mark.nats,)),
     BackendEntry("beaver", beaver_backend, marks=(pytest.mark.beaver,)),
     BackendEntry("noex", noex_backend),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 import adapters
 
-from .backends import BACKENDS, BackendEntry, StoreOpener
+from .backends import BACKENDS, PG_SESSION, PG_URL, PG_USED, BackendEntry, StoreOpener
 
 
 @pytest.fixture(params=[pytest.param(b, id=b.id, marks=b.marks) for b in BACKENDS])
@@ -30,3 +30,28 @@ async def store(open_store: StoreOpener) -> AsyncIterator[adapters.Store]:
     """An open store on fresh, isolated data."""
     async with open_store() as opened:
         yield opened
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_leftover_pg_schemas() -> Iterator[None]:
+    """At the end of the session, drop every schema this session created.
+
+    Tests drop their own schema; this catches the ones a crashed test left.
+    """
+    yield
+    if not PG_USED:
+        return
+    import psycopg
+    from psycopg import sql
+
+    try:
+        with psycopg.connect(PG_URL, autocommit=True, connect_timeout=5) as conn:
+            rows = conn.execute(
+                "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)", (PG_SESSION,)
+            ).fetchall()
+            for (name,) in rows:
+                conn.execute(
+                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name))
+                )
+    except psycopg.OperationalError:
+        pass  # the server is gone; nothing more can be cleaned from here

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
+import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -18,7 +21,7 @@ from adapters.documents import (
     get_document_store,
 )
 
-from .backends import PG_SESSION, PG_URL
+from .backends import PG_LOCK_PATH, PG_SESSION, PG_URL, drop_pg_schema
 
 
 def _seed_flow(store: DocumentStore) -> None:
@@ -125,11 +128,13 @@ async def test_async_twin() -> None:
 @pytest.fixture
 def pg_docs_url() -> Iterator[str]:
     schema = f"{PG_SESSION}_docs_{uuid.uuid4().hex[:8]}"
-    yield f"{PG_URL}?schema={schema}"
-    import psycopg
-
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    fd = os.open(PG_LOCK_PATH, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)  # see backends.pg_shared
+        yield f"{PG_URL}?schema={schema}"
+        asyncio.run(drop_pg_schema(schema))
+    finally:
+        os.close(fd)
 
 
 def _drain_and_fail(store: DocumentStore) -> None:
@@ -167,3 +172,18 @@ def test_get_document_store_reads_the_environment(
         assert store.read("c", doc.id) == doc
     finally:
         store.close()
+
+
+def _create_then_fail(store: DocumentStore) -> None:
+    with store.transaction():
+        store.create("t", {"n": 2}, doc_id="two")
+        raise RuntimeError("undo")
+
+
+def test_sync_transactions_on_sqlite(sqlite_docs: DocumentStore) -> None:
+    with sqlite_docs.transaction():
+        sqlite_docs.create("t", {"n": 1}, doc_id="one")
+        assert sqlite_docs.read("t", "one") is not None
+    with pytest.raises(RuntimeError, match="undo"):
+        _create_then_fail(sqlite_docs)
+    assert [d.id for d in sqlite_docs.query("t")] == ["one"]

@@ -119,3 +119,16 @@ async def test_connect_is_awaitable_and_a_context_manager() -> None:
     async with adapters.connect("memory://") as other:
         await other.collection("x").insert({})
     assert other.closed
+
+
+async def test_missing_psycopg_names_the_postgres_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    # None in sys.modules makes "import psycopg" raise ImportError, as when the
+    # extra is not installed; the backend modules are re-imported from scratch.
+    for name in list(sys.modules):
+        if name.startswith("adapters.backends.postgres"):
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    with pytest.raises(adapters.MissingExtra) as info:
+        await adapters.connect("postgresql://user:pw@127.0.0.1/x")
+    assert info.value.extra == "postgres"
+    assert "pw" not in str(info.value)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,3 +49,64 @@ async def test_unopenable_file_is_backend_unavailable(tmp_path: Path) -> None:
     with pytest.raises(adapters.BackendUnavailable) as info:
         await adapters.connect(f"sqlite:///{tmp_path}/missing-dir/x.db")
     assert isinstance(info.value.__cause__, sqlite3.Error)
+
+
+async def _failing_transfer(store: adapters.Store, coll: adapters.Collection[Any]) -> None:
+    async with store.transaction():
+        await coll.update("a", {"n": 0})
+        await coll.update("missing", {"n": 1})
+
+
+async def test_transactions_commit_roll_back_and_nest(tmp_path: Path) -> None:
+    async with adapters.connect(f"sqlite:///{tmp_path}/tx.db") as store:
+        coll = store.collection("c")
+        await coll.insert({"n": 1}, key="a")
+        async with coll.watch() as changes:
+            with pytest.raises(adapters.NotFound):
+                await _failing_transfer(store, coll)
+            got = await coll.get("a")
+            assert got is not None
+            assert (got.data, got.version) == ({"n": 1}, 1)
+            async with store.transaction():
+                await coll.update("a", {"n": 2})
+                with pytest.raises(adapters.NotFound):
+                    await _failing_transfer(store, coll)  # nested: a savepoint
+                await coll.insert({"n": 3}, key="b")
+            change = await asyncio.wait_for(anext(changes), 10)
+            assert change.record is not None
+            assert (change.kind, change.key, change.record.data) == ("updated", "a", {"n": 2})
+            change = await asyncio.wait_for(anext(changes), 10)
+            assert (change.kind, change.key) == ("inserted", "b")
+        final = await coll.get("a")
+        assert final is not None
+        assert (final.data, final.version) == ({"n": 2}, 2)
+
+
+async def test_other_tasks_wait_for_an_open_transaction(tmp_path: Path) -> None:
+    async with adapters.connect(f"sqlite:///{tmp_path}/tx.db") as store:
+        coll = store.collection("c")
+        await coll.insert({"n": 0}, key="a")
+        inside = asyncio.Event()
+        release = asyncio.Event()
+        seen: list[int] = []
+
+        async def in_transaction() -> None:
+            async with store.transaction():
+                await coll.update("a", {"n": 1})
+                inside.set()
+                await release.wait()
+                await coll.update("a", {"n": 2})
+
+        async def reader() -> None:
+            await inside.wait()
+            got = await coll.get("a")
+            assert got is not None
+            seen.append(got.data["n"])
+
+        tx_task = asyncio.create_task(in_transaction())
+        read_task = asyncio.create_task(reader())
+        await inside.wait()
+        release.set()
+        await asyncio.gather(tx_task, read_task)
+        # The reader never saw the uncommitted intermediate state.
+        assert seen == [2]

@@ -1,4 +1,4 @@
-"""A client connected to a fresh in-process ``LocalServer`` (test helper for the API tests)."""
+"""A client connected to a fresh in-process ``LocalServer``, shared by the API tests."""
 
 from __future__ import annotations
 

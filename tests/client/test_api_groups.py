@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from noex_client import ClientOptions, NoexClient
+from noex_client import ClientOptions, NoexClient, NoexClientError
 from tests.client.helpers import EventLog, until
 from tests.client.replay_server import GENERIC_WELCOME, ReplayServer
 from tests.transcripts import Line, Transcript
@@ -170,3 +170,49 @@ def test_api_groups_exist_on_the_client_with_plain_reprs() -> None:
     assert repr(client.audit) == "AuditAPI()"
     assert repr(client.procedures) == "ProceduresAPI()"
     assert repr(client.server) == "ServerAPI()"
+
+
+async def test_replay_server_rejects_frames_that_were_not_recorded() -> None:
+    async with ReplayServer(
+        scripted(({"id": 1, "type": "store.get", "bucket": "users", "key": "a"},
+                  [ok(1, {"id": "a"})]))
+    ) as server:  # fmt: skip
+        async with NoexClient(server.url("A"), ClientOptions(reconnect=False)) as client:
+            users = client.store.bucket("users")
+            with pytest.raises(NoexClientError) as info:
+                await users.get("b")
+            assert info.value.code == "REPLAY_MISMATCH"
+            assert await users.get("a") == {"id": "a"}
+            with pytest.raises(NoexClientError, match="REPLAY_MISMATCH"):
+                await users.get("a")  # each recorded request answers once
+        assert server.mismatches == [
+            {"id": 1, "type": "store.get", "bucket": "users", "key": "b"},
+            {"id": 3, "type": "store.get", "bucket": "users", "key": "a"},
+        ]
+        assert server.matched == [2]
+
+
+async def test_replay_server_rewrites_ids_of_late_answers() -> None:
+    # Recorded: two pipelined requests, both answers after the second send.
+    transcript = scripted(
+        ({"id": 7, "type": "store.count", "bucket": "a"}, []),
+        ({"id": 8, "type": "store.count", "bucket": "b"}, [ok(7, 1), ok(8, 2)]),
+    )
+    async with ReplayServer(transcript) as server:
+        async with NoexClient(server.url("A"), ClientOptions(reconnect=False)) as client:
+            assert await client.store.bucket("a").count() == 1
+            assert await client.store.bucket("b").count() == 2
+        assert server.mismatches == []
+
+
+def test_wire_names() -> None:
+    from noex_client._api._base import camel, camel_keys
+
+    assert camel("page_size") == "pageSize"
+    assert camel("new_owner_id") == "newOwnerId"
+    assert camel("displayName") == "displayName"
+    assert camel("from") == "from"
+    assert camel("_expiresAt") == "_expiresAt"
+    assert camel_keys(None, "x") == {}
+    with pytest.raises(TypeError, match="keys must be strings"):
+        camel_keys({1: "a"}, "filter")  # type: ignore[dict-item]

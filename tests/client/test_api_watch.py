@@ -128,3 +128,15 @@ async def test_store_watch_survives_a_reconnect_with_fresh_data() -> None:
             while not latest:
                 latest = await anext(results)
             assert [u["name"] for u in latest] == ["after"]
+
+
+async def test_rejected_resubscription_after_a_reconnect_is_raised() -> None:
+    async with local_client() as (server, client):
+        await client.store.define_query("adhoc", {"bucket": "users"})
+        async with client.store.watch("adhoc", params={"unused": 1}) as updates:
+            results = aiter(updates)
+            assert await anext(results) == []
+            # A restarted server has lost the query defined at runtime.
+            await server.restart(keep_data=False)
+            with pytest.raises(QueryNotDefinedError):
+                await anext(results)

@@ -19,6 +19,7 @@ from ..._stored import RawChange, Stored, Subscription
 from ._core import CollectionCore
 from ._kv import KVUnavailable, KVWriteError, WrongRevision
 from ._mirror import Entry, index_value
+from ._unique import Claims, unique_values
 
 if TYPE_CHECKING:
     from ._store import NatsStore
@@ -74,9 +75,12 @@ class NatsCollection(Collection[Any]):
 
     async def _ready(self, read: bool = False) -> CollectionCore:
         self._store._check_open()
+        fresh = self._store._conn.options.reads == "fresh"
+        if self._core.loaded and not (read and fresh):
+            return self._core  # hot path: memory reads need no I/O
         async with self._guard():
             await self._core.ensure_open()
-            if read and self._store._conn.options.reads == "fresh":
+            if read and fresh:
                 await self._core.catch_up()
         return self._core
 
@@ -142,10 +146,16 @@ class NatsCollection(Collection[Any]):
                 if core.mirror.get(key) is not None:
                     raise AlreadyExists(self._name, key)
                 self._check_unique(key, doc)
+                claims = Claims(core, self._name)
+                taken = await claims.acquire(key, list(unique_values(core, doc).items()))
                 try:
                     return await core.write(key, doc, core.mirror.revision_of(key), None)
                 except WrongRevision:
+                    await claims.release(key, taken)
                     await core.refresh(key)
+                except BaseException:
+                    await claims.release(key, taken)
+                    raise
         raise BackendUnavailable(self._store.url, f"insert of {key!r} kept racing")
 
     async def _get(self, key: str) -> Stored | None:
@@ -166,10 +176,22 @@ class NatsCollection(Collection[Any]):
                     raise Conflict(self._name, key, if_version, entry.version)
                 new_doc = {**entry.doc, **doc} if merge else doc
                 self._check_unique(key, new_doc)
+                claims = Claims(core, self._name)
+                take, drop = claims.changed(
+                    unique_values(core, entry.doc), unique_values(core, new_doc)
+                )
+                taken = await claims.acquire(key, take)
                 try:
-                    return (await core.write(key, new_doc, entry.revision, entry)).stored()
+                    written = await core.write(key, new_doc, entry.revision, entry)
                 except WrongRevision:
+                    await claims.release(key, taken)
                     await core.refresh(key)
+                    continue
+                except BaseException:
+                    await claims.release(key, taken)
+                    raise
+                await claims.release(key, drop)
+                return written.stored()
         raise BackendUnavailable(self._store.url, f"write of {key!r} kept racing")
 
     async def _update(self, key: str, changes: dict[str, Any], if_version: int | None) -> Stored:
@@ -195,9 +217,12 @@ class NatsCollection(Collection[Any]):
                     raise Conflict(self._name, key, if_version, entry.version)
                 try:
                     await core.remove(key, entry.revision)
-                    return True
                 except WrongRevision:
                     await core.refresh(key)
+                    continue
+                held = list(unique_values(core, entry.doc).items())
+                await Claims(core, self._name).release(key, held)
+                return True
         raise BackendUnavailable(self._store.url, f"delete of {key!r} kept racing")
 
     def _matching(self, where: FilterNode | None) -> list[Entry]:
@@ -207,9 +232,20 @@ class NatsCollection(Collection[Any]):
         self, where: FilterNode | None, order: tuple[SortKey, ...], limit: int | None, offset: int
     ) -> list[Stored]:
         await self._ready(read=True)
-        ordered = sort_records(self._matching(where), order, lambda e: e.doc, lambda e: e.key)
         end = None if limit is None else offset + limit
-        return [e.stored() for e in ordered[offset:end]]
+        if order:
+            ordered = sort_records(self._matching(where), order, lambda e: e.doc, lambda e: e.key)
+            return [e.stored() for e in ordered[offset:end]]
+        # Key order: sort the candidate keys only, stop as soon as the page is full.
+        mirror = self._core.mirror
+        found: list[Entry] = []
+        for key in sorted(mirror.candidate_keys(where)):
+            entry = mirror.get(key)
+            if entry is not None and matches(where, entry.doc):
+                found.append(entry)
+                if end is not None and len(found) >= end:
+                    break
+        return [e.stored() for e in found[offset:end]]
 
     async def _count(self, where: FilterNode | None) -> int:
         await self._ready(read=True)

@@ -154,6 +154,7 @@ class Connection:
                 logger.warning("nats: disconnected from %s", self.url)
 
         async def on_reconnect() -> None:
+            self.publisher.generation += 1
             logger.info("nats: reconnected to %s", self.url)
 
         # nats-py retries the first connection as long as reconnects are allowed

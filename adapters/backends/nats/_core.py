@@ -71,6 +71,8 @@ class CollectionCore:
             plan.append((layout.local_bucket, self._on_local))
         for bucket, _ in plan:
             await self.conn.ensure_bucket(bucket)
+        if layout.unique_fields:
+            await self.conn.ensure_bucket(self.claims_bucket)
         self._feeds = [
             BucketFeed(self.conn.js, bucket, handler, heartbeat=self.conn.options.heartbeat)
             for bucket, handler in plan
@@ -82,7 +84,7 @@ class CollectionCore:
         except BaseException:
             await self.close()
             raise
-        self.mirror.silent = False
+        self.mirror.finish_load()
 
     async def close(self) -> None:
         """Stop the feeds; the next operation loads again."""
@@ -90,10 +92,16 @@ class CollectionCore:
         self.loaded = False
         await asyncio.gather(*(feed.stop() for feed in feeds))
 
+    @property
+    def claims_bucket(self) -> str:
+        """Where our writers claim unique values (see ``_unique``)."""
+        return self.layout.bucket + "-Unique"
+
     def buckets(self) -> list[str]:
         """Every bucket of this collection."""
         layout = self.layout
-        return [b for b in (layout.bucket, layout.state_bucket, layout.local_bucket) if b]
+        found = [b for b in (layout.bucket, layout.state_bucket, layout.local_bucket) if b]
+        return [*found, self.claims_bucket] if layout.unique_fields else found
 
     async def catch_up(self) -> None:
         """Make the mirror include every write acknowledged before this call."""

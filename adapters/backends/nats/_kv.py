@@ -139,6 +139,7 @@ class Publisher:
         self._gate_timer: asyncio.TimerHandle | None = None
         self._inflight: set[asyncio.Future[None]] = set()
         self.eager = 0  # > 0 while a flush runs: no batch window
+        self.generation = 0  # bumped on every reconnect
         self._write_timeout = write_timeout
         self._attempt_timeout = attempt_timeout
         self._retry_delay = retry_delay
@@ -253,19 +254,26 @@ class Publisher:
             token = str(next(self._ids))
             fut: asyncio.Future[_PubAck | None] = asyncio.get_running_loop().create_future()
             self._pending[token] = fut
+            generation = self.generation
             try:
                 await self._nc.publish(
                     subject, payload, reply=self._prefix + token, headers=headers
                 )
-                remaining = deadline - time.monotonic()
-                async with asyncio.timeout(min(self._attempt_timeout, max(remaining, 0.001))):
-                    ack = await fut
-            except TimeoutError:
-                ack, last_error = None, "no acknowledgement"
+                # A slow acknowledgement on a healthy connection is a backlog, not a
+                # loss: keep waiting (re-sending would only add load). Re-send only
+                # after a reconnect, when the message may have been lost.
+                while not fut.done():
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    await asyncio.wait((fut,), timeout=min(self._attempt_timeout, remaining))
+                    if self.generation != generation or not self._nc.is_connected:
+                        break
             except nats.errors.Error as exc:
-                ack, last_error = None, type(exc).__name__
+                last_error = type(exc).__name__
             finally:
                 self._pending.pop(token, None)
+            ack = fut.result() if fut.done() else None
             if ack is not None:
                 if ack.error is None:
                     return ack.seq
@@ -278,6 +286,18 @@ class Publisher:
             if time.monotonic() + self._retry_delay >= deadline:
                 raise KVUnavailable(last_error)
             await asyncio.sleep(self._retry_delay)  # backoff between attempts, not a wait
+
+
+def _ack_position(reply: str) -> tuple[int, int]:
+    """(stream sequence, messages pending) from a JetStream delivery's reply subject.
+
+    ``$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>``, or the
+    12-token form with domain and account hash. Cheaper than ``Msg.metadata``.
+    """
+    tokens = reply.split(".")
+    if len(tokens) == 9:
+        return int(tokens[5]), int(tokens[8])
+    return int(tokens[7]), int(tokens[10])
 
 
 class BucketFeed:
@@ -356,7 +376,7 @@ class BucketFeed:
 
     async def _on_msg(self, msg: Msg) -> None:
         self.delivered += 1
-        meta = msg.metadata
+        sequence, pending = _ack_position(msg.reply)
         headers = msg.headers or {}
         op = headers.get(_KV_OP)
         try:
@@ -364,7 +384,7 @@ class BucketFeed:
                 Event(
                     key=msg.subject[self._prefix_len :],
                     value=msg.data,
-                    revision=meta.sequence.stream,
+                    revision=sequence,
                     deleted=op in ("DEL", "PURGE"),
                     msg_id=headers.get(_MSG_ID, ""),
                 )
@@ -372,11 +392,29 @@ class BucketFeed:
         except Exception:
             # The feed must survive anything a handler does.
             logger.exception("nats: applying %s entry failed", self.bucket)
-        self.seq = max(self.seq, meta.sequence.stream)
+        self.seq = max(self.seq, sequence)
         if self._waiters:
             for target, fut in [w for w in self._waiters if w[0] <= self.seq]:
                 self._waiters.remove((target, fut))
                 if not fut.done():
                     fut.set_result(None)
-        if meta.num_pending == 0:
+        if pending == 0:
             self.ready.set()
+        await self._answer_flow_control()
+
+    async def _answer_flow_control(self) -> None:
+        # nats-py answers a flow-control request that arrived while messages were
+        # still queued for the callback only from a 0.25 s polling task, which
+        # stalls the server's delivery during a large load; answer it as soon as
+        # the messages before it have been handled.
+        sub = getattr(self._sub, "_sub", None)
+        jsi = getattr(sub, "_jsi", None)
+        reply = getattr(jsi, "_fcr", None)
+        if jsi is None or not reply:
+            return
+        try:
+            if jsi.get_js_delivered() >= jsi._fcd:
+                jsi._fcr = None
+                await self._js._nc.publish(reply)
+        except (AttributeError, nats.errors.Error):
+            pass

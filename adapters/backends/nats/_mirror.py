@@ -10,7 +10,7 @@ Secondary indexes map ``field -> value -> keys`` for declared fields.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -92,6 +92,8 @@ class Mirror:
         self.listeners: list[Listener] = []
         # While loading, nobody is told about the records found: they are not changes.
         self.silent = True
+        self._dirty: dict[str, bytes | None] = {}
+        self._loading_build = False
         self.quarantined: set[str] = set()
 
     def reset(self) -> None:
@@ -104,6 +106,7 @@ class Mirror:
         for table in self._index.values():
             table.clear()
         self.quarantined.clear()
+        self._dirty.clear()
 
     # -- applying KV entries -------------------------------------------------
 
@@ -161,7 +164,24 @@ class Mirror:
                 self._locals[key] = _Part(*local_part)
         self.apply_config(key, None, config, revision, local=True)
 
+    def finish_load(self) -> None:
+        """Build the records found while loading (each once), then go live."""
+        dirty, self._dirty = self._dirty, {}
+        self.silent = False
+        self._loading_build = True
+        try:
+            for key, raw in dirty.items():
+                self._rebuild(key, raw, False)
+        finally:
+            self._loading_build = False
+
     def _rebuild(self, key: str, raw: bytes | None, local: bool) -> None:
+        if self.silent:
+            # Loading: config, state and local rows of a key arrive separately;
+            # build (and validate) the record once, when everything is in.
+            if raw is not None or key not in self._dirty:
+                self._dirty[key] = raw
+            return
         old = self.entries.get(key)
         config = self._configs.get(key)
         new: Entry | None = None
@@ -192,8 +212,11 @@ class Mirror:
         if new is not None:
             self.entries[key] = new
             self._reindex(new)
-        if self.silent:
+        if self._loading_build:
             return
+        same = old is not None and new is not None and old.revision == new.revision
+        if same and old is not None and new is not None and old.doc == new.doc:
+            return  # a part rewritten with the same content (e.g. our state row)
         if old is None and self.layout.unique_fields and self.hidden(key):
             return  # a duplicate that lost the unique ranking never shows up
         for listener in self.listeners:
@@ -253,20 +276,22 @@ class Mirror:
             return None
         return entry
 
-    def candidates(self, where: FilterNode | None) -> Iterable[Entry]:
-        """Visible entries that may match ``where``: an index hit set, or all."""
-        hits: Iterable[Entry] = self.entries.values()
+    def candidate_keys(self, where: FilterNode | None) -> Collection[str]:
+        """Keys that may match ``where``: an index hit set, or every key."""
         conds = where.items if isinstance(where, And) else (where,)
         for cond in conds:
             if isinstance(cond, Cond) and cond.op == "$eq":
                 name = ".".join(cond.path)
                 if name in self._index:
-                    keys = self.holders(name, cond.value)
-                    hits = [self.entries[k] for k in keys]
-                    break
+                    return self.holders(name, cond.value)
+        return self.entries.keys()
+
+    def candidates(self, where: FilterNode | None) -> list[Entry]:
+        """Visible entries that may match ``where``."""
+        keys = self.candidate_keys(where)
         if not self.layout.unique_fields:
-            return hits
-        return [e for e in hits if not self.hidden(e.key)]
+            return [self.entries[k] for k in keys]
+        return [self.entries[k] for k in keys if not self.hidden(k)]
 
     def revision_of(self, key: str) -> int:
         """The revision to compare-and-set against when creating ``key``."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
-from noex_client import ConflictError, NoexClientError
+from noex_client import BucketAPI, ConflictError, NoexClientError
 
 from ..._collection import Collection
 from ..._errors import AlreadyExists, Conflict, NotFound
@@ -50,12 +51,18 @@ class NoexCollection(Collection[Any]):
 
     # -- helpers ---------------------------------------------------------------------
 
+    @property
+    def _bucket(self) -> BucketAPI:
+        return self._store.client.store.bucket(self._name)
+
     async def _transact(self, ops: list[dict[str, Any]]) -> list[Any]:
         """Run one transaction; define the bucket again if another store dropped it."""
         await self._store.ensure_bucket(self._name)
         for attempt in (1, 2):
             try:
-                result = await self._store.request("store.transaction", operations=ops)
+                result = await self._store.call(
+                    "transaction", lambda: self._store.client.store.transaction(ops)
+                )
             except ConflictError:
                 raise
             except NoexClientError as exc:
@@ -77,34 +84,37 @@ class NoexCollection(Collection[Any]):
                 continue
         # Heavy concurrent deletes kept moving the cursor away: read in one go.
         reset()
-        for record in await self._request_or_empty("store.all", bucket=self._name):
+        for record in await self._or_empty("all", self._bucket.all, []):
             visit(record_to_stored(record))
 
     async def _scan_once(self, visit: Callable[[Stored], None]) -> None:
-        fields: dict[str, Any] = {"bucket": self._name, "limit": _CHUNK}
+        bucket = self._store.client.store.bucket(self._name)
+        after: str | None = None
         while True:
             try:
-                page = await self._store.request("store.paginate", **fields)
+                page = await self._store.call(
+                    "paginate", functools.partial(bucket.paginate, _CHUNK, after=after)
+                )
             except NoexClientError as exc:
                 if is_undefined_bucket(exc):
                     return
                 raise self._store.unexpected(exc) from exc
             records = page.get("records", [])
-            if "after" in fields and not records:
+            if after is not None and not records:
                 # The previous page promised more, so the cursor record was deleted.
                 raise _Restart
             for record in records:
                 visit(record_to_stored(record))
             if not page.get("hasMore"):
                 return
-            fields["after"] = page["nextCursor"]
+            after = str(page["nextCursor"])
 
-    async def _request_or_empty(self, op: str, **fields: Any) -> Any:
+    async def _or_empty(self, what: str, make: Callable[[], Awaitable[Any]], empty: Any) -> Any:
         try:
-            return await self._store.request(op, **fields)
+            return await self._store.call(what, make)
         except NoexClientError as exc:
             if is_undefined_bucket(exc):
-                return [] if op != "store.count" else 0
+                return empty
             raise self._store.unexpected(exc) from exc
 
     async def _select(self, where: FilterNode | None) -> list[Stored]:
@@ -164,7 +174,7 @@ class NoexCollection(Collection[Any]):
         return out
 
     async def _get(self, key: str) -> Stored | None:
-        found = await self._request_or_empty("store.get", bucket=self._name, key=key)
+        found = await self._or_empty("get", lambda: self._bucket.get(key), None)
         return record_to_stored(found) if isinstance(found, dict) else None
 
     async def _write(
@@ -218,7 +228,7 @@ class NoexCollection(Collection[Any]):
 
     async def _count(self, where: FilterNode | None) -> int:
         if where is None:
-            count: int = await self._request_or_empty("store.count", bucket=self._name)
+            count: int = await self._or_empty("count", self._bucket.count, 0)
             return count
         return len(await self._select(where))
 

@@ -8,8 +8,8 @@ import dataclasses
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator
-from typing import Any, Final
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Final, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from noex_client import (
@@ -33,6 +33,8 @@ from ..._errors import AdapterError, BackendUnavailable
 from ..._store import Store
 
 __all__ = ["LOCK_BUCKET", "RESERVED_PREFIX", "NoexStore", "open_store"]
+
+T = TypeVar("T")
 
 RESERVED_PREFIX: Final = "_adapters."
 LOCK_BUCKET: Final = "_adapters.locks"
@@ -105,19 +107,21 @@ class NoexStore(Store):
 
     # -- the request path ---------------------------------------------------------
 
-    async def request(self, op: str, /, **fields: Any) -> Any:
-        """Send ``op``; connection problems become :class:`~adapters.BackendUnavailable`.
+    async def call(self, what: str, make: Callable[[], Awaitable[T]]) -> T:
+        """Await ``make()`` (a ``noex_client`` call); connection problems become
+        :class:`~adapters.BackendUnavailable` naming ``what``.
 
-        Server errors are re-raised as ``noex_client`` errors for the caller to map;
-        see :meth:`unexpected` for the ones it does not expect.
+        While the client reconnects, the call waits for it (up to the request
+        timeout) instead of failing at once. Server errors are re-raised as
+        ``noex_client`` errors for the caller to map (see :meth:`unexpected`).
         """
         self._check_open()
         if self._client.state != "connected":
             await self._wait_reconnected()
         try:
-            return await self._client.request(op, **fields)
+            return await make()
         except (DisconnectedError, RequestTimeoutError) as exc:
-            raise BackendUnavailable(self.url, f"{op}: {exc.message or exc.code}") from exc
+            raise BackendUnavailable(self.url, f"{what}: {exc.message or exc.code}") from exc
 
     def unexpected(self, exc: NoexClientError) -> AdapterError:
         """Translate a server error no caller expected."""
@@ -129,13 +133,14 @@ class NoexStore(Store):
 
     async def ensure_bucket(self, name: str, *, fresh: bool = False) -> None:
         """Define the bucket ``name`` unless this store already knows it exists."""
+        api = self._client.store
         if fresh:
             self._defined.discard(name)
         if name in self._defined:
             return
         config = _LOCK_CONFIG if name == LOCK_BUCKET else _COLLECTION_CONFIG
         try:
-            await self.request("store.defineBucket", name=name, config=config)
+            await self.call("defineBucket", lambda: api.define_bucket(name, config))
         except AlreadyExistsError:
             pass
         except NoexClientError as exc:
@@ -144,11 +149,12 @@ class NoexStore(Store):
 
     async def ensure_watch_query(self, bucket: str) -> str:
         """Define the declarative query returning the whole bucket; return its name."""
+        api = self._client.store
         name = WATCH_PREFIX + bucket
         if name not in self._queries:
             await self.ensure_bucket(bucket)
             try:
-                await self.request("store.defineQuery", name=name, config={"bucket": bucket})
+                await self.call("defineQuery", lambda: api.define_query(name, {"bucket": bucket}))
             except AlreadyExistsError:
                 pass
             except NoexClientError as exc:
@@ -173,6 +179,7 @@ class NoexStore(Store):
         Raises:
             BackendUnavailable: the lock stayed taken past ``lock_timeout_s``.
         """
+        api = self._client.store
         local = self._local_locks.setdefault(bucket, asyncio.Lock())
         async with local:
             await self._acquire(bucket)
@@ -181,17 +188,18 @@ class NoexStore(Store):
                 yield release
             except BaseException:
                 with contextlib.suppress(AdapterError, NoexClientError):
-                    await self.request("store.delete", bucket=LOCK_BUCKET, key=bucket)
+                    await self.call("delete", lambda: api.bucket(LOCK_BUCKET).delete(bucket))
                 raise
 
     async def _acquire(self, bucket: str) -> None:
+        api = self._client.store
         deadline = time.monotonic() + self._lock_timeout_s
         delay = 0.001
         op = {"op": "insert", "bucket": LOCK_BUCKET, "data": {"key": bucket, "owner": self._owner}}
         while True:
             await self.ensure_bucket(LOCK_BUCKET)
             try:
-                await self.request("store.transaction", operations=[op])
+                await self.call("transaction", lambda: api.transaction([op]))
                 return
             except ConflictError:
                 pass
@@ -212,8 +220,9 @@ class NoexStore(Store):
     # -- Store primitives ---------------------------------------------------------------
 
     async def _collections(self) -> list[str]:
+        api = self._client.store
         try:
-            stats = await self.request("store.stats")
+            stats = await self.call("stats", api.stats)
         except NoexClientError as exc:
             raise self.unexpected(exc) from exc
         per_bucket: dict[str, Any] = stats.get("records", {}).get("perBucket", {})
@@ -224,9 +233,10 @@ class NoexStore(Store):
         ]
 
     async def _drop(self, name: str) -> bool:
+        api = self._client.store
         try:
-            count = await self.request("store.count", bucket=name)
-            await self.request("store.dropBucket", name=name)
+            count = await self.call("count", api.bucket(name).count)
+            await self.call("dropBucket", lambda: api.drop_bucket(name))
         except NoexClientError as exc:
             if is_undefined_bucket(exc):
                 self._defined.discard(name)
@@ -236,7 +246,7 @@ class NoexStore(Store):
         query = WATCH_PREFIX + name
         self._queries.discard(query)
         with contextlib.suppress(QueryNotDefinedError):
-            await self.request("store.undefineQuery", name=query)
+            await self.call("undefineQuery", lambda: api.undefine_query(query))
         return bool(count)
 
     async def _close(self) -> None:

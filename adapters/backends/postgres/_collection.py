@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -12,138 +11,24 @@ from psycopg.types.json import Jsonb
 from ..._collection import Collection
 from ..._errors import AlreadyExists, Conflict, NotFound
 from ..._filters import MISSING, FilterNode, SortKey, get_path
-from ..._records import ChangeKind
-from ..._stored import RawChange, Stored, Subscription, utc_now
+from ..._stored import Stored, Subscription, utc_now
 from ..._unique import check_unique
+from ._notify import (
+    COLUMNS,
+    copy_text,
+    insert_payloads,
+    key_batches,
+    micros,
+    row_payload,
+    stored,
+)
 from ._sql import Params, order_sql, path_sql, where_sql
-from ._store import PostgresStore, from_micros
+from ._store import PostgresStore
 
-__all__ = ["PostgresCollection", "fetch_many", "payload_change"]
+__all__ = ["PostgresCollection"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_COLUMNS = "key, data, version, created_at, updated_at"
-# NOTIFY payloads must stay under 8000 bytes; leave room for the envelope.
-_PAYLOAD_LIMIT = 7900
 _COPY_CHUNK = 2000
 _encode = msgspec.json.Encoder().encode
-_KIND: dict[str, ChangeKind] = {"i": "inserted", "u": "updated", "d": "deleted"}
-
-
-def _payload(kind: str) -> str:
-    """SQL for the NOTIFY payload of the row ``w`` (the document only when it fits)."""
-    return (
-        "(SELECT CASE WHEN octet_length(j::text) <= 7900 THEN j::text ELSE (j - 'd')::text END"
-        f" FROM (SELECT jsonb_build_object('o', '{kind}', 'c', w.collection, 'k', w.key,"
-        " 'v', w.version,"
-        " 't', (extract(epoch FROM w.created_at) * 1000000)::bigint,"
-        " 'u', (extract(epoch FROM w.updated_at) * 1000000)::bigint,"
-        " 'd', w.data) AS j) AS x)"
-    )
-
-
-def _micros(when: datetime) -> int:
-    delta = when - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def _stored(row: tuple[Any, ...]) -> Stored:
-    key, data, version, created_at, updated_at = row
-    return Stored(key, data, version, created_at, updated_at)
-
-
-def _key_batches(keys: list[str]) -> list[str]:
-    """Split keys into JSON arrays that each fit a NOTIFY payload."""
-    batches: list[str] = []
-    current: list[bytes] = []
-    size = 0
-    for key in keys:
-        item = msgspec.json.encode(key)
-        if current and size + len(item) + 1 > _PAYLOAD_LIMIT - 300:
-            batches.append("[" + b",".join(current).decode() + "]")
-            current, size = [], 0
-        current.append(item)
-        size += len(item) + 1
-    if current:
-        batches.append("[" + b",".join(current).decode() + "]")
-    return batches
-
-
-def _insert_payloads(collection: str, docs: list[tuple[str, bytes]], us: int) -> list[str]:
-    """NOTIFY payloads for a batch insert: whole records while they fit, else keys only.
-
-    ``docs`` holds each key with its document already encoded as JSON.
-    """
-    head = msgspec.json.encode({"o": "i", "c": collection, "t": us})[:-1]
-    budget = _PAYLOAD_LIMIT - len(head) - 20
-    payloads: list[str] = []
-    records: list[bytes] = []
-    size = 0
-    big: list[str] = []
-
-    def flush() -> None:
-        nonlocal records, size
-        if records:
-            payloads.append((head + b',"rs":[' + b",".join(records) + b"]}").decode())
-            records, size = [], 0
-
-    for key, doc in docs:
-        item = b"[" + msgspec.json.encode(key) + b"," + doc + b"]"
-        if len(item) > budget:
-            big.append(key)
-            continue
-        if size + len(item) + 1 > budget:
-            flush()
-        records.append(item)
-        size += len(item) + 1
-    flush()
-    head_ks = msgspec.json.encode({"o": "i", "c": collection})[:-1]
-    payloads += [
-        (head_ks + b',"ks":' + batch.encode() + b"}").decode() for batch in _key_batches(big)
-    ]
-    return payloads
-
-
-def _copy_text(value: str) -> str:
-    """Escape one field for COPY's text format."""
-    return (
-        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    )
-
-
-async def fetch_many(store: PostgresStore, collection: str, keys: list[str]) -> list[Stored]:
-    """Read records back for a batch notification, in the order of ``keys``."""
-    async with store.connection() as conn:
-        cur = await conn.execute(
-            f"SELECT {_COLUMNS} FROM {store.table} WHERE collection = %s AND key = ANY(%s)",
-            (collection, keys),
-        )
-        found = {s.key: s for s in map(_stored, await cur.fetchall())}
-    return [found[k] for k in keys if k in found]
-
-
-async def payload_change(
-    store: PostgresStore, collection: str, message: dict[str, Any]
-) -> RawChange | None:
-    """Turn one row notification into a raw change (reading the record back if needed)."""
-    kind = _KIND.get(message.get("o", ""))
-    key = message.get("k")
-    if kind is None or not isinstance(key, str):
-        return None
-    data = message.get("d")
-    if isinstance(data, dict):
-        stored = Stored(
-            key, data, int(message["v"]), from_micros(message["t"]), from_micros(message["u"])
-        )
-    elif kind == "deleted":
-        stored = None
-    else:
-        rows = await fetch_many(store, collection, [key])
-        if not rows:
-            return None  # already deleted again; its deletion follows
-        stored = rows[0]
-    if kind == "deleted":
-        return RawChange(collection, "deleted", key, None, stored)
-    return RawChange(collection, kind, key, stored, None)
 
 
 class PostgresCollection(Collection[Any]):
@@ -156,29 +41,34 @@ class PostgresCollection(Collection[Any]):
         t = self._store.table
         ch = self._store.channel
         self._ready = not (self._indexes or self._unique)
-        self._sql_get = f"SELECT {_COLUMNS} FROM {t} WHERE collection = %(c)s AND key = %(k)s"
+        self._sql_get = f"SELECT {COLUMNS} FROM {t} WHERE collection = %(c)s AND key = %(k)s"
         self._sql_insert = (
             f"WITH w AS (INSERT INTO {t} (collection, key, data, version, created_at, updated_at)"
             " VALUES (%(c)s, %(k)s, %(d)s, 1, now(), now())"
             " RETURNING collection, key, data, version, created_at, updated_at)"
-            f" SELECT w.created_at, pg_notify('{ch}', {_payload('i')}) FROM w"
+            f" SELECT w.created_at, pg_notify('{ch}', {row_payload('i')}) FROM w"
         )
+        # The CTE ``o`` locks the row and keeps its previous document, so the
+        # change notification can carry ``old`` as well.
         write = (
-            f"WITH w AS (UPDATE {t} SET data = {{expr}}, version = version + 1,"
-            " updated_at = now()"
-            " WHERE collection = %(c)s AND key = %(k)s"
-            " AND (%(v)s::bigint IS NULL OR version = %(v)s::bigint)"
-            " RETURNING collection, key, data, version, created_at, updated_at)"
+            "WITH o AS (SELECT data AS old_data, updated_at AS old_updated"
+            f" FROM {t} WHERE collection = %(c)s AND key = %(k)s FOR UPDATE),"
+            f" w AS (UPDATE {t} AS d SET data = {{expr}}, version = d.version + 1,"
+            " updated_at = now() FROM o"
+            " WHERE d.collection = %(c)s AND d.key = %(k)s"
+            " AND (%(v)s::bigint IS NULL OR d.version = %(v)s::bigint)"
+            " RETURNING d.collection, d.key, d.data, d.version, d.created_at, d.updated_at,"
+            " o.old_data, o.old_updated)"
             f" SELECT w.data, w.version, w.created_at, w.updated_at, pg_notify('{ch}', "
-            f"{_payload('u')}) FROM w"
+            f"{row_payload('u', with_old=True)}) FROM w"
         )
-        self._sql_update = write.format(expr="data || %(d)s")
+        self._sql_update = write.format(expr="d.data || %(d)s")
         self._sql_replace = write.format(expr="%(d)s")
         self._sql_delete = (
             f"WITH w AS (DELETE FROM {t} WHERE collection = %(c)s AND key = %(k)s"
             " AND (%(v)s::bigint IS NULL OR version = %(v)s::bigint)"
             " RETURNING collection, key, data, version, created_at, updated_at)"
-            f" SELECT pg_notify('{ch}', {_payload('d')}) FROM w"
+            f" SELECT pg_notify('{ch}', {row_payload('d')}) FROM w"
         )
         self._sql_version = f"SELECT version FROM {t} WHERE collection = %(c)s AND key = %(k)s"
 
@@ -233,7 +123,7 @@ class PostgresCollection(Collection[Any]):
         # hand COPY whole text-format chunks instead of adapting row by row.
         encoded = [(key, _encode(doc)) for key, doc in docs]
         tail = f"\t1\t{now.isoformat()}\t{now.isoformat()}\n"
-        head = _copy_text(self._name) + "\t"
+        head = copy_text(self._name) + "\t"
         async with self._store.connection() as conn:
             try:
                 async with conn.transaction(), conn.cursor() as cur:
@@ -244,7 +134,7 @@ class PostgresCollection(Collection[Any]):
                         for start in range(0, len(encoded), _COPY_CHUNK):
                             chunk = "".join(
                                 head
-                                + _copy_text(key)
+                                + copy_text(key)
                                 + "\t"
                                 + data.decode().replace("\\", "\\\\")
                                 + tail
@@ -258,7 +148,7 @@ class PostgresCollection(Collection[Any]):
                         " FROM jsonb_array_elements_text(%s::jsonb) AS p",
                         (
                             self._store.channel,
-                            Jsonb(_insert_payloads(self._name, encoded, _micros(now))),
+                            Jsonb(insert_payloads(self._name, encoded, micros(now))),
                         ),
                     )
             except psycopg.errors.UniqueViolation as exc:
@@ -306,7 +196,7 @@ class PostgresCollection(Collection[Any]):
         async with self._store.connection() as conn:
             cur = await conn.execute(self._sql_get, {"c": self._name, "k": key})
             row = await cur.fetchone()
-        return None if row is None else _stored(row)
+        return None if row is None else stored(row)
 
     async def _write(
         self, sql: str, key: str, doc: dict[str, Any], if_version: int | None, merge: bool
@@ -358,7 +248,7 @@ class PostgresCollection(Collection[Any]):
         condition = where_sql(where, params)
         ordering = order_sql(order, params)
         query = (
-            f"SELECT {_COLUMNS} FROM {self._store.table}"
+            f"SELECT {COLUMNS} FROM {self._store.table}"
             f" WHERE collection = %(c)s AND {condition} ORDER BY {ordering}"
         )
         if limit is not None:
@@ -367,7 +257,7 @@ class PostgresCollection(Collection[Any]):
             query += f" OFFSET {params.add(offset)}"
         async with self._store.connection() as conn:
             cur = await conn.execute(query, params.values)
-            return [_stored(row) for row in await cur.fetchall()]
+            return [stored(row) for row in await cur.fetchall()]
 
     async def _count(self, where: FilterNode | None) -> int:
         params = Params(c=self._name)
@@ -385,11 +275,11 @@ class PostgresCollection(Collection[Any]):
     async def _page(self, limit: int, after: str | None) -> list[Stored]:
         async with self._store.connection() as conn:
             cur = await conn.execute(
-                f"SELECT {_COLUMNS} FROM {self._store.table}"
+                f"SELECT {COLUMNS} FROM {self._store.table}"
                 " WHERE collection = %s AND key > %s ORDER BY key LIMIT %s",
                 (self._name, "" if after is None else after, limit),
             )
-            return [_stored(row) for row in await cur.fetchall()]
+            return [stored(row) for row in await cur.fetchall()]
 
     async def _clear(self) -> int:
         t = self._store.table
@@ -403,7 +293,7 @@ class PostgresCollection(Collection[Any]):
                     "SELECT count(pg_notify(%s, jsonb_build_object("
                     "'o', 'd', 'c', %s::text, 'ks', b::jsonb)::text))"
                     " FROM jsonb_array_elements_text(%s::jsonb) AS b",
-                    (self._store.channel, self._name, Jsonb(_key_batches(keys))),
+                    (self._store.channel, self._name, Jsonb(key_batches(keys))),
                 )
         return len(keys)
 

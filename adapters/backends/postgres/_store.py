@@ -125,7 +125,7 @@ class PostgresStore(Store):
         return self._hub.subscribe(collection)
 
     async def _on_payload(self, message: dict[str, Any]) -> None:
-        from ._collection import fetch_many, payload_change
+        from ._notify import fetch_many, payload_change
 
         collection = message.get("c")
         if not isinstance(collection, str):

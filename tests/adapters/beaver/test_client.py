@@ -213,3 +213,4 @@ async def test_missing_features_on_the_async_side(adb: AsyncBeaverClient, name: 
         async with adb.queue(name):
             pass
     assert await adb.connect() is adb
+    assert adb.as_async() is adb

@@ -188,3 +188,21 @@ async def test_bad_options_and_unreachable_server() -> None:
         await adapters.connect("nats://user:hunter2@127.0.0.1:1?connect_timeout=1")
     assert "hunter2" not in str(info.value)
     assert "127.0.0.1:1" in str(info.value)
+
+
+async def test_unique_values_hold_across_processes(url: str) -> None:
+    async with adapters.connect(url) as a, adapters.connect(url) as b:
+        results = await asyncio.gather(
+            *(s.collection("Uniq", Item).insert(Item(serial="ONE")) for s in [a, b, a, b]),
+            return_exceptions=True,
+        )
+        winners = [r for r in results if isinstance(r, adapters.Record)]
+        assert len(winners) == 1
+        assert all(isinstance(r, adapters.AlreadyExists) for r in results if r not in winners)
+        # Changing the value frees it; a claim whose holder lost the value is taken over.
+        await b.collection("Uniq", Item).update(winners[0].key, {"serial": "TWO"})
+        again = await a.collection("Uniq", Item).insert(Item(serial="ONE"))
+        with pytest.raises(adapters.AlreadyExists):
+            await b.collection("Uniq", Item).insert(Item(serial="ONE"))
+        assert await a.collection("Uniq", Item).delete(again.key)
+        assert await b.collection("Uniq", Item).insert(Item(serial="ONE"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -102,3 +103,35 @@ async def test_unreachable_server_names_url_without_token() -> None:
         await adapters.connect(f"{url}?token=s3cret")
     assert "s3cret" not in str(info.value)
     assert url.split("//")[1] in str(info.value)
+
+
+async def test_racing_unique_inserts_from_two_stores_have_one_winner(server: LocalServer) -> None:
+    async with adapters.connect(server.url) as first, adapters.connect(server.url) as second:
+        colls = [s.collection("users", unique=["email"]) for s in (first, second, first, second)]
+        results = await asyncio.gather(
+            *(c.insert({"email": "same@x"}, key=f"k{i}") for i, c in enumerate(colls)),
+            return_exceptions=True,
+        )
+        winners = [r for r in results if isinstance(r, adapters.Record)]
+        losers = [r for r in results if isinstance(r, adapters.AlreadyExists)]
+        assert (len(winners), len(losers)) == (1, 3)
+        assert all(loser.field == "email" for loser in losers)
+        assert await first.collection("users").count({"email": "same@x"}) == 1
+
+
+async def test_a_stale_lock_blocks_writes_until_the_lock_timeout(server: LocalServer) -> None:
+    async with adapters.connect(server.url, lock_timeout_s=0.05) as store:
+        users = store.collection("users")
+        await users.insert({"n": 0}, key="a")
+        await users.update("a", {"n": 0})  # a locked write: defines the lock bucket
+        async with NoexClient(server.url) as client:
+            await client.request(
+                "store.transaction",
+                operations=[
+                    {"op": "insert", "bucket": "_adapters.locks", "data": {"key": "users"}}
+                ],
+            )
+            with pytest.raises(adapters.BackendUnavailable, match="write lock"):
+                await users.update("a", {"n": 1})
+            await client.store.bucket("_adapters.locks").delete("users")
+        assert (await users.update("a", {"n": 1})).version == 3

@@ -10,17 +10,25 @@ import pytest
 import adapters
 from adapters.backends.postgres import PostgresStore
 
-from ..backends import PG_SESSION, PG_URL, drop_pg_schema
+from ..backends import PG_SESSION, PG_URL, PG_USED, drop_pg_schema, pg_shared
 
 
 @pytest.fixture
-async def pg_schema() -> AsyncIterator[str]:
-    """A unique schema name, dropped after the test."""
+async def pg_schema_unlocked() -> AsyncIterator[str]:
+    """A unique schema name, dropped after the test (no shared lock held)."""
     schema = f"{PG_SESSION}_pg_{uuid.uuid4().hex[:8]}"
+    PG_USED.append(True)
     try:
         yield schema
     finally:
         await drop_pg_schema(schema)
+
+
+@pytest.fixture
+async def pg_schema(pg_schema_unlocked: str) -> AsyncIterator[str]:
+    """A unique schema name, dropped after the test; holds the shared PostgreSQL lock."""
+    async with pg_shared():
+        yield pg_schema_unlocked
 
 
 @pytest.fixture

@@ -174,3 +174,17 @@ async def test_killed_connections_fail_then_recover(pg_schema: str) -> None:
             change = await asyncio.wait_for(anext(changes), 10)
     assert change.record is not None
     assert change.record.data == {"n": 2}
+
+
+async def test_declared_indexes_become_expression_indexes(
+    pg_store: PostgresStore, pg_schema: str
+) -> None:
+    coll = pg_store.collection("idx", indexes=["age"], unique=["profile.email"])
+    await coll.insert({"age": 3, "profile": {"email": "x@y"}})
+    rows = await _admin(
+        "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND indexname LIKE 'documents\\_%%\\_%%'",
+        (pg_schema,),
+    )
+    defs = sorted(r[0] for r in rows)
+    assert any("UNIQUE" in d and "'email'" in d and "'idx'" in d for d in defs), defs
+    assert any("UNIQUE" not in d and "'age'" in d for d in defs), defs

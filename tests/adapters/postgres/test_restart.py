@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import os
 import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 import adapters
 
-from ..backends import PG_URL
+from ..backends import PG_LOCK_PATH, PG_URL
 
 pytestmark = pytest.mark.postgres
 
@@ -56,11 +59,39 @@ async def _until_acked(
             await progress.wait()
 
 
-async def test_restart_loses_no_acknowledged_write(pg_schema: str) -> None:
+@contextlib.asynccontextmanager
+async def _exclusive() -> AsyncIterator[None]:
+    """Hold the PostgreSQL test lock exclusively: no cooperating test is running.
+
+    Polls (bounded) rather than blocking, so a busy machine cannot starve this
+    test forever; after the deadline it restarts anyway.
+    """
+    fd = os.open(PG_LOCK_PATH, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if loop.time() > deadline:
+                    break
+                await asyncio.sleep(0.05)  # poll interval while other sessions finish
+        yield
+    finally:
+        os.close(fd)
+
+
+async def test_restart_loses_no_acknowledged_write(pg_schema_unlocked: str) -> None:
     version = _cluster_version()
     if version is None:
         pytest.skip("needs root and pg_ctlcluster to restart PostgreSQL")
-    async with adapters.connect(PG_URL, schema=pg_schema, timeout=2.0) as store:
+    pg_schema = pg_schema_unlocked
+    async with (
+        _exclusive(),
+        adapters.connect(PG_URL, schema=pg_schema, timeout=2.0) as store,
+    ):
         coll = store.collection("durable")
         acked: list[str] = []
         failures: list[adapters.BackendUnavailable] = []

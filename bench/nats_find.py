@@ -1,0 +1,59 @@
+"""Indexed lookups on the in-memory mirror vs brainlessdb's ``find(site=...)``.
+
+brainlessdb's ``find`` is synchronous and returns its live object; ours is the
+async Collection API returning an immutable Record (filter validation, decode).
+Goal: <= brainlessdb's time per lookup (1.8 us in its own measurements).
+Run: ``.venv/bin/python -m bench.nats_find [N]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+
+import adapters
+
+from .nats_common import (
+    NATS_URL,
+    BrainlessPeer,
+    Device,
+    drop_class_buckets,
+    unique_class_name,
+)
+
+
+async def main(n: int) -> None:
+    name = unique_class_name("Find")
+    try:
+        async with adapters.connect(f"{NATS_URL}?namespace=appa&reads=local") as store:
+            coll = store.collection(name, model=Device)
+            await coll.insert_many(
+                [Device(serial=f"S{i}", site=f"s{i % 100}", status=i) for i in range(n)]
+            )
+            peer = await BrainlessPeer.start(name, "appb", flush_interval=3600, wait=120)
+            try:
+                theirs = float(await peer.call("bench_find", n=n))
+            finally:
+                await peer.close()
+            sites = [f"s{i % 100}" for i in range(n)]
+            t0 = time.perf_counter()
+            for site in sites:
+                await coll.find_one({"site": site})
+            ours = (time.perf_counter() - t0) / n
+            serials = [f"S{i}" for i in range(n)]
+            t0 = time.perf_counter()
+            for serial in serials:
+                await coll.find_one({"serial": serial})
+            ours_unique = (time.perf_counter() - t0) / n
+    finally:
+        await drop_class_buckets(name)
+    print(f"indexed find over {n} records, {n} lookups")
+    print(f"  brainlessdb find(site=...)       : {theirs * 1e6:8.2f} us/op")
+    print(f"  ours find_one({{'site': ...}})     : {ours * 1e6:8.2f} us/op")
+    print(f"  ours find_one({{'serial': ...}})   : {ours_unique * 1e6:8.2f} us/op (UNIQUE)")
+    print(f"  ratio (brainlessdb / ours)       : {theirs / ours:8.2f}x  (goal >= 1x)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000))
