@@ -264,7 +264,10 @@ class NoexClient(Reconnecting, SubscriptionHost):
             # Yield once: a caller retrying in a loop must not starve the reconnect.
             await asyncio.sleep(0)
             raise
-        return await self._send(conn, op, fields, retry=True)
+        if self._options.retry_reads or self._events.has("request") or _debug_logging():
+            return await self._send(conn, op, fields, retry=True)
+        # Hot path: nobody observes the request and nothing is retried.
+        return await conn.request(op, fields, self._timeout_s)
 
     async def _send(self, conn: Connection, op: str, fields: dict[str, Any], retry: bool) -> Any:
         started = time.perf_counter()
@@ -390,3 +393,7 @@ class NoexClient(Reconnecting, SubscriptionHost):
             self._notify_revoked()
         else:
             logger.info("noex_client: unknown system event %r ignored", message.event)
+
+
+def _debug_logging() -> bool:
+    return logger.isEnabledFor(logging.DEBUG)

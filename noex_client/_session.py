@@ -53,39 +53,42 @@ K = TypeVar("K")
 SUBSCRIBE_OPS: Final = frozenset({"store.subscribe", "rules.subscribe"})
 
 
-class Reply(msgspec.Struct, frozen=True):
+# Events are short-lived and acyclic: gc=False keeps them out of the cyclic GC.
+
+
+class Reply(msgspec.Struct, frozen=True, gc=False):
     """The response (``Result`` or ``Error``) to a pending request ``op``."""
 
     op: str
     message: Result | Error
 
 
-class StrayReply(msgspec.Struct, frozen=True):
+class StrayReply(msgspec.Struct, frozen=True, gc=False):
     """A response whose id matches no pending request (e.g. after a timeout)."""
 
     message: Result | Error
 
 
-class ServerError(msgspec.Struct, frozen=True):
+class ServerError(msgspec.Struct, frozen=True, gc=False):
     """An error with ``id: 0``: the server could not parse something we sent."""
 
     message: Error
 
 
-class Deliver(msgspec.Struct, Generic[K], frozen=True):
+class Deliver(msgspec.Struct, Generic[K], frozen=True, gc=False):
     """A push for the subscription bound to ``key``."""
 
     key: K
     push: Push
 
 
-class Held(msgspec.Struct, frozen=True):
+class Held(msgspec.Struct, frozen=True, gc=False):
     """A push buffered until its subscription id is bound (see :meth:`Session.bind`)."""
 
     push: Push
 
 
-class Dropped(msgspec.Struct, frozen=True):
+class Dropped(msgspec.Struct, frozen=True, gc=False):
     """A push for a subscription id nobody is waiting for."""
 
     push: Push
