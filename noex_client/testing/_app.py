@@ -21,6 +21,26 @@ from ._store import QueryFunction, Store
 __all__ = ["LocalServer"]
 
 
+async def _stop_accepting(server: Server) -> None:
+    """Stop accepting, and let every connection already accepted get its transport.
+
+    asyncio accepts a connection in a selector callback, then builds its
+    transport in a task scheduled for the next loop iteration. If the listener
+    is closed in between, that task fails (on Python 3.11 the closed server
+    refuses to attach the transport) and swallows the error, leaving the
+    accepted socket for the garbage collector to close with a ResourceWarning.
+    Removing the listener's reader first means no new accept callback runs
+    (a callback already queued for this iteration is cancelled along with
+    it); one turn of the loop then runs every transport-building task
+    scheduled before this point, so the close below finds them attached and
+    closes them with the server.
+    """
+    loop = asyncio.get_running_loop()
+    for sock in server.sockets:
+        loop.remove_reader(sock.fileno())
+    await asyncio.sleep(0)  # a single loop turn, ordered after the queued tasks; not a timed wait
+
+
 class LocalServer:
     """An in-process noex server on ``127.0.0.1`` (port 0 by default).
 
@@ -170,7 +190,10 @@ class LocalServer:
             self._ttl_task.cancel()
             self._ttl_task = None
         if server is not None:
-            server.close(close_connections=True)
+            try:
+                await _stop_accepting(server)
+            finally:  # even when cancelled: never leave the listener open
+                server.close(close_connections=True)
             await server.wait_closed()
 
     # -- fault hooks ----------------------------------------------------------
