@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar, overload
 
 from adapters.beaver._errors import ClientClosed, RemoteTimeout
 from adapters.beaver._gaps import ClientGaps, DictGaps, ListGaps, LogGaps, QueueGaps
+from adapters.beaver._handle import Handle
 from adapters.beaver._models import FieldIndex, LogEntry, QueueItem, codec_for
 from adapters.beaver._ops import UNSET, DictOps, ListOps
 from adapters.beaver._ops_stream import LogOps, Order, QueueGetPlan, QueueOps
@@ -137,26 +138,14 @@ class AsyncBeaverClient(ClientGaps):
         return AsyncBeaverList(self, ListOps(name, codec_for(model)))
 
 
-class AsyncBeaverDict(DictGaps, Generic[T]):
+class AsyncBeaverDict(Handle[AsyncBeaverClient, DictOps[T]], DictGaps, Generic[T]):
     """A remote dict; the methods of ``AsyncBeaverDict`` in the local API.
 
     ``get``/``delete`` raise :class:`KeyNotFound` (a ``KeyError``) for a missing or
     expired key. Every ``str`` key works, including ``"count"``, ``"a/b"`` and ``""``.
     """
 
-    __slots__ = ("_client", "_ops")
-
-    def __init__(self, client: AsyncBeaverClient, ops: DictOps[T]) -> None:
-        self._client = client
-        self._ops = ops
-
-    @property
-    def name(self) -> str:
-        """The dict's name."""
-        return self._ops.name
-
-    def __repr__(self) -> str:
-        return f"AsyncBeaverDict({self.name!r})"
+    __slots__ = ()
 
     def as_async(self) -> AsyncBeaverDict[T]:
         """Return ``self`` (already async)."""
@@ -205,22 +194,10 @@ class AsyncBeaverDict(DictGaps, Generic[T]):
         await self._client._send(self._ops.clear())
 
 
-class AsyncBeaverList(ListGaps, Generic[T]):
+class AsyncBeaverList(Handle[AsyncBeaverClient, ListOps[T]], ListGaps, Generic[T]):
     """A remote list; list indexes out of range raise :class:`IndexOutOfRange`."""
 
-    __slots__ = ("_client", "_ops")
-
-    def __init__(self, client: AsyncBeaverClient, ops: ListOps[T]) -> None:
-        self._client = client
-        self._ops = ops
-
-    @property
-    def name(self) -> str:
-        """The list's name."""
-        return self._ops.name
-
-    def __repr__(self) -> str:
-        return f"AsyncBeaverList({self.name!r})"
+    __slots__ = ()
 
     def as_async(self) -> AsyncBeaverList[T]:
         """Return ``self`` (already async)."""
@@ -271,22 +248,10 @@ class AsyncBeaverList(ListGaps, Generic[T]):
         await self._client._send(self._ops.clear())
 
 
-class AsyncBeaverQueue(QueueGaps, Generic[T]):
+class AsyncBeaverQueue(Handle[AsyncBeaverClient, QueueOps[T]], QueueGaps, Generic[T]):
     """A remote priority queue (a smaller priority comes out first)."""
 
-    __slots__ = ("_client", "_ops")
-
-    def __init__(self, client: AsyncBeaverClient, ops: QueueOps[T]) -> None:
-        self._client = client
-        self._ops = ops
-
-    @property
-    def name(self) -> str:
-        """The queue's name."""
-        return self._ops.name
-
-    def __repr__(self) -> str:
-        return f"AsyncBeaverQueue({self.name!r})"
+    __slots__ = ()
 
     def as_async(self) -> AsyncBeaverQueue[T]:
         """Return ``self`` (already async)."""
@@ -330,22 +295,10 @@ class AsyncBeaverQueue(QueueGaps, Generic[T]):
         await self._client._send(self._ops.clear())
 
 
-class AsyncBeaverLog(LogGaps, Generic[T]):
+class AsyncBeaverLog(Handle[AsyncBeaverClient, LogOps[T]], LogGaps, Generic[T]):
     """A remote time-indexed log."""
 
-    __slots__ = ("_client", "_ops")
-
-    def __init__(self, client: AsyncBeaverClient, ops: LogOps[T]) -> None:
-        self._client = client
-        self._ops = ops
-
-    @property
-    def name(self) -> str:
-        """The log's name."""
-        return self._ops.name
-
-    def __repr__(self) -> str:
-        return f"AsyncBeaverLog({self.name!r})"
+    __slots__ = ()
 
     def as_async(self) -> AsyncBeaverLog[T]:
         """Return ``self`` (already async)."""

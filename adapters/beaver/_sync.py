@@ -23,6 +23,7 @@ from adapters.beaver._async import (
 )
 from adapters.beaver._errors import ClientClosed, RemoteTimeout
 from adapters.beaver._gaps import ClientGaps, DictGaps, ListGaps, LogGaps, QueueGaps
+from adapters.beaver._handle import Handle
 from adapters.beaver._models import FieldIndex, LogEntry, QueueItem, codec_for
 from adapters.beaver._ops import UNSET, DictOps, ListOps
 from adapters.beaver._ops_stream import LogOps, Order, QueueGetPlan, QueueOps
@@ -154,7 +155,7 @@ class BeaverClient(ClientGaps):
         return BeaverList(self, ListOps(name, codec_for(model)))
 
 
-class BeaverDict(DictGaps, Generic[T]):
+class BeaverDict(Handle[BeaverClient, DictOps[T]], DictGaps, Generic[T]):
     """A remote dict with the mapping protocol: ``d[k]``, ``d[k] = v``, ``del d[k]``,
     ``k in d``, ``len(d)``.
 
@@ -163,19 +164,7 @@ class BeaverDict(DictGaps, Generic[T]):
     ``"count"``, ``"a/b"`` and ``""``.
     """
 
-    __slots__ = ("_client", "_ops")
-
-    def __init__(self, client: BeaverClient, ops: DictOps[T]) -> None:
-        self._client = client
-        self._ops = ops
-
-    @property
-    def name(self) -> str:
-        """The dict's name."""
-        return self._ops.name
-
-    def __repr__(self) -> str:
-        return f"BeaverDict({self.name!r})"
+    __slots__ = ()
 
     def as_async(self) -> AsyncBeaverDict[T]:
         """The same dict with awaitable methods of the same names."""
@@ -230,26 +219,14 @@ class BeaverDict(DictGaps, Generic[T]):
     __len__ = count
 
 
-class BeaverList(ListGaps, Generic[T]):
+class BeaverList(Handle[BeaverClient, ListOps[T]], ListGaps, Generic[T]):
     """A remote list with ``l[i]``, ``l[i] = v``, ``del l[i]``, ``v in l``, ``len(l)``.
 
     Indexes out of range raise :class:`IndexOutOfRange` (an ``IndexError``); slices
     and iteration raise :class:`NotSupportedRemotely`.
     """
 
-    __slots__ = ("_client", "_ops")
-
-    def __init__(self, client: BeaverClient, ops: ListOps[T]) -> None:
-        self._client = client
-        self._ops = ops
-
-    @property
-    def name(self) -> str:
-        """The list's name."""
-        return self._ops.name
-
-    def __repr__(self) -> str:
-        return f"BeaverList({self.name!r})"
+    __slots__ = ()
 
     def as_async(self) -> AsyncBeaverList[T]:
         """The same list with awaitable methods of the same names."""
@@ -306,22 +283,10 @@ class BeaverList(ListGaps, Generic[T]):
     __len__ = count
 
 
-class BeaverQueue(QueueGaps, Generic[T]):
+class BeaverQueue(Handle[BeaverClient, QueueOps[T]], QueueGaps, Generic[T]):
     """A remote priority queue (a smaller priority comes out first); ``len(q)`` works."""
 
-    __slots__ = ("_client", "_ops")
-
-    def __init__(self, client: BeaverClient, ops: QueueOps[T]) -> None:
-        self._client = client
-        self._ops = ops
-
-    @property
-    def name(self) -> str:
-        """The queue's name."""
-        return self._ops.name
-
-    def __repr__(self) -> str:
-        return f"BeaverQueue({self.name!r})"
+    __slots__ = ()
 
     def as_async(self) -> AsyncBeaverQueue[T]:
         """The same queue with awaitable methods of the same names."""
@@ -366,22 +331,10 @@ class BeaverQueue(QueueGaps, Generic[T]):
     __len__ = count
 
 
-class BeaverLog(LogGaps, Generic[T]):
+class BeaverLog(Handle[BeaverClient, LogOps[T]], LogGaps, Generic[T]):
     """A remote time-indexed log; ``len(log)`` works."""
 
-    __slots__ = ("_client", "_ops")
-
-    def __init__(self, client: BeaverClient, ops: LogOps[T]) -> None:
-        self._client = client
-        self._ops = ops
-
-    @property
-    def name(self) -> str:
-        """The log's name."""
-        return self._ops.name
-
-    def __repr__(self) -> str:
-        return f"BeaverLog({self.name!r})"
+    __slots__ = ()
 
     def as_async(self) -> AsyncBeaverLog[T]:
         """The same log with awaitable methods of the same names."""
