@@ -18,8 +18,10 @@ from ..._filters import MISSING, FilterNode, SortKey, get_path, matches, sort_re
 from ..._stored import RawChange, Stored, Subscription
 from ._core import CollectionCore
 from ._kv import KVUnavailable, KVWriteError, WrongRevision
+from ._layout import encode_key
 from ._mirror import Entry, index_value
 from ._unique import Claims, unique_values
+from ._wire import encode
 
 if TYPE_CHECKING:
     from ._store import NatsStore
@@ -125,9 +127,14 @@ class NatsCollection(Collection[Any]):
                     raise AlreadyExists(self._name, key, field=name, value=value)
                 values[(name, index_value(value))] = key
         async with self._guard():
-            results = await asyncio.gather(
-                *(self._insert_one(core, key, doc) for key, doc in docs), return_exceptions=True
-            )
+            results: list[Entry | BaseException]
+            if len(docs) == 1:
+                results = list(
+                    await asyncio.gather(self._insert_one(core, *docs[0]), return_exceptions=True)
+                )
+            else:
+                async with core.locked_many([key for key, _ in docs]):
+                    results = await self._insert_batch(core, docs)
             failed = [r for r in results if isinstance(r, BaseException)]
             if failed:
                 # Nothing half-written: undo the inserts that did land.
@@ -140,22 +147,135 @@ class NatsCollection(Collection[Any]):
         async with core.locked(entry.key):
             await core.remove(entry.key, entry.revision)
 
+    async def _insert_batch(
+        self, core: CollectionCore, docs: list[tuple[str, dict[str, Any]]]
+    ) -> list[Entry | BaseException]:
+        """Insert many records (keys locked by the caller) in three pipelined rounds.
+
+        Claims, then state/local rows, then config rows: each round goes out as one
+        batch and is fully acknowledged before the next starts, so every record
+        keeps the one-by-one write order (claim before rows, rows before config).
+        A record that loses a compare-and-set race is retried one by one.
+        """
+        pub = core.conn.publisher
+        mirror = core.mirror
+        claims = Claims(core, self._name)
+        results: list[Entry | BaseException | None] = [None] * len(docs)
+        held: dict[int, list[tuple[str, Any]]] = {}
+        retry: list[int] = []
+        live: list[int] = []
+        for i, (key, doc) in enumerate(docs):
+            if mirror.get(key) is not None:
+                results[i] = AlreadyExists(self._name, key)
+                continue
+            try:
+                self._check_unique(key, doc)
+            except AlreadyExists as exc:
+                results[i] = exc
+                continue
+            live.append(i)
+
+        async def give_up(i: int, outcome: Exception) -> None:
+            # Release what this record took; a lost race is retried one by one.
+            key = docs[i][0]
+            await claims.release(key, held.pop(i, []))
+            if isinstance(outcome, WrongRevision):
+                await core.refresh(key)
+                retry.append(i)
+            else:
+                results[i] = outcome
+
+        # Round 1: claims of unique values (create-only).
+        owners: list[tuple[int, tuple[str, Any]]] = []
+        for i in live:
+            key, doc = docs[i]
+            for item in unique_values(core, doc).items():
+                owners.append((i, item))
+        if owners:
+            outcomes = await pub.write_many(
+                [claims.claim_write(docs[i][0], *item) for i, item in owners]
+            )
+            lost: dict[int, Exception] = {}
+            for (i, item), outcome in zip(owners, outcomes, strict=True):
+                if isinstance(outcome, Exception):
+                    lost.setdefault(i, outcome)
+                else:
+                    held.setdefault(i, []).append(item)
+            for i, error in lost.items():
+                await give_up(i, error)
+            live = [i for i in live if i not in lost]
+
+        # Round 2: state/local rows, created with CAS.
+        prepared = {i: core.prepare(docs[i][0], docs[i][1], None) for i in live}
+        rows: list[tuple[int, str, Any]] = []
+        writes: list[tuple[str, str, bytes, int | None, None]] = []
+        for i in live:
+            key = docs[i][0]
+            for which, bucket, value in prepared[i][1]:
+                rows.append((i, which, value))
+                expected = mirror.part_revision(which, key)
+                writes.append((bucket, encode_key(key), encode(value), expected, None))
+        written: dict[int, list[tuple[str, int, Any]]] = {i: [] for i in live}
+        if writes:
+            outcomes = await pub.write_many(writes)
+            lost = {}
+            for (i, which, value), outcome in zip(rows, outcomes, strict=True):
+                if isinstance(outcome, Exception):
+                    lost.setdefault(i, outcome)
+                else:
+                    written[i].append((which, outcome, value))
+            for i, error in lost.items():
+                await give_up(i, error)
+            live = [i for i in live if i not in lost]
+
+        # Round 3: config rows, the compare-and-set point of each record.
+        if live:
+            bucket = core.layout.bucket
+            outcomes = await pub.write_many(
+                [
+                    (
+                        bucket,
+                        encode_key(docs[i][0]),
+                        encode(prepared[i][0]),
+                        mirror.revision_of(docs[i][0]),
+                        None,
+                    )
+                    for i in live
+                ]
+            )
+            for i, outcome in zip(live, outcomes, strict=True):
+                if isinstance(outcome, Exception):
+                    await give_up(i, outcome)
+                else:
+                    results[i] = core.commit(docs[i][0], prepared[i][0], outcome, written[i])
+
+        if retry:
+            again = await asyncio.gather(
+                *(self._insert_unlocked(core, *docs[i]) for i in retry), return_exceptions=True
+            )
+            for i, result in zip(retry, again, strict=True):
+                results[i] = result
+        return [r if r is not None else RuntimeError("insert not attempted") for r in results]
+
     async def _insert_one(self, core: CollectionCore, key: str, doc: dict[str, Any]) -> Entry:
         async with core.locked(key):
-            for _ in range(_MAX_RACES):
-                if core.mirror.get(key) is not None:
-                    raise AlreadyExists(self._name, key)
-                self._check_unique(key, doc)
-                claims = Claims(core, self._name)
-                taken = await claims.acquire(key, list(unique_values(core, doc).items()))
-                try:
-                    return await core.write(key, doc, core.mirror.revision_of(key), None)
-                except WrongRevision:
-                    await claims.release(key, taken)
-                    await core.refresh(key)
-                except BaseException:
-                    await claims.release(key, taken)
-                    raise
+            return await self._insert_unlocked(core, key, doc)
+
+    async def _insert_unlocked(self, core: CollectionCore, key: str, doc: dict[str, Any]) -> Entry:
+        for _ in range(_MAX_RACES):
+            if core.mirror.get(key) is not None:
+                raise AlreadyExists(self._name, key)
+            self._check_unique(key, doc)
+            claims = Claims(core, self._name)
+            taken = await claims.acquire(key, list(unique_values(core, doc).items()))
+            try:
+                return await core.write(key, doc, core.mirror.revision_of(key), None)
+            except WrongRevision:
+                await claims.release(key, taken)
+                await core.refresh(key)
+            except BaseException:
+                await claims.release(key, taken)
+                raise
         raise BackendUnavailable(self._store.url, f"insert of {key!r} kept racing")
 
     async def _get(self, key: str) -> Stored | None:

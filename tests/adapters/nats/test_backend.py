@@ -206,3 +206,49 @@ async def test_unique_values_hold_across_processes(url: str) -> None:
             await b.collection("Uniq", Item).insert(Item(serial="ONE"))
         assert await a.collection("Uniq", Item).delete(again.key)
         assert await b.collection("Uniq", Item).insert(Item(serial="ONE"))
+
+
+async def test_insert_many_batches_keep_uniqueness_across_processes(url: str) -> None:
+    async with adapters.connect(url) as a, adapters.connect(url) as b:
+        batches = [
+            [Item(serial=f"{tag}{i}") for i in range(20)] + [Item(serial="SHARED")]
+            for tag in ("A", "B")
+        ]
+        results = await asyncio.gather(
+            a.collection("Uniq", Item).insert_many(batches[0]),
+            b.collection("Uniq", Item).insert_many(batches[1]),
+            return_exceptions=True,
+        )
+        winners = [r for r in results if isinstance(r, list)]
+        assert len(winners) == 1
+        assert len(winners[0]) == 21
+        assert sum(isinstance(r, adapters.AlreadyExists) for r in results) == 1
+    loser = "B" if winners[0][0].data.serial.startswith("A") else "A"
+    async with adapters.connect(url) as fresh:
+        # The losing batch left nothing behind, and its values are free again.
+        assert await fresh.collection("Uniq", Item).count() == 21
+        extra = await fresh.collection("Uniq", Item).insert_many(
+            [Item(serial=f"{loser}{i}") for i in range(20)]
+        )
+        assert len(extra) == 20
+
+
+async def test_insert_many_takes_over_stale_claims(url: str) -> None:
+    async with adapters.connect(url) as store:
+        assert isinstance(store, NatsStore)
+        items = _nats(store, "Stale", Item)
+        first = await items.insert(Item(serial="GONE"))
+        # The record vanishes behind our back (a peer deleted the row): its claim
+        # on "GONE" is left behind, stale.
+        async with _js() as js:
+            kv = await js.key_value(store.options.prefix + "Stale")
+            await kv.delete(first.key)
+    async with adapters.connect(url) as store:
+        items = _nats(store, "Stale", Item)
+        assert await items.get(first.key) is None
+        made = await items.insert_many([Item(serial="GONE"), Item(serial="NEW")])
+        assert [r.data.serial for r in made] == ["GONE", "NEW"]
+        with pytest.raises(adapters.AlreadyExists):
+            await items.insert_many([Item(serial="X"), Item(serial="GONE")])
+        assert await items.find_one({"serial": "X"}) is None
+        assert await items.count() == 2
