@@ -137,6 +137,8 @@ class CollectionCore:
         if event.deleted:
             self.mirror.apply_config(key, None, None, event.revision, self._is_ours(event))
             return
+        if self.mirror.seen("config", key, event.revision):
+            return  # the echo of a write already applied: nothing to decode
         try:
             value = decode_config(event.value)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
@@ -148,6 +150,8 @@ class CollectionCore:
 
     def _on_state(self, event: Event) -> None:
         value: dict[str, Any] | None = None
+        if self.mirror.seen("state", decode_key(event.key), event.revision):
+            return
         if not event.deleted:
             try:
                 value = decode_object(event.value)
@@ -158,6 +162,8 @@ class CollectionCore:
 
     def _on_local(self, event: Event) -> None:
         value: Any = None
+        if self.mirror.seen("local", decode_key(event.key), event.revision):
+            return
         if not event.deleted:
             try:
                 value = msgspec.json.decode(event.value)

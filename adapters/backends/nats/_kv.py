@@ -224,6 +224,31 @@ class Publisher:
             headers[_KV_OP] = op
         return headers
 
+    def _frame(self, subject: str, payload: bytes, reply: str, headers: dict[str, str]) -> bytes:
+        """The HPUB frame of one message, or ``b""`` when nats-py must send it."""
+        nc = self._nc
+        if not (self._raw and nc.is_connected and len(payload) <= nc.max_payload):
+            return b""
+        hdr = (
+            "NATS/1.0\r\n" + "".join([f"{k}: {v}\r\n" for k, v in headers.items()]) + "\r\n"
+        ).encode()
+        return b"HPUB %s %s %d %d\r\n%s%s\r\n" % (
+            subject.encode(),
+            reply.encode(),
+            len(hdr),
+            len(hdr) + len(payload),
+            hdr,
+            payload,
+        )
+
+    async def _queue(self, frames: bytes) -> None:
+        """Queue ready-made frames on the connection and wake its flusher."""
+        nc = self._nc
+        await nc._send_command(frames)
+        flush_queue = nc._flush_queue
+        if flush_queue is not None and flush_queue.empty():
+            await nc._flush_pending()
+
     async def _publish(
         self, subject: str, payload: bytes, reply: str, headers: dict[str, str]
     ) -> None:
@@ -235,25 +260,11 @@ class Publisher:
         for payloads over the server limit) nats-py's ``publish`` does the checks
         and raises its errors.
         """
-        nc = self._nc
-        if self._raw and nc.is_connected and len(payload) <= nc.max_payload:
-            hdr = b"NATS/1.0\r\n%s\r\n" % b"".join(
-                b"%s: %s\r\n" % (k.encode(), v.encode()) for k, v in headers.items()
-            )
-            frame = b"HPUB %s %s %d %d\r\n%s%s\r\n" % (
-                subject.encode(),
-                reply.encode(),
-                len(hdr),
-                len(hdr) + len(payload),
-                hdr,
-                payload,
-            )
-            await nc._send_command(frame)
-            flush_queue = nc._flush_queue
-            if flush_queue is not None and flush_queue.empty():
-                await nc._flush_pending()
-            return
-        await nc.publish(subject, payload, reply=reply, headers=headers)
+        frame = self._frame(subject, payload, reply, headers)
+        if frame:
+            await self._queue(frame)
+        else:
+            await self._nc.publish(subject, payload, reply=reply, headers=headers)
 
     async def write_many(
         self,
@@ -284,19 +295,36 @@ class Publisher:
         sent: list[tuple[str, bytes, dict[str, str], str, asyncio.Future[_PubAck | None]]] = []
         generation = self.generation
         failed = False
-        for bucket, key, payload, expected, op in writes:
-            subject = f"$KV.{bucket}.{key}"
-            headers = self._headers(expected, op, None)
-            token = str(next(self._ids))
-            fut: asyncio.Future[_PubAck | None] = loop.create_future()
-            sent.append((subject, payload, headers, token, fut))
-            if failed:
-                continue  # the connection broke: the retry path below sends the rest
-            self._pending[token] = fut
-            try:
-                await self._publish(subject, payload, self._prefix + token, headers)
-            except nats.errors.Error:
-                failed = True
+        frames: list[bytes] = []
+        size = 0
+        try:
+            for bucket, key, payload, expected, op in writes:
+                subject = f"$KV.{bucket}.{key}"
+                headers = self._headers(expected, op, None)
+                token = str(next(self._ids))
+                fut: asyncio.Future[_PubAck | None] = loop.create_future()
+                sent.append((subject, payload, headers, token, fut))
+                if failed:
+                    continue  # the connection broke: the retry path below sends the rest
+                self._pending[token] = fut
+                reply = self._prefix + token
+                frame = self._frame(subject, payload, reply, headers)
+                if frame:
+                    # Frames go out in chunks: one queue operation per ~64 KiB.
+                    frames.append(frame)
+                    size += len(frame)
+                    if size >= 65536:
+                        await self._queue(b"".join(frames))
+                        frames, size = [], 0
+                else:
+                    if frames:
+                        await self._queue(b"".join(frames))
+                        frames, size = [], 0
+                    await self._nc.publish(subject, payload, reply=reply, headers=headers)
+            if frames:
+                await self._queue(b"".join(frames))
+        except nats.errors.Error:
+            failed = True
         try:
             waiting = {fut for *_, fut in sent if not fut.done()}
             while waiting and not failed:

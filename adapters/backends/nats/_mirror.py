@@ -125,6 +125,20 @@ class Mirror:
             self._configs[key] = _Part(revision, value)
         self._rebuild(key, raw, local)
 
+    def seen(self, which: str, key: str, revision: int) -> bool:
+        """Whether ``key``'s ``"config"``/``"state"``/``"local"`` row is at ``revision`` or later.
+
+        Lets the feeds skip decoding the echo of a write already applied (our own
+        acknowledged writes reach the mirror before their echo, mostly).
+        """
+        if which == "config":
+            held = self._configs.get(key)
+            if self.gone.get(key, 0) >= revision:
+                return True
+        else:
+            held = (self._states if which == "state" else self._locals).get(key)
+        return held is not None and held.revision >= revision
+
     def apply_state(
         self, key: str, value: dict[str, Any] | None, revision: int, local: bool
     ) -> None:
