@@ -56,6 +56,7 @@ class Entry:
     meta: Meta
     writer: str
     doc: dict[str, Any]
+    record: Any = None  # the Record built from it once, for ``NatsCollection.lookup``
 
     @property
     def version(self) -> int:
@@ -89,6 +90,10 @@ class Mirror:
         self.entries: dict[str, Entry] = {}
         self._paths = {name: tuple(name.split(".")) for name in layout.index_fields}
         self._index: dict[str, dict[Any, set[str]]] = {name: {} for name in self._paths}
+        self._unique = frozenset(layout.unique_fields)
+        # Unique values held by more than one record (brainlessdb peers' duplicates);
+        # while there are none, no record is hidden and reads skip the ranking.
+        self.duplicates = 0
         self.listeners: list[Listener] = []
         # While loading, nobody is told about the records found: they are not changes.
         self.silent = True
@@ -105,6 +110,7 @@ class Mirror:
         self.entries.clear()
         for table in self._index.values():
             table.clear()
+        self.duplicates = 0
         self.quarantined.clear()
         self._dirty.clear()
 
@@ -242,7 +248,11 @@ class Mirror:
         for name, path in self._paths.items():
             value = get_path(entry.doc, path)
             if value is not MISSING:
-                self._index[name].setdefault(index_value(value), set()).add(entry.key)
+                keys = self._index[name].setdefault(index_value(value), set())
+                if entry.key not in keys:
+                    keys.add(entry.key)
+                    if len(keys) == 2 and value is not None and name in self._unique:
+                        self.duplicates += 1
 
     def _unindex(self, entry: Entry) -> None:
         for name, path in self._paths.items():
@@ -251,7 +261,9 @@ class Mirror:
                 continue
             hv = index_value(value)
             keys = self._index[name].get(hv)
-            if keys is not None:
+            if keys is not None and entry.key in keys:
+                if len(keys) == 2 and value is not None and name in self._unique:
+                    self.duplicates -= 1
                 keys.discard(entry.key)
                 if not keys:
                     del self._index[name][hv]
@@ -271,6 +283,8 @@ class Mirror:
         let the highest ``(updated_at, created_at, key)`` win, but we only hide the
         losers instead of deleting them.
         """
+        if not self.duplicates:
+            return False
         entry = self.entries.get(key)
         if entry is None:
             return False
@@ -286,9 +300,13 @@ class Mirror:
     def get(self, key: str) -> Entry | None:
         """The visible entry for ``key``."""
         entry = self.entries.get(key)
-        if entry is None or (self.layout.unique_fields and self.hidden(key)):
+        if entry is None or (self.duplicates and self.hidden(key)):
             return None
         return entry
+
+    def indexed(self, name: str) -> dict[Any, set[str]] | None:
+        """The index of field ``name`` (``index_value(value) -> keys``), if it has one."""
+        return self._index.get(name)
 
     def candidate_keys(self, where: FilterNode | None) -> Collection[str]:
         """Keys that may match ``where``: an index hit set, or every key."""
@@ -303,7 +321,7 @@ class Mirror:
     def candidates(self, where: FilterNode | None) -> list[Entry]:
         """Visible entries that may match ``where``."""
         keys = self.candidate_keys(where)
-        if not self.layout.unique_fields:
+        if not self.duplicates:
             return [self.entries[k] for k in keys]
         return [self.entries[k] for k in keys if not self.hidden(k)]
 

@@ -179,6 +179,56 @@ async def test_duplicates_from_brainlessdb_peers_rank_like_brainlessdb(url: str)
         assert [r.key for r in found] == [newer]
         assert await items.get(older) is None
         assert await items.count() == 1
+        # The synchronous lookups hide the loser too.
+        assert [r.key for r in items.lookup("serial", "DUP")] == [newer]
+        one = items.lookup_one("serial", "DUP")
+        assert one is not None
+        assert one.key == newer
+        # Once the winner is gone, the other record is visible again.
+        assert await items.delete(newer)
+        one = items.lookup_one("serial", "DUP")
+        assert one is not None
+        assert one.key == older
+
+
+class Site(msgspec.Struct, kw_only=True):
+    serial: Annotated[str, Meta(extra={"brainlessdb_flags": Flag.UNIQUE})]
+    site: Annotated[str, Meta(extra={"brainlessdb_flags": Flag.INDEX})] = ""
+    n: int = 0
+
+
+async def test_sync_lookups_serve_cached_records_from_the_mirror(url: str) -> None:
+    async with adapters.connect(url) as store:
+        items = _nats(store, "Lookups", Site)
+        with pytest.raises(adapters.AdapterError, match="not loaded"):
+            items.lookup_one("site", "x")
+        made = await items.insert_many(
+            [Site(serial=f"S{i}", site=f"s{i % 3}", n=i) for i in range(9)]
+        )
+        by_site = items.lookup("site", "s1")
+        assert [r.key for r in by_site] == sorted(r.key for r in made if r.data.site == "s1")
+        assert all(r.data.site == "s1" for r in by_site)
+        assert items.lookup("site", "nowhere") == []
+        assert items.lookup_one("site", "nowhere") is None
+        one = items.lookup_one("serial", "S4")
+        assert one is not None
+        assert one.data == Site(serial="S4", site="s1", n=4)
+        # Cached: the same Record until the record changes, then a new one.
+        assert items.lookup_one("serial", "S4") is one
+        await items.update(one.key, {"n": 40, "site": "s2"})
+        again = items.lookup_one("serial", "S4")
+        assert again is not None
+        assert again is not one
+        assert again.data.n == 40
+        assert again.version == one.version + 1
+        assert one.data.n == 4  # the old Record is left as it was
+        assert one.key not in {r.key for r in items.lookup("site", "s1")}
+        await items.delete(one.key)
+        assert items.lookup_one("serial", "S4") is None
+        with pytest.raises(adapters.FilterError, match="'n' is not an indexed field"):
+            items.lookup("n", 1)
+    with pytest.raises(adapters.BackendUnavailable):
+        items.lookup_one("serial", "S1")
 
 
 async def test_bad_options_and_unreachable_server() -> None:
