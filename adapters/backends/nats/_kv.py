@@ -18,7 +18,6 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import msgspec
@@ -61,7 +60,7 @@ class KVWriteError(Exception):
     """JetStream rejected a write for another reason."""
 
 
-class _PubAck(msgspec.Struct):
+class _PubAck(msgspec.Struct, gc=False):
     seq: int = 0
     error: dict[str, Any] | None = None
 
@@ -112,9 +111,8 @@ async def read_last(js: JetStreamContext, bucket: str, key: str) -> Event | None
     )
 
 
-@dataclass(frozen=True)
-class Event:
-    """One KV entry seen by a feed."""
+class Event(msgspec.Struct, frozen=True, gc=False):
+    """One KV entry seen by a feed (plain data: not tracked by the cyclic GC)."""
 
     key: str
     value: bytes

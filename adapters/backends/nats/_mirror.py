@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,9 +46,13 @@ def _utc(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-@dataclass
-class Entry:
-    """One visible record: its document, KV revision and version."""
+class Entry(msgspec.Struct, gc=False):
+    """One visible record: its document, KV revision and version.
+
+    Not tracked by the cyclic GC (it holds decoded JSON only), like the other
+    long-lived mirror objects: a large mirror would otherwise make every full
+    collection walk all of it.
+    """
 
     key: str
     revision: int
@@ -71,8 +74,7 @@ class Entry:
         )
 
 
-@dataclass
-class _Part:
+class _Part(msgspec.Struct, gc=False):
     revision: int
     value: Any
 
