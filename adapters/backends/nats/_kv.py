@@ -66,6 +66,36 @@ class _PubAck(msgspec.Struct, gc=False):
 
 
 _ack_decoder = msgspec.json.Decoder(_PubAck)
+_NO_RESPONDERS = _PubAck(error={"code": 503, "description": "no responders"})
+
+
+class _Batch:
+    """The acknowledgements of one ``write_many``: one future for the whole batch.
+
+    Replies are stored by index and counted down, so a batch of thousands of
+    writes costs no per-write future or done-callback.
+    """
+
+    __slots__ = ("acks", "closed", "done", "left")
+
+    def __init__(self, size: int, loop: asyncio.AbstractEventLoop) -> None:
+        self.acks: list[_PubAck | None] = [None] * size
+        self.left = 0  # replies still expected
+        self.closed = False
+        self.done: asyncio.Future[None] = loop.create_future()
+
+    def settle(self, index: int, ack: _PubAck) -> None:
+        if self.acks[index] is None:
+            self.acks[index] = ack
+            self.left -= 1
+            if not self.left and not self.done.done():
+                self.done.set_result(None)
+
+    def close(self) -> None:
+        """The publisher stopped: the replies still missing will never come."""
+        self.closed = True
+        if not self.done.done():
+            self.done.set_result(None)
 
 
 class _StreamState(msgspec.Struct):
@@ -143,7 +173,8 @@ class Publisher:
         self._write_timeout = write_timeout
         self._attempt_timeout = attempt_timeout
         self._retry_delay = retry_delay
-        self._pending: dict[str, asyncio.Future[_PubAck | None]] = {}
+        # Reply token -> the waiting write's future, or (batch, index) for write_many.
+        self._pending: dict[str, asyncio.Future[_PubAck | None] | tuple[_Batch, int]] = {}
         self._ids = itertools.count(1)
         self._prefix = ""
         self._sub: Any = None
@@ -162,22 +193,29 @@ class Publisher:
             with contextlib.suppress(nats.errors.Error):
                 await self._sub.unsubscribe()
             self._sub = None
-        for fut in self._pending.values():
-            if not fut.done():
-                fut.set_exception(KVUnavailable("store closed"))
+        for slot in self._pending.values():
+            if isinstance(slot, tuple):
+                slot[0].close()
+            elif not slot.done():
+                slot.set_exception(KVUnavailable("store closed"))
         self._pending.clear()
 
     async def _on_reply(self, msg: Msg) -> None:
-        fut = self._pending.pop(msg.subject[len(self._prefix) :], None)
-        if fut is None or fut.done():
+        slot = self._pending.pop(msg.subject[len(self._prefix) :], None)
+        if slot is None:
             return
+        ack: _PubAck | None
         if msg.headers and msg.headers.get("Status") == "503":
-            fut.set_result(None)  # no responders: JetStream not (yet) there
-            return
-        try:
-            fut.set_result(_ack_decoder.decode(msg.data))
-        except msgspec.DecodeError:
-            fut.set_result(_PubAck(error={"code": 0, "description": "undecodable ack"}))
+            ack = None  # no responders: JetStream not (yet) there
+        else:
+            try:
+                ack = _ack_decoder.decode(msg.data)
+            except msgspec.DecodeError:
+                ack = _PubAck(error={"code": 0, "description": "undecodable ack"})
+        if isinstance(slot, tuple):
+            slot[0].settle(slot[1], _NO_RESPONDERS if ack is None else ack)
+        elif not slot.done():
+            slot.set_result(ack)
 
     def _open_gate(self) -> None:
         gate, self._gate = self._gate, None
@@ -289,22 +327,22 @@ class Publisher:
         writes: Sequence[tuple[str, str, bytes, int | None, Literal["DEL", "PURGE"] | None]],
     ) -> list[int | Exception]:
         deadline = time.monotonic() + self._write_timeout
-        loop = asyncio.get_running_loop()
-        sent: list[tuple[str, bytes, dict[str, str], str, asyncio.Future[_PubAck | None]]] = []
+        batch = _Batch(len(writes), asyncio.get_running_loop())
+        sent: list[tuple[str, bytes, dict[str, str], str]] = []
         generation = self.generation
         failed = False
         frames: list[bytes] = []
         size = 0
         try:
-            for bucket, key, payload, expected, op in writes:
+            for index, (bucket, key, payload, expected, op) in enumerate(writes):
                 subject = f"$KV.{bucket}.{key}"
                 headers = self._headers(expected, op, None)
                 token = str(next(self._ids))
-                fut: asyncio.Future[_PubAck | None] = loop.create_future()
-                sent.append((subject, payload, headers, token, fut))
+                sent.append((subject, payload, headers, token))
                 if failed:
                     continue  # the connection broke: the retry path below sends the rest
-                self._pending[token] = fut
+                self._pending[token] = (batch, index)
+                batch.left += 1
                 reply = self._prefix + token
                 frame = self._frame(subject, payload, reply, headers)
                 if frame:
@@ -324,24 +362,23 @@ class Publisher:
         except nats.errors.Error:
             failed = True
         try:
-            waiting = {fut for *_, fut in sent if not fut.done()}
-            while waiting and not failed:
+            while batch.left and not failed and not batch.closed:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
-                _, still = await asyncio.wait(
-                    waiting, timeout=min(self._attempt_timeout, remaining)
-                )
-                waiting = set(still)
+                await asyncio.wait((batch.done,), timeout=min(self._attempt_timeout, remaining))
                 if self.generation != generation or not self._nc.is_connected:
                     break
         finally:
-            for *_, token, _fut in sent:
+            for *_, token in sent:
                 self._pending.pop(token, None)
         results: list[int | Exception] = []
         retries: list[tuple[int, asyncio.Task[int]]] = []
-        for index, (subject, payload, headers, _token, fut) in enumerate(sent):
-            ack = fut.result() if fut.done() else None
+        for index, (subject, payload, headers, _token) in enumerate(sent):
+            ack = batch.acks[index]
+            if ack is None and batch.closed:
+                results.append(KVUnavailable("store closed"))
+                continue
             outcome = None if ack is None else _outcome(ack)
             if outcome is None:
                 # Not acknowledged (or JetStream not ready): the one-by-one path
