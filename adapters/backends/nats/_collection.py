@@ -18,18 +18,16 @@ from ..._errors import (
     AlreadyExists,
     BackendUnavailable,
     Conflict,
-    FilterError,
     NotFound,
 )
 from ..._filters import MISSING, FilterNode, SortKey, get_path, matches, sort_records
-from ..._records import Record
 from ..._stored import RawChange, Stored, Subscription
+from ._batch import insert_batch
 from ._core import CollectionCore
 from ._kv import KVUnavailable, KVWriteError, WrongRevision
-from ._layout import encode_key
+from ._lookups import MirrorLookups
 from ._mirror import Entry, index_value
 from ._unique import Claims, unique_values
-from ._wire import encode
 
 if TYPE_CHECKING:
     from ._store import NatsStore
@@ -41,14 +39,15 @@ logger = logging.getLogger("adapters")
 _MAX_RACES = 50
 
 
-class NatsCollection(Collection[Any]):
+class NatsCollection(MirrorLookups, Collection[Any]):
     """A collection kept in brainlessdb's bucket layout, read from an in-memory mirror.
 
     Besides the Collection API it offers brainlessdb-style callbacks
     (:meth:`on_change`, :meth:`on_delete`, :meth:`on_property_change`), fired
     from the KV watch for changes made by other processes (and for this
     process's own writes with ``trigger_local=True``) once the collection is
-    loaded (first operation, or :meth:`load`).
+    loaded (first operation, or :meth:`load`), and synchronous index lookups
+    served from the mirror (:meth:`lookup`, :meth:`lookup_one`).
     """
 
     _store: NatsStore
@@ -142,7 +141,7 @@ class NatsCollection(Collection[Any]):
                 )
             else:
                 async with core.locked_many([key for key, _ in docs]):
-                    results = await self._insert_batch(core, docs)
+                    results = await insert_batch(self, core, docs)
             failed = [r for r in results if isinstance(r, BaseException)]
             if failed:
                 # Nothing half-written: undo the inserts that did land.
@@ -154,116 +153,6 @@ class NatsCollection(Collection[Any]):
     async def _undo(self, core: CollectionCore, entry: Entry) -> None:
         async with core.locked(entry.key):
             await core.remove(entry.key, entry.revision)
-
-    async def _insert_batch(
-        self, core: CollectionCore, docs: list[tuple[str, dict[str, Any]]]
-    ) -> list[Entry | BaseException]:
-        """Insert many records (keys locked by the caller) in three pipelined rounds.
-
-        Claims, then state/local rows, then config rows: each round goes out as one
-        batch and is fully acknowledged before the next starts, so every record
-        keeps the one-by-one write order (claim before rows, rows before config).
-        A record that loses a compare-and-set race is retried one by one.
-        """
-        pub = core.conn.publisher
-        mirror = core.mirror
-        claims = Claims(core, self._name)
-        results: list[Entry | BaseException | None] = [None] * len(docs)
-        held: dict[int, list[tuple[str, Any]]] = {}
-        retry: list[int] = []
-        live: list[int] = []
-        for i, (key, doc) in enumerate(docs):
-            if mirror.get(key) is not None:
-                results[i] = AlreadyExists(self._name, key)
-                continue
-            try:
-                self._check_unique(key, doc)
-            except AlreadyExists as exc:
-                results[i] = exc
-                continue
-            live.append(i)
-
-        async def give_up(i: int, outcome: Exception) -> None:
-            # Release what this record took; a lost race is retried one by one.
-            key = docs[i][0]
-            await claims.release(key, held.pop(i, []))
-            if isinstance(outcome, WrongRevision):
-                await core.refresh(key)
-                retry.append(i)
-            else:
-                results[i] = outcome
-
-        # Round 1: claims of unique values (create-only).
-        owners: list[tuple[int, tuple[str, Any]]] = []
-        for i in live:
-            key, doc = docs[i]
-            for item in unique_values(core, doc).items():
-                owners.append((i, item))
-        if owners:
-            outcomes = await pub.write_many(
-                [claims.claim_write(docs[i][0], *item) for i, item in owners]
-            )
-            lost: dict[int, Exception] = {}
-            for (i, item), outcome in zip(owners, outcomes, strict=True):
-                if isinstance(outcome, Exception):
-                    lost.setdefault(i, outcome)
-                else:
-                    held.setdefault(i, []).append(item)
-            for i, error in lost.items():
-                await give_up(i, error)
-            live = [i for i in live if i not in lost]
-
-        # Round 2: state/local rows, created with CAS.
-        prepared = {i: core.prepare(docs[i][0], docs[i][1], None) for i in live}
-        rows: list[tuple[int, str, Any]] = []
-        writes: list[tuple[str, str, bytes, int | None, None]] = []
-        for i in live:
-            key = docs[i][0]
-            for which, bucket, value in prepared[i][1]:
-                rows.append((i, which, value))
-                expected = mirror.part_revision(which, key)
-                writes.append((bucket, encode_key(key), encode(value), expected, None))
-        written: dict[int, list[tuple[str, int, Any]]] = {i: [] for i in live}
-        if writes:
-            outcomes = await pub.write_many(writes)
-            lost = {}
-            for (i, which, value), outcome in zip(rows, outcomes, strict=True):
-                if isinstance(outcome, Exception):
-                    lost.setdefault(i, outcome)
-                else:
-                    written[i].append((which, outcome, value))
-            for i, error in lost.items():
-                await give_up(i, error)
-            live = [i for i in live if i not in lost]
-
-        # Round 3: config rows, the compare-and-set point of each record.
-        if live:
-            bucket = core.layout.bucket
-            outcomes = await pub.write_many(
-                [
-                    (
-                        bucket,
-                        encode_key(docs[i][0]),
-                        encode(prepared[i][0]),
-                        mirror.revision_of(docs[i][0]),
-                        None,
-                    )
-                    for i in live
-                ]
-            )
-            for i, outcome in zip(live, outcomes, strict=True):
-                if isinstance(outcome, Exception):
-                    await give_up(i, outcome)
-                else:
-                    results[i] = core.commit(docs[i][0], prepared[i][0], outcome, written[i])
-
-        if retry:
-            again = await asyncio.gather(
-                *(self._insert_unlocked(core, *docs[i]) for i in retry), return_exceptions=True
-            )
-            for i, result in zip(retry, again, strict=True):
-                results[i] = result
-        return [r if r is not None else RuntimeError("insert not attempted") for r in results]
 
     async def _insert_one(self, core: CollectionCore, key: str, doc: dict[str, Any]) -> Entry:
         async with core.locked(key):
@@ -396,74 +285,6 @@ class NatsCollection(Collection[Any]):
     async def _subscribe(self) -> Subscription:
         core = await self._ready()
         return _CountedSubscription(core, core.hub.subscribe(self._name))
-
-    # -- synchronous, mirror-served lookups ----------------------------------------
-
-    def _index_of(self, field: str) -> dict[Any, set[str]]:
-        self._store._check_open()
-        core = self._core
-        if not core.loaded:
-            raise AdapterError(
-                f"collection {self._name!r} is not loaded; await load() (or any operation) first"
-            )
-        table = core.mirror.indexed(field)
-        if table is None:
-            raise FilterError(f"{field!r} is not an indexed field of {self._name!r}", path=field)
-        return table
-
-    def _cached(self, entry: Entry) -> Record[Any]:
-        record = entry.record
-        if record is None:
-            record = entry.record = self._record(entry.stored())
-        return record  # type: ignore[no-any-return]
-
-    def lookup(self, field: str, value: Any) -> list[Record[Any]]:
-        """Records whose indexed ``field`` equals ``value``, in key order, without I/O.
-
-        The synchronous counterpart of ``find({field: value})`` for INDEX/UNIQUE
-        (and declared) fields, served from the in-memory mirror like brainlessdb's
-        ``find()``: it reads what the mirror holds now (``reads=local`` semantics,
-        whatever the store's ``reads`` option). Each Record is built once per record
-        version and then shared by every lookup that returns it: treat its
-        ``data`` as read-only (a change to the record replaces the Record, it is
-        never modified in place); ``get``/``find`` return private copies.
-
-        Raises:
-            FilterError: ``field`` has no index (names it).
-            AdapterError: the collection is not loaded yet (``await coll.load()``).
-            BackendUnavailable: the store is closed.
-            ValidationError: a stored document no longer fits the model.
-        """
-        keys = self._index_of(field).get(index_value(value))
-        if not keys:
-            return []
-        get = self._core.mirror.get
-        found = []
-        for key in sorted(keys):
-            entry = get(key)
-            if entry is not None:
-                found.append(self._cached(entry))
-        return found
-
-    def lookup_one(self, field: str, value: Any) -> Record[Any] | None:
-        """One record whose indexed ``field`` equals ``value``, or ``None``, without I/O.
-
-        For a UNIQUE field that is *the* record; for a plain index it is any one of
-        the matches (no ordering work: use :meth:`lookup` or ``find_one`` when the
-        choice matters). Same semantics and errors as :meth:`lookup`.
-        """
-        keys = self._index_of(field).get(index_value(value))
-        if not keys:
-            return None
-        mirror = self._core.mirror
-        if not mirror.duplicates:
-            for key in keys:
-                return self._cached(mirror.entries[key])
-        for key in keys:
-            entry = mirror.get(key)
-            if entry is not None:
-                return self._cached(entry)
-        return None
 
     # -- brainlessdb-style callbacks ----------------------------------------------
 
