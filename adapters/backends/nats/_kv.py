@@ -260,14 +260,11 @@ class Publisher:
             headers[_KV_OP] = op
         return headers
 
-    def _frame(self, subject: str, payload: bytes, reply: str, headers: dict[str, str]) -> bytes:
+    def _frame(self, subject: str, payload: bytes, reply: str, hdr: bytes) -> bytes:
         """The HPUB frame of one message, or ``b""`` when nats-py must send it."""
         nc = self._nc
         if not (self._raw and nc.is_connected and len(payload) <= nc.max_payload):
             return b""
-        hdr = (
-            "NATS/1.0\r\n" + "".join([f"{k}: {v}\r\n" for k, v in headers.items()]) + "\r\n"
-        ).encode()
         return b"HPUB %s %s %d %d\r\n%s%s\r\n" % (
             subject.encode(),
             reply.encode(),
@@ -296,7 +293,8 @@ class Publisher:
         for payloads over the server limit) nats-py's ``publish`` does the checks
         and raises its errors.
         """
-        frame = self._frame(subject, payload, reply, headers)
+        hdr = _header_block(headers[_MSG_ID], headers.get(_EXPECTED_LAST), headers.get(_KV_OP))
+        frame = self._frame(subject, payload, reply, hdr)
         if frame:
             await self._queue(frame)
         else:
@@ -328,7 +326,7 @@ class Publisher:
     ) -> list[int | Exception]:
         deadline = time.monotonic() + self._write_timeout
         batch = _Batch(len(writes), asyncio.get_running_loop())
-        sent: list[tuple[str, bytes, dict[str, str], str]] = []
+        sent: list[tuple[str, bytes, tuple[str, int | None, Any], str]] = []
         generation = self.generation
         failed = False
         frames: list[bytes] = []
@@ -336,15 +334,15 @@ class Publisher:
         try:
             for index, (bucket, key, payload, expected, op) in enumerate(writes):
                 subject = f"$KV.{bucket}.{key}"
-                headers = self._headers(expected, op, None)
+                msg_id = self.new_msg_id()
                 token = str(next(self._ids))
-                sent.append((subject, payload, headers, token))
+                sent.append((subject, payload, (msg_id, expected, op), token))
                 if failed:
                     continue  # the connection broke: the retry path below sends the rest
                 self._pending[token] = (batch, index)
                 batch.left += 1
                 reply = self._prefix + token
-                frame = self._frame(subject, payload, reply, headers)
+                frame = self._frame(subject, payload, reply, _header_block(msg_id, expected, op))
                 if frame:
                     # Frames go out in chunks: one queue operation per ~64 KiB.
                     frames.append(frame)
@@ -356,6 +354,7 @@ class Publisher:
                     if frames:
                         await self._queue(b"".join(frames))
                         frames, size = [], 0
+                    headers = self._headers(expected, op, msg_id)
                     await self._nc.publish(subject, payload, reply=reply, headers=headers)
             if frames:
                 await self._queue(b"".join(frames))
@@ -374,7 +373,7 @@ class Publisher:
                 self._pending.pop(token, None)
         results: list[int | Exception] = []
         retries: list[tuple[int, asyncio.Task[int]]] = []
-        for index, (subject, payload, headers, _token) in enumerate(sent):
+        for index, (subject, payload, (msg_id, expected, op), _token) in enumerate(sent):
             ack = batch.acks[index]
             if ack is None and batch.closed:
                 results.append(KVUnavailable("store closed"))
@@ -383,6 +382,7 @@ class Publisher:
             if outcome is None:
                 # Not acknowledged (or JetStream not ready): the one-by-one path
                 # re-sends with the same message id, so nothing is applied twice.
+                headers = self._headers(expected, op, msg_id)
                 retry = asyncio.create_task(self._send(subject, payload, headers, deadline))
                 retries.append((index, retry))
                 results.append(0)
@@ -471,6 +471,16 @@ class Publisher:
             if time.monotonic() + self._retry_delay >= deadline:
                 raise KVUnavailable(last_error)
             await asyncio.sleep(self._retry_delay)  # backoff between attempts, not a wait
+
+
+def _header_block(msg_id: str, expected: int | str | None, op: str | None) -> bytes:
+    """The NATS header block of a KV write (fixed, valid names; ids are tokens)."""
+    text = f"NATS/1.0\r\n{_MSG_ID}: {msg_id}\r\n"
+    if expected is not None:
+        text += f"{_EXPECTED_LAST}: {expected}\r\n"
+    if op is not None:
+        text += f"{_KV_OP}: {op}\r\n"
+    return (text + "\r\n").encode()
 
 
 def _outcome(ack: _PubAck) -> int | Exception | None:
@@ -596,18 +606,17 @@ class BucketFeed:
                     fut.set_result(None)
         if pending == 0:
             self.ready.set()
-        await self._answer_flow_control()
+        # Cheap check per message; the flow-control answer itself is rare.
+        jsi = getattr(getattr(self._sub, "_sub", None), "_jsi", None)
+        if jsi is not None and getattr(jsi, "_fcr", None):
+            await self._answer_flow_control(jsi)
 
-    async def _answer_flow_control(self) -> None:
+    async def _answer_flow_control(self, jsi: Any) -> None:
         # nats-py answers a flow-control request that arrived while messages were
         # still queued for the callback only from a 0.25 s polling task, which
         # stalls the server's delivery during a large load; answer it as soon as
         # the messages before it have been handled.
-        sub = getattr(self._sub, "_sub", None)
-        jsi = getattr(sub, "_jsi", None)
-        reply = getattr(jsi, "_fcr", None)
-        if jsi is None or not reply:
-            return
+        reply = jsi._fcr
         try:
             if jsi.get_js_delivered() >= jsi._fcd:
                 jsi._fcr = None

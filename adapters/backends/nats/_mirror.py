@@ -69,9 +69,9 @@ class Entry(msgspec.Struct, gc=False):
     def stored(self) -> Stored:
         """A fresh :class:`Stored` (its data is a private copy)."""
         data = msgspec.json.decode(msgspec.json.encode(self.doc))
-        return Stored(
-            self.key, data, self.version, _utc(self.meta.created_at), _utc(self.meta.updated_at)
-        )
+        created = _utc(self.meta.created_at)
+        updated = created if self.meta.updated_at == self.meta.created_at else None
+        return Stored(self.key, data, self.version, created, updated or _utc(self.meta.updated_at))
 
 
 class _Part(msgspec.Struct, gc=False):
