@@ -1,6 +1,7 @@
 """10,000 durable inserts: our pipelined ``insert_many`` vs brainlessdb ``add`` + ``flush``.
 
-Both write config + state rows (the model has a STATE field). Goal: >= 5x faster.
+Both write config + state rows (the model has a STATE field); ours also writes
+a claim per unique value (cross-process uniqueness). Goal: >= 5x faster.
 Run: ``.venv/bin/python -m bench.nats_insert [N]``.
 """
 
@@ -21,30 +22,40 @@ from .nats_common import (
     unique_class_name,
 )
 
+ROUNDS = 3
+
 
 async def main(n: int) -> None:
-    ours_name, theirs_name = unique_class_name("InsOurs"), unique_class_name("InsBdb")
+    # The two sides alternate for ROUNDS rounds and each keeps its best time, so
+    # load from other processes on the machine does not favour either side.
+    ours_names = [unique_class_name("InsOurs") for _ in range(ROUNDS)]
+    theirs_name = unique_class_name("InsBdb")
+    theirs = ours = float("inf")
     try:
         peer = await BrainlessPeer.start(theirs_name, "appb", flush_interval=3600)
         try:
-            theirs = float(await peer.call("bench_insert", n=n))
+            async with adapters.connect(f"{NATS_URL}?namespace=appa") as store:
+                for name in ours_names:
+                    theirs = min(theirs, float(await peer.call("bench_insert", n=n)))
+                    coll = store.collection(name, model=Device)
+                    await coll.count()  # load (creates the buckets) outside the timing
+                    devices = [
+                        Device(
+                            serial=f"S{i}", site=f"s{i % 100}", status=i, address=Address("M", "P")
+                        )
+                        for i in range(n)
+                    ]
+                    t0 = time.perf_counter()
+                    records = await coll.insert_many(devices)
+                    ours = min(ours, time.perf_counter() - t0)
+                    assert len(records) == n
         finally:
             await peer.close()
-        async with adapters.connect(f"{NATS_URL}?namespace=appa") as store:
-            coll = store.collection(ours_name, model=Device)
-            await coll.count()  # load (creates the buckets) outside the timing
-            devices = [
-                Device(serial=f"S{i}", site=f"s{i % 100}", status=i, address=Address("M", "P"))
-                for i in range(n)
-            ]
-            t0 = time.perf_counter()
-            records = await coll.insert_many(devices)
-            ours = time.perf_counter() - t0
-            assert len(records) == n
     finally:
-        await drop_class_buckets(ours_name)
+        for name in ours_names:
+            await drop_class_buckets(name)
         await drop_class_buckets(theirs_name)
-    print(f"{n} durable inserts (config + state rows)")
+    print(f"{n} durable inserts (config + state rows; ours also unique claims), best of {ROUNDS}")
     print(f"  brainlessdb add+flush : {theirs:8.3f} s  ({n / theirs:,.0f} rec/s)")
     print(f"  ours insert_many      : {ours:8.3f} s  ({n / ours:,.0f} rec/s)")
     print(f"  speed-up              : {theirs / ours:8.1f}x  (goal >= 5x)")

@@ -13,11 +13,19 @@ import nats.errors
 import nats.js.errors
 
 from ..._collection import Collection
-from ..._errors import AdapterError, AlreadyExists, BackendUnavailable, Conflict, NotFound
+from ..._errors import (
+    AdapterError,
+    AlreadyExists,
+    BackendUnavailable,
+    Conflict,
+    NotFound,
+)
 from ..._filters import MISSING, FilterNode, SortKey, get_path, matches, sort_records
 from ..._stored import RawChange, Stored, Subscription
+from ._batch import insert_batch
 from ._core import CollectionCore
 from ._kv import KVUnavailable, KVWriteError, WrongRevision
+from ._lookups import MirrorLookups
 from ._mirror import Entry, index_value
 from ._unique import Claims, unique_values
 
@@ -31,14 +39,15 @@ logger = logging.getLogger("adapters")
 _MAX_RACES = 50
 
 
-class NatsCollection(Collection[Any]):
+class NatsCollection(MirrorLookups, Collection[Any]):
     """A collection kept in brainlessdb's bucket layout, read from an in-memory mirror.
 
     Besides the Collection API it offers brainlessdb-style callbacks
     (:meth:`on_change`, :meth:`on_delete`, :meth:`on_property_change`), fired
     from the KV watch for changes made by other processes (and for this
     process's own writes with ``trigger_local=True``) once the collection is
-    loaded (first operation, or :meth:`load`).
+    loaded (first operation, or :meth:`load`), and synchronous index lookups
+    served from the mirror (:meth:`lookup`, :meth:`lookup_one`).
     """
 
     _store: NatsStore
@@ -125,9 +134,14 @@ class NatsCollection(Collection[Any]):
                     raise AlreadyExists(self._name, key, field=name, value=value)
                 values[(name, index_value(value))] = key
         async with self._guard():
-            results = await asyncio.gather(
-                *(self._insert_one(core, key, doc) for key, doc in docs), return_exceptions=True
-            )
+            results: list[Entry | BaseException]
+            if len(docs) == 1:
+                results = list(
+                    await asyncio.gather(self._insert_one(core, *docs[0]), return_exceptions=True)
+                )
+            else:
+                async with core.locked_many([key for key, _ in docs]):
+                    results = await insert_batch(self, core, docs)
             failed = [r for r in results if isinstance(r, BaseException)]
             if failed:
                 # Nothing half-written: undo the inserts that did land.
@@ -142,20 +156,23 @@ class NatsCollection(Collection[Any]):
 
     async def _insert_one(self, core: CollectionCore, key: str, doc: dict[str, Any]) -> Entry:
         async with core.locked(key):
-            for _ in range(_MAX_RACES):
-                if core.mirror.get(key) is not None:
-                    raise AlreadyExists(self._name, key)
-                self._check_unique(key, doc)
-                claims = Claims(core, self._name)
-                taken = await claims.acquire(key, list(unique_values(core, doc).items()))
-                try:
-                    return await core.write(key, doc, core.mirror.revision_of(key), None)
-                except WrongRevision:
-                    await claims.release(key, taken)
-                    await core.refresh(key)
-                except BaseException:
-                    await claims.release(key, taken)
-                    raise
+            return await self._insert_unlocked(core, key, doc)
+
+    async def _insert_unlocked(self, core: CollectionCore, key: str, doc: dict[str, Any]) -> Entry:
+        for _ in range(_MAX_RACES):
+            if core.mirror.get(key) is not None:
+                raise AlreadyExists(self._name, key)
+            self._check_unique(key, doc)
+            claims = Claims(core, self._name)
+            taken = await claims.acquire(key, list(unique_values(core, doc).items()))
+            try:
+                return await core.write(key, doc, core.mirror.revision_of(key), None)
+            except WrongRevision:
+                await claims.release(key, taken)
+                await core.refresh(key)
+            except BaseException:
+                await claims.release(key, taken)
+                raise
         raise BackendUnavailable(self._store.url, f"insert of {key!r} kept racing")
 
     async def _get(self, key: str) -> Stored | None:

@@ -137,6 +137,8 @@ class CollectionCore:
         if event.deleted:
             self.mirror.apply_config(key, None, None, event.revision, self._is_ours(event))
             return
+        if self.mirror.seen("config", key, event.revision):
+            return  # the echo of a write already applied: nothing to decode
         try:
             value = decode_config(event.value)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
@@ -148,6 +150,8 @@ class CollectionCore:
 
     def _on_state(self, event: Event) -> None:
         value: dict[str, Any] | None = None
+        if self.mirror.seen("state", decode_key(event.key), event.revision):
+            return
         if not event.deleted:
             try:
                 value = decode_object(event.value)
@@ -158,6 +162,8 @@ class CollectionCore:
 
     def _on_local(self, event: Event) -> None:
         value: Any = None
+        if self.mirror.seen("local", decode_key(event.key), event.revision):
+            return
         if not event.deleted:
             try:
                 value = msgspec.json.decode(event.value)
@@ -183,6 +189,28 @@ class CollectionCore:
             if not slot[1]:
                 del self._locks[key]
 
+    @contextlib.asynccontextmanager
+    async def locked_many(self, keys: list[str]) -> AsyncIterator[None]:
+        """Serialise writes to several keys at once (taken in key order: no deadlock)."""
+        held: list[tuple[str, list[Any], bool]] = []
+        try:
+            for key in sorted(set(keys)):
+                slot = self._locks.get(key)
+                if slot is None:
+                    slot = self._locks[key] = [asyncio.Lock(), 0]
+                slot[1] += 1
+                held.append((key, slot, False))
+                await slot[0].acquire()
+                held[-1] = (key, slot, True)
+            yield
+        finally:
+            for key, slot, acquired in held:
+                if acquired:
+                    slot[0].release()
+                slot[1] -= 1
+                if not slot[1]:
+                    del self._locks[key]
+
     async def refresh(self, key: str) -> None:
         """Re-read ``key``'s rows from the streams (after losing a CAS race)."""
         kv_key = encode_key(key)
@@ -200,13 +228,10 @@ class CollectionCore:
         if ev is not None:
             self._on_config(ev)
 
-    async def write(self, key: str, doc: dict[str, Any], expected: int, old: Entry | None) -> Entry:
-        """Write ``doc`` with CAS on the config revision ``expected``; return the entry.
-
-        Raises:
-            WrongRevision: the config row is not at ``expected``.
-            KVUnavailable / KVWriteError: from the KV layer.
-        """
+    def prepare(
+        self, key: str, doc: dict[str, Any], old: Entry | None
+    ) -> tuple[ConfigValue, list[tuple[str, str, Any]]]:
+        """The config value and the ``(which, bucket, value)`` state/local rows of a write."""
         layout = self.layout
         d, state, local = layout.split(doc)
         now = time.time()
@@ -217,41 +242,61 @@ class CollectionCore:
             v=old.version + 1 if old else 1,
         )
         config = ConfigValue(d=d, l=layout.namespace, m=meta)
-        kv_key = encode_key(key)
-        pub = self.conn.publisher
-        mirror = self.mirror
-        state_part = local_part = None
-        parts = []
+        parts: list[tuple[str, str, Any]] = []
         if layout.state_bucket and state is not None:
             parts.append(("state", layout.state_bucket, state))
         if layout.local_bucket and local is not None:
             parts.append(("local", layout.local_bucket, local))
+        return config, parts
+
+    def commit(
+        self,
+        key: str,
+        config: ConfigValue,
+        rev: int,
+        written: list[tuple[str, int, Any]],
+    ) -> Entry:
+        """Apply an acknowledged write (config at ``rev``, ``(which, rev, value)`` rows)."""
+        state_part = local_part = None
+        for which, prev, value in written:
+            if which == "state":
+                state_part = (prev, value)
+            else:
+                local_part = (prev, value)
+        self.mirror.apply_own(key, config, rev, state_part, local_part)
+        entry = self.mirror.entries.get(key)
+        if entry is None or entry.revision < rev:  # pragma: no cover - defensive
+            raise RuntimeError(f"written record {key!r} did not reach the mirror")
+        return entry
+
+    async def write(self, key: str, doc: dict[str, Any], expected: int, old: Entry | None) -> Entry:
+        """Write ``doc`` with CAS on the config revision ``expected``; return the entry.
+
+        Raises:
+            WrongRevision: the config row is not at ``expected``.
+            KVUnavailable / KVWriteError: from the KV layer.
+        """
+        layout = self.layout
+        config, parts = self.prepare(key, doc, old)
+        kv_key = encode_key(key)
+        pub = self.conn.publisher
+        written: list[tuple[str, int, Any]] = []
         if old is None:
             # A new record: its state/local rows go first (brainlessdb readers fetch
             # them when the config row appears), each created with CAS so that a
             # racing creator's rows are never overwritten.
             for which, bucket, value in parts:
-                expected_part = mirror.part_revision(which, key)
+                expected_part = self.mirror.part_revision(which, key)
                 prev = await pub.write(bucket, kv_key, encode(value), expected=expected_part)
-                if which == "state":
-                    state_part = (prev, value)
-                else:
-                    local_part = (prev, value)
+                written.append((which, prev, value))
             rev = await pub.write(layout.bucket, kv_key, encode(config), expected=expected)
         else:
             # An update: the config row is the compare-and-set point, so it goes first.
             rev = await pub.write(layout.bucket, kv_key, encode(config), expected=expected)
             for which, bucket, value in parts:
                 prev = await pub.write(bucket, kv_key, encode(value))
-                if which == "state":
-                    state_part = (prev, value)
-                else:
-                    local_part = (prev, value)
-        self.mirror.apply_own(key, config, rev, state_part, local_part)
-        entry = self.mirror.entries.get(key)
-        if entry is None or entry.revision < rev:  # pragma: no cover - defensive
-            raise RuntimeError(f"written record {key!r} did not reach the mirror")
-        return entry
+                written.append((which, prev, value))
+        return self.commit(key, config, rev, written)
 
     async def remove(self, key: str, expected: int) -> None:
         """Delete the config row (CAS on ``expected``), then the state and local rows."""

@@ -5,6 +5,8 @@ time): every write is a plain publish to ``$KV.<bucket>.<key>`` with a reply
 subject under one wildcard inbox, so thousands can be in flight; replies resolve
 futures kept in one dict. Each write carries a ``Nats-Msg-Id`` so a retry after a
 lost reply is deduplicated by the server instead of being applied twice.
+:meth:`Publisher.write_many` sends a whole batch before awaiting any
+acknowledgement and then waits for all of them at once (bulk inserts).
 """
 
 from __future__ import annotations
@@ -15,8 +17,7 @@ import itertools
 import logging
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import msgspec
@@ -59,12 +60,42 @@ class KVWriteError(Exception):
     """JetStream rejected a write for another reason."""
 
 
-class _PubAck(msgspec.Struct):
+class _PubAck(msgspec.Struct, gc=False):
     seq: int = 0
     error: dict[str, Any] | None = None
 
 
 _ack_decoder = msgspec.json.Decoder(_PubAck)
+_NO_RESPONDERS = _PubAck(error={"code": 503, "description": "no responders"})
+
+
+class _Batch:
+    """The acknowledgements of one ``write_many``: one future for the whole batch.
+
+    Replies are stored by index and counted down, so a batch of thousands of
+    writes costs no per-write future or done-callback.
+    """
+
+    __slots__ = ("acks", "closed", "done", "left")
+
+    def __init__(self, size: int, loop: asyncio.AbstractEventLoop) -> None:
+        self.acks: list[_PubAck | None] = [None] * size
+        self.left = 0  # replies still expected
+        self.closed = False
+        self.done: asyncio.Future[None] = loop.create_future()
+
+    def settle(self, index: int, ack: _PubAck) -> None:
+        if self.acks[index] is None:
+            self.acks[index] = ack
+            self.left -= 1
+            if not self.left and not self.done.done():
+                self.done.set_result(None)
+
+    def close(self) -> None:
+        """The publisher stopped: the replies still missing will never come."""
+        self.closed = True
+        if not self.done.done():
+            self.done.set_result(None)
 
 
 class _StreamState(msgspec.Struct):
@@ -110,9 +141,8 @@ async def read_last(js: JetStreamContext, bucket: str, key: str) -> Event | None
     )
 
 
-@dataclass(frozen=True)
-class Event:
-    """One KV entry seen by a feed."""
+class Event(msgspec.Struct, frozen=True, gc=False):
+    """One KV entry seen by a feed (plain data: not tracked by the cyclic GC)."""
 
     key: str
     value: bytes
@@ -143,11 +173,14 @@ class Publisher:
         self._write_timeout = write_timeout
         self._attempt_timeout = attempt_timeout
         self._retry_delay = retry_delay
-        self._pending: dict[str, asyncio.Future[_PubAck | None]] = {}
+        # Reply token -> the waiting write's future, or (batch, index) for write_many.
+        self._pending: dict[str, asyncio.Future[_PubAck | None] | tuple[_Batch, int]] = {}
         self._ids = itertools.count(1)
         self._prefix = ""
         self._sub: Any = None
         self.origin = uuid.uuid4().hex[:12]
+        # nats-py internals used by the fast publish path, when this version has them.
+        self._raw = all(hasattr(nc, a) for a in ("_send_command", "_flush_pending", "_flush_queue"))
 
     async def start(self) -> None:
         """Subscribe the reply inbox."""
@@ -160,22 +193,29 @@ class Publisher:
             with contextlib.suppress(nats.errors.Error):
                 await self._sub.unsubscribe()
             self._sub = None
-        for fut in self._pending.values():
-            if not fut.done():
-                fut.set_exception(KVUnavailable("store closed"))
+        for slot in self._pending.values():
+            if isinstance(slot, tuple):
+                slot[0].close()
+            elif not slot.done():
+                slot.set_exception(KVUnavailable("store closed"))
         self._pending.clear()
 
     async def _on_reply(self, msg: Msg) -> None:
-        fut = self._pending.pop(msg.subject[len(self._prefix) :], None)
-        if fut is None or fut.done():
+        slot = self._pending.pop(msg.subject[len(self._prefix) :], None)
+        if slot is None:
             return
+        ack: _PubAck | None
         if msg.headers and msg.headers.get("Status") == "503":
-            fut.set_result(None)  # no responders: JetStream not (yet) there
-            return
-        try:
-            fut.set_result(_ack_decoder.decode(msg.data))
-        except msgspec.DecodeError:
-            fut.set_result(_PubAck(error={"code": 0, "description": "undecodable ack"}))
+            ack = None  # no responders: JetStream not (yet) there
+        else:
+            try:
+                ack = _ack_decoder.decode(msg.data)
+            except msgspec.DecodeError:
+                ack = _PubAck(error={"code": 0, "description": "undecodable ack"})
+        if isinstance(slot, tuple):
+            slot[0].settle(slot[1], _NO_RESPONDERS if ack is None else ack)
+        elif not slot.done():
+            slot.set_result(ack)
 
     def _open_gate(self) -> None:
         gate, self._gate = self._gate, None
@@ -210,6 +250,156 @@ class Publisher:
         """A write id; feeds use its prefix to tell this process's writes apart."""
         return f"{self.origin}.{next(self._ids)}"
 
+    def _headers(
+        self, expected: int | None, op: Literal["DEL", "PURGE"] | None, msg_id: str | None
+    ) -> dict[str, str]:
+        headers = {_MSG_ID: msg_id or self.new_msg_id()}
+        if expected is not None:
+            headers[_EXPECTED_LAST] = str(expected)
+        if op is not None:
+            headers[_KV_OP] = op
+        return headers
+
+    def _frame(self, subject: str, payload: bytes, reply: str, hdr: bytes) -> bytes:
+        """The HPUB frame of one message, or ``b""`` when nats-py must send it."""
+        nc = self._nc
+        if not (self._raw and nc.is_connected and len(payload) <= nc.max_payload):
+            return b""
+        return b"HPUB %s %s %d %d\r\n%s%s\r\n" % (
+            subject.encode(),
+            reply.encode(),
+            len(hdr),
+            len(hdr) + len(payload),
+            hdr,
+            payload,
+        )
+
+    async def _queue(self, frames: bytes) -> None:
+        """Queue ready-made frames on the connection and wake its flusher."""
+        nc = self._nc
+        await nc._send_command(frames)
+        flush_queue = nc._flush_queue
+        if flush_queue is not None and flush_queue.empty():
+            await nc._flush_pending()
+
+    async def _publish(
+        self, subject: str, payload: bytes, reply: str, headers: dict[str, str]
+    ) -> None:
+        """Queue one message on the connection.
+
+        While connected, the HPUB frame is built here and queued directly: our
+        subjects and header names are fixed and valid, and nats-py's generic
+        per-header validation was the largest cost of a bulk write. Otherwise (and
+        for payloads over the server limit) nats-py's ``publish`` does the checks
+        and raises its errors.
+        """
+        hdr = _header_block(headers[_MSG_ID], headers.get(_EXPECTED_LAST), headers.get(_KV_OP))
+        frame = self._frame(subject, payload, reply, hdr)
+        if frame:
+            await self._queue(frame)
+        else:
+            await self._nc.publish(subject, payload, reply=reply, headers=headers)
+
+    async def write_many(
+        self,
+        writes: Sequence[tuple[str, str, bytes, int | None, Literal["DEL", "PURGE"] | None]],
+    ) -> list[int | Exception]:
+        """Send every ``(bucket, key, payload, expected, op)`` write, then await them all.
+
+        Same guarantees as :meth:`write` per item (compare-and-set, durable on
+        return, retried within the write deadline), but the whole batch is on the
+        wire before the first acknowledgement is awaited. Returns, per item, the
+        new revision or the exception :meth:`write` would have raised.
+        """
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._inflight.add(done)
+        try:
+            await self._batch()
+            return await self._send_many(writes)
+        finally:
+            self._inflight.discard(done)
+            done.set_result(None)
+
+    async def _send_many(
+        self,
+        writes: Sequence[tuple[str, str, bytes, int | None, Literal["DEL", "PURGE"] | None]],
+    ) -> list[int | Exception]:
+        deadline = time.monotonic() + self._write_timeout
+        batch = _Batch(len(writes), asyncio.get_running_loop())
+        sent: list[tuple[str, bytes, tuple[str, int | None, Any], str]] = []
+        generation = self.generation
+        failed = False
+        frames: list[bytes] = []
+        size = 0
+        try:
+            for index, (bucket, key, payload, expected, op) in enumerate(writes):
+                subject = f"$KV.{bucket}.{key}"
+                msg_id = self.new_msg_id()
+                token = str(next(self._ids))
+                sent.append((subject, payload, (msg_id, expected, op), token))
+                if failed:
+                    continue  # the connection broke: the retry path below sends the rest
+                self._pending[token] = (batch, index)
+                batch.left += 1
+                reply = self._prefix + token
+                frame = self._frame(subject, payload, reply, _header_block(msg_id, expected, op))
+                if frame:
+                    # Frames go out in chunks: one queue operation per ~64 KiB.
+                    frames.append(frame)
+                    size += len(frame)
+                    if size >= 65536:
+                        await self._queue(b"".join(frames))
+                        frames, size = [], 0
+                else:
+                    if frames:
+                        await self._queue(b"".join(frames))
+                        frames, size = [], 0
+                    headers = self._headers(expected, op, msg_id)
+                    await self._nc.publish(subject, payload, reply=reply, headers=headers)
+            if frames:
+                await self._queue(b"".join(frames))
+        except nats.errors.Error:
+            failed = True
+        try:
+            while batch.left and not failed and not batch.closed:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                await asyncio.wait((batch.done,), timeout=min(self._attempt_timeout, remaining))
+                if self.generation != generation or not self._nc.is_connected:
+                    break
+        finally:
+            for *_, token in sent:
+                self._pending.pop(token, None)
+        results: list[int | Exception] = []
+        retries: list[tuple[int, asyncio.Task[int]]] = []
+        for index, (subject, payload, (msg_id, expected, op), _token) in enumerate(sent):
+            ack = batch.acks[index]
+            if ack is None and batch.closed:
+                results.append(KVUnavailable("store closed"))
+                continue
+            outcome = None if ack is None else _outcome(ack)
+            if outcome is None:
+                # Not acknowledged (or JetStream not ready): the one-by-one path
+                # re-sends with the same message id, so nothing is applied twice.
+                headers = self._headers(expected, op, msg_id)
+                retry = asyncio.create_task(self._send(subject, payload, headers, deadline))
+                retries.append((index, retry))
+                results.append(0)
+            else:
+                results.append(outcome)
+        if retries:
+            await asyncio.wait([r for _, r in retries])
+            for index, task in retries:
+                exc = task.exception()
+                if exc is None:
+                    results[index] = task.result()
+                elif isinstance(exc, Exception):
+                    results[index] = exc
+                else:  # pragma: no cover - cancellation propagates
+                    raise exc
+        return results
+
     async def write(
         self,
         bucket: str,
@@ -232,23 +422,22 @@ class Publisher:
             KVUnavailable: no acknowledgement before the write deadline.
             KVWriteError: JetStream rejected the write.
         """
-        headers = {_MSG_ID: msg_id or self.new_msg_id()}
-        if expected is not None:
-            headers[_EXPECTED_LAST] = str(expected)
-        if op is not None:
-            headers[_KV_OP] = op
+        headers = self._headers(expected, op, msg_id)
         subject = f"$KV.{bucket}.{key}"
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._inflight.add(done)
         try:
             await self._batch()
-            return await self._send(subject, payload, headers)
+            return await self._send(
+                subject, payload, headers, time.monotonic() + self._write_timeout
+            )
         finally:
             self._inflight.discard(done)
             done.set_result(None)
 
-    async def _send(self, subject: str, payload: bytes, headers: dict[str, str]) -> int:
-        deadline = time.monotonic() + self._write_timeout
+    async def _send(
+        self, subject: str, payload: bytes, headers: dict[str, str], deadline: float
+    ) -> int:
         last_error = "no acknowledgement"
         while True:
             token = str(next(self._ids))
@@ -256,9 +445,7 @@ class Publisher:
             self._pending[token] = fut
             generation = self.generation
             try:
-                await self._nc.publish(
-                    subject, payload, reply=self._prefix + token, headers=headers
-                )
+                await self._publish(subject, payload, self._prefix + token, headers)
                 # A slow acknowledgement on a healthy connection is a backlog, not a
                 # loss: keep waiting (re-sending would only add load). Re-send only
                 # after a reconnect, when the message may have been lost.
@@ -275,17 +462,36 @@ class Publisher:
                 self._pending.pop(token, None)
             ack = fut.result() if fut.done() else None
             if ack is not None:
-                if ack.error is None:
-                    return ack.seq
-                if ack.error.get("err_code") == _WRONG_LAST_SEQUENCE:
-                    raise WrongRevision(str(ack.error.get("description", "")))
-                code = int(ack.error.get("code") or 0)
-                if code != 503:
-                    raise KVWriteError(str(ack.error.get("description", "rejected")))
+                outcome = _outcome(ack)
+                if isinstance(outcome, int):
+                    return outcome
+                if outcome is not None:
+                    raise outcome
                 last_error = "JetStream unavailable"
             if time.monotonic() + self._retry_delay >= deadline:
                 raise KVUnavailable(last_error)
             await asyncio.sleep(self._retry_delay)  # backoff between attempts, not a wait
+
+
+def _header_block(msg_id: str, expected: int | str | None, op: str | None) -> bytes:
+    """The NATS header block of a KV write (fixed, valid names; ids are tokens)."""
+    text = f"NATS/1.0\r\n{_MSG_ID}: {msg_id}\r\n"
+    if expected is not None:
+        text += f"{_EXPECTED_LAST}: {expected}\r\n"
+    if op is not None:
+        text += f"{_KV_OP}: {op}\r\n"
+    return (text + "\r\n").encode()
+
+
+def _outcome(ack: _PubAck) -> int | Exception | None:
+    """The revision, the error to raise, or ``None`` to retry (JetStream unavailable)."""
+    if ack.error is None:
+        return ack.seq
+    if ack.error.get("err_code") == _WRONG_LAST_SEQUENCE:
+        return WrongRevision(str(ack.error.get("description", "")))
+    if int(ack.error.get("code") or 0) != 503:
+        return KVWriteError(str(ack.error.get("description", "rejected")))
+    return None
 
 
 def _ack_position(reply: str) -> tuple[int, int]:
@@ -400,18 +606,17 @@ class BucketFeed:
                     fut.set_result(None)
         if pending == 0:
             self.ready.set()
-        await self._answer_flow_control()
+        # Cheap check per message; the flow-control answer itself is rare.
+        jsi = getattr(getattr(self._sub, "_sub", None), "_jsi", None)
+        if jsi is not None and getattr(jsi, "_fcr", None):
+            await self._answer_flow_control(jsi)
 
-    async def _answer_flow_control(self) -> None:
+    async def _answer_flow_control(self, jsi: Any) -> None:
         # nats-py answers a flow-control request that arrived while messages were
         # still queued for the callback only from a 0.25 s polling task, which
         # stalls the server's delivery during a large load; answer it as soon as
         # the messages before it have been handled.
-        sub = getattr(self._sub, "_sub", None)
-        jsi = getattr(sub, "_jsi", None)
-        reply = getattr(jsi, "_fcr", None)
-        if jsi is None or not reply:
-            return
+        reply = jsi._fcr
         try:
             if jsi.get_js_delivered() >= jsi._fcd:
                 jsi._fcr = None

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,15 +46,20 @@ def _utc(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-@dataclass
-class Entry:
-    """One visible record: its document, KV revision and version."""
+class Entry(msgspec.Struct, gc=False):
+    """One visible record: its document, KV revision and version.
+
+    Not tracked by the cyclic GC (it holds decoded JSON only), like the other
+    long-lived mirror objects: a large mirror would otherwise make every full
+    collection walk all of it.
+    """
 
     key: str
     revision: int
     meta: Meta
     writer: str
     doc: dict[str, Any]
+    record: Any = None  # the Record built from it once, for ``NatsCollection.lookup``
 
     @property
     def version(self) -> int:
@@ -65,13 +69,12 @@ class Entry:
     def stored(self) -> Stored:
         """A fresh :class:`Stored` (its data is a private copy)."""
         data = msgspec.json.decode(msgspec.json.encode(self.doc))
-        return Stored(
-            self.key, data, self.version, _utc(self.meta.created_at), _utc(self.meta.updated_at)
-        )
+        created = _utc(self.meta.created_at)
+        updated = created if self.meta.updated_at == self.meta.created_at else None
+        return Stored(self.key, data, self.version, created, updated or _utc(self.meta.updated_at))
 
 
-@dataclass
-class _Part:
+class _Part(msgspec.Struct, gc=False):
     revision: int
     value: Any
 
@@ -89,6 +92,10 @@ class Mirror:
         self.entries: dict[str, Entry] = {}
         self._paths = {name: tuple(name.split(".")) for name in layout.index_fields}
         self._index: dict[str, dict[Any, set[str]]] = {name: {} for name in self._paths}
+        self._unique = frozenset(layout.unique_fields)
+        # Unique values held by more than one record (brainlessdb peers' duplicates);
+        # while there are none, no record is hidden and reads skip the ranking.
+        self.duplicates = 0
         self.listeners: list[Listener] = []
         # While loading, nobody is told about the records found: they are not changes.
         self.silent = True
@@ -105,6 +112,7 @@ class Mirror:
         self.entries.clear()
         for table in self._index.values():
             table.clear()
+        self.duplicates = 0
         self.quarantined.clear()
         self._dirty.clear()
 
@@ -124,6 +132,20 @@ class Mirror:
         else:
             self._configs[key] = _Part(revision, value)
         self._rebuild(key, raw, local)
+
+    def seen(self, which: str, key: str, revision: int) -> bool:
+        """Whether ``key``'s ``"config"``/``"state"``/``"local"`` row is at ``revision`` or later.
+
+        Lets the feeds skip decoding the echo of a write already applied (our own
+        acknowledged writes reach the mirror before their echo, mostly).
+        """
+        if which == "config":
+            held = self._configs.get(key)
+            if self.gone.get(key, 0) >= revision:
+                return True
+        else:
+            held = (self._states if which == "state" else self._locals).get(key)
+        return held is not None and held.revision >= revision
 
     def apply_state(
         self, key: str, value: dict[str, Any] | None, revision: int, local: bool
@@ -228,7 +250,11 @@ class Mirror:
         for name, path in self._paths.items():
             value = get_path(entry.doc, path)
             if value is not MISSING:
-                self._index[name].setdefault(index_value(value), set()).add(entry.key)
+                keys = self._index[name].setdefault(index_value(value), set())
+                if entry.key not in keys:
+                    keys.add(entry.key)
+                    if len(keys) == 2 and value is not None and name in self._unique:
+                        self.duplicates += 1
 
     def _unindex(self, entry: Entry) -> None:
         for name, path in self._paths.items():
@@ -237,7 +263,9 @@ class Mirror:
                 continue
             hv = index_value(value)
             keys = self._index[name].get(hv)
-            if keys is not None:
+            if keys is not None and entry.key in keys:
+                if len(keys) == 2 and value is not None and name in self._unique:
+                    self.duplicates -= 1
                 keys.discard(entry.key)
                 if not keys:
                     del self._index[name][hv]
@@ -257,6 +285,8 @@ class Mirror:
         let the highest ``(updated_at, created_at, key)`` win, but we only hide the
         losers instead of deleting them.
         """
+        if not self.duplicates:
+            return False
         entry = self.entries.get(key)
         if entry is None:
             return False
@@ -272,9 +302,13 @@ class Mirror:
     def get(self, key: str) -> Entry | None:
         """The visible entry for ``key``."""
         entry = self.entries.get(key)
-        if entry is None or (self.layout.unique_fields and self.hidden(key)):
+        if entry is None or (self.duplicates and self.hidden(key)):
             return None
         return entry
+
+    def indexed(self, name: str) -> dict[Any, set[str]] | None:
+        """The index of field ``name`` (``index_value(value) -> keys``), if it has one."""
+        return self._index.get(name)
 
     def candidate_keys(self, where: FilterNode | None) -> Collection[str]:
         """Keys that may match ``where``: an index hit set, or every key."""
@@ -289,7 +323,7 @@ class Mirror:
     def candidates(self, where: FilterNode | None) -> list[Entry]:
         """Visible entries that may match ``where``."""
         keys = self.candidate_keys(where)
-        if not self.layout.unique_fields:
+        if not self.duplicates:
             return [self.entries[k] for k in keys]
         return [self.entries[k] for k in keys if not self.hidden(k)]
 

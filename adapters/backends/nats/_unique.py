@@ -71,6 +71,16 @@ class Claims:
             return False
         return json_equal(get_path(entry.doc, tuple(field.split("."))), value)
 
+    def claim_write(
+        self, owner: str, field: str, value: Any
+    ) -> tuple[str, str, bytes, int | None, None]:
+        """The create-only write of a new claim (for ``Publisher.write_many``).
+
+        A ``WrongRevision`` outcome means the value is claimed already (maybe by a
+        stale claim): :meth:`acquire` then sorts it out.
+        """
+        return (self.bucket, _claim_key(field, value), encode_key(owner).encode(), 0, None)
+
     async def acquire(self, owner: str, values: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
         """Claim every value for ``owner``; on a clash release what was taken.
 

@@ -24,7 +24,7 @@ __all__ = [
 _encoder = msgspec.json.Encoder()
 
 
-class Meta(msgspec.Struct, omit_defaults=True):
+class Meta(msgspec.Struct, omit_defaults=True, gc=False):
     """The ``m`` object of a config row.
 
     ``v`` is our record version (a write counter). brainlessdb ignores it and does
@@ -39,8 +39,11 @@ class Meta(msgspec.Struct, omit_defaults=True):
     v: int | None = None
 
 
-class ConfigValue(msgspec.Struct):
-    """A config row: ``d`` is the record data, ``l`` the last writer's namespace."""
+class ConfigValue(msgspec.Struct, gc=False):
+    """A config row: ``d`` is the record data, ``l`` the last writer's namespace.
+
+    Not tracked by the cyclic GC: decoded JSON cannot form cycles.
+    """
 
     d: dict[str, Any]
     l: str = ""  # noqa: E741 - the wire name is fixed by brainlessdb

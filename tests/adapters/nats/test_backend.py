@@ -179,6 +179,56 @@ async def test_duplicates_from_brainlessdb_peers_rank_like_brainlessdb(url: str)
         assert [r.key for r in found] == [newer]
         assert await items.get(older) is None
         assert await items.count() == 1
+        # The synchronous lookups hide the loser too.
+        assert [r.key for r in items.lookup("serial", "DUP")] == [newer]
+        one = items.lookup_one("serial", "DUP")
+        assert one is not None
+        assert one.key == newer
+        # Once the winner is gone, the other record is visible again.
+        assert await items.delete(newer)
+        one = items.lookup_one("serial", "DUP")
+        assert one is not None
+        assert one.key == older
+
+
+class Site(msgspec.Struct, kw_only=True):
+    serial: Annotated[str, Meta(extra={"brainlessdb_flags": Flag.UNIQUE})]
+    site: Annotated[str, Meta(extra={"brainlessdb_flags": Flag.INDEX})] = ""
+    n: int = 0
+
+
+async def test_sync_lookups_serve_cached_records_from_the_mirror(url: str) -> None:
+    async with adapters.connect(url) as store:
+        items = _nats(store, "Lookups", Site)
+        with pytest.raises(adapters.AdapterError, match="not loaded"):
+            items.lookup_one("site", "x")
+        made = await items.insert_many(
+            [Site(serial=f"S{i}", site=f"s{i % 3}", n=i) for i in range(9)]
+        )
+        by_site = items.lookup("site", "s1")
+        assert [r.key for r in by_site] == sorted(r.key for r in made if r.data.site == "s1")
+        assert all(r.data.site == "s1" for r in by_site)
+        assert items.lookup("site", "nowhere") == []
+        assert items.lookup_one("site", "nowhere") is None
+        one = items.lookup_one("serial", "S4")
+        assert one is not None
+        assert one.data == Site(serial="S4", site="s1", n=4)
+        # Cached: the same Record until the record changes, then a new one.
+        assert items.lookup_one("serial", "S4") is one
+        await items.update(one.key, {"n": 40, "site": "s2"})
+        again = items.lookup_one("serial", "S4")
+        assert again is not None
+        assert again is not one
+        assert again.data.n == 40
+        assert again.version == one.version + 1
+        assert one.data.n == 4  # the old Record is left as it was
+        assert one.key not in {r.key for r in items.lookup("site", "s1")}
+        await items.delete(one.key)
+        assert items.lookup_one("serial", "S4") is None
+        with pytest.raises(adapters.FilterError, match="'n' is not an indexed field"):
+            items.lookup("n", 1)
+    with pytest.raises(adapters.BackendUnavailable):
+        items.lookup_one("serial", "S1")
 
 
 async def test_bad_options_and_unreachable_server() -> None:
@@ -206,3 +256,49 @@ async def test_unique_values_hold_across_processes(url: str) -> None:
             await b.collection("Uniq", Item).insert(Item(serial="ONE"))
         assert await a.collection("Uniq", Item).delete(again.key)
         assert await b.collection("Uniq", Item).insert(Item(serial="ONE"))
+
+
+async def test_insert_many_batches_keep_uniqueness_across_processes(url: str) -> None:
+    async with adapters.connect(url) as a, adapters.connect(url) as b:
+        batches = [
+            [Item(serial=f"{tag}{i}") for i in range(20)] + [Item(serial="SHARED")]
+            for tag in ("A", "B")
+        ]
+        results = await asyncio.gather(
+            a.collection("Uniq", Item).insert_many(batches[0]),
+            b.collection("Uniq", Item).insert_many(batches[1]),
+            return_exceptions=True,
+        )
+        winners = [r for r in results if isinstance(r, list)]
+        assert len(winners) == 1
+        assert len(winners[0]) == 21
+        assert sum(isinstance(r, adapters.AlreadyExists) for r in results) == 1
+    loser = "B" if winners[0][0].data.serial.startswith("A") else "A"
+    async with adapters.connect(url) as fresh:
+        # The losing batch left nothing behind, and its values are free again.
+        assert await fresh.collection("Uniq", Item).count() == 21
+        extra = await fresh.collection("Uniq", Item).insert_many(
+            [Item(serial=f"{loser}{i}") for i in range(20)]
+        )
+        assert len(extra) == 20
+
+
+async def test_insert_many_takes_over_stale_claims(url: str) -> None:
+    async with adapters.connect(url) as store:
+        assert isinstance(store, NatsStore)
+        items = _nats(store, "Stale", Item)
+        first = await items.insert(Item(serial="GONE"))
+        # The record vanishes behind our back (a peer deleted the row): its claim
+        # on "GONE" is left behind, stale.
+        async with _js() as js:
+            kv = await js.key_value(store.options.prefix + "Stale")
+            await kv.delete(first.key)
+    async with adapters.connect(url) as store:
+        items = _nats(store, "Stale", Item)
+        assert await items.get(first.key) is None
+        made = await items.insert_many([Item(serial="GONE"), Item(serial="NEW")])
+        assert [r.data.serial for r in made] == ["GONE", "NEW"]
+        with pytest.raises(adapters.AlreadyExists):
+            await items.insert_many([Item(serial="X"), Item(serial="GONE")])
+        assert await items.find_one({"serial": "X"}) is None
+        assert await items.count() == 2
