@@ -22,13 +22,21 @@ from ._notify import (
     row_payload,
     stored,
 )
+from ._schema import listeners_present
 from ._sql import Params, order_sql, path_sql, where_sql
 from ._store import PostgresStore
 
 __all__ = ["PostgresCollection"]
 
 _COPY_CHUNK = 2000
-_encode = msgspec.json.Encoder().encode
+_encode_lines = msgspec.json.Encoder().encode_lines
+
+
+def _copy_key(key: str) -> bytes:
+    """A key as a COPY text field (escaped only when it needs to be)."""
+    if key.isprintable() and "\\" not in key:
+        return key.encode()
+    return copy_text(key).encode()
 
 
 class PostgresCollection(Collection[Any]):
@@ -119,38 +127,51 @@ class PostgresCollection(Collection[Any]):
         check_unique(self._name, self._unique, docs, [])
         now = utc_now()
         t = self._store.table
-        # Encode each document once, for both COPY and the NOTIFY payloads, and
-        # hand COPY whole text-format chunks instead of adapting row by row.
-        encoded = [(key, _encode(doc)) for key, doc in docs]
-        tail = f"\t1\t{now.isoformat()}\t{now.isoformat()}\n"
-        head = copy_text(self._name) + "\t"
+        # Encode all documents in one call; JSON text never holds a raw newline,
+        # so the lines split back into one document each. COPY's text format
+        # needs backslashes doubled (JSON escapes tabs and newlines itself).
+        lines = _encode_lines([doc for _, doc in docs])
+        escaped = lines.replace(b"\\", b"\\\\").split(b"\n")
+        keys = [_copy_key(key) for key, _ in docs]
+        head = copy_text(self._name).encode() + b"\t"
+        tail = f"\t1\t{now.isoformat()}\t{now.isoformat()}\n".encode()
         async with self._store.connection() as conn:
+            # Inside store.transaction() the commit comes later, so the listener
+            # check below would be early: always announce those batches.
+            outer = conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
             try:
                 async with conn.transaction(), conn.cursor() as cur:
                     async with cur.copy(
                         f"COPY {t} (collection, key, data, version, created_at, updated_at)"
                         " FROM STDIN"
                     ) as copy:
-                        for start in range(0, len(encoded), _COPY_CHUNK):
-                            chunk = "".join(
-                                head
-                                + copy_text(key)
-                                + "\t"
-                                + data.decode().replace("\\", "\\\\")
-                                + tail
-                                for key, data in encoded[start : start + _COPY_CHUNK]
+                        # Whole chunks, so the server works on one while the next is built.
+                        for start in range(0, len(docs), _COPY_CHUNK):
+                            end = start + _COPY_CHUNK
+                            await copy.write(
+                                b"".join(
+                                    [
+                                        head + key + b"\t" + data + tail
+                                        for key, data in zip(
+                                            keys[start:end], escaped[start:end], strict=False
+                                        )
+                                    ]
+                                )
                             )
-                            await copy.write(chunk.encode())
-                    await cur.execute(
-                        # One JSON array parameter: far cheaper to send than a text[]
-                        # of quote-heavy strings.
-                        "SELECT count(pg_notify(%s, p))"
-                        " FROM jsonb_array_elements_text(%s::jsonb) AS p",
-                        (
-                            self._store.channel,
-                            Jsonb(insert_payloads(self._name, encoded, micros(now))),
-                        ),
-                    )
+                    # The notifications (the documents themselves) cost about as
+                    # much as the COPY; skip them when no session listens.
+                    if outer or await listeners_present(conn, self._store.channel):
+                        encoded = list(zip([k for k, _ in docs], lines.split(b"\n"), strict=False))
+                        await cur.execute(
+                            # One JSON array parameter: far cheaper to send than a text[]
+                            # of quote-heavy strings.
+                            "SELECT count(pg_notify(%s, p))"
+                            " FROM jsonb_array_elements_text(%s::jsonb) AS p",
+                            (
+                                self._store.channel,
+                                Jsonb(insert_payloads(self._name, encoded, micros(now))),
+                            ),
+                        )
             except psycopg.errors.UniqueViolation as exc:
                 raise await self._copy_clash(conn, exc, docs) from exc
         return [Stored(key, doc, 1, now, now) for key, doc in docs]
