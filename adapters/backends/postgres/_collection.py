@@ -39,6 +39,24 @@ def _copy_key(key: str) -> bytes:
     return copy_text(key).encode()
 
 
+def _copy_rows(
+    docs: list[tuple[str, dict[str, Any]]], lines: bytes, head: bytes, tail: bytes
+) -> bytes:
+    """COPY text rows for ``docs``, whose documents ``lines`` holds as JSON lines.
+
+    JSON text never holds a raw newline, so the lines split back into one
+    document each; COPY's text format needs only backslashes doubled (JSON
+    escapes tabs and newlines itself).
+    """
+    escaped = lines.replace(b"\\", b"\\\\").split(b"\n")
+    return b"".join(
+        [
+            head + _copy_key(key) + b"\t" + data + tail
+            for (key, _), data in zip(docs, escaped, strict=False)
+        ]
+    )
+
+
 class PostgresCollection(Collection[Any]):
     """A collection of a :class:`PostgresStore` (rows of the shared documents table)."""
 
@@ -127,14 +145,9 @@ class PostgresCollection(Collection[Any]):
         check_unique(self._name, self._unique, docs, [])
         now = utc_now()
         t = self._store.table
-        # Encode all documents in one call; JSON text never holds a raw newline,
-        # so the lines split back into one document each. COPY's text format
-        # needs backslashes doubled (JSON escapes tabs and newlines itself).
-        lines = _encode_lines([doc for _, doc in docs])
-        escaped = lines.replace(b"\\", b"\\\\").split(b"\n")
-        keys = [_copy_key(key) for key, _ in docs]
         head = copy_text(self._name).encode() + b"\t"
         tail = f"\t1\t{now.isoformat()}\t{now.isoformat()}\n".encode()
+        blobs: list[bytes] = []
         async with self._store.connection() as conn:
             # Inside store.transaction() the commit comes later, so the listener
             # check below would be early: always announce those batches.
@@ -145,23 +158,20 @@ class PostgresCollection(Collection[Any]):
                         f"COPY {t} (collection, key, data, version, created_at, updated_at)"
                         " FROM STDIN"
                     ) as copy:
-                        # Whole chunks, so the server works on one while the next is built.
+                        # Chunk by chunk, so the server works on one while the next is built.
                         for start in range(0, len(docs), _COPY_CHUNK):
-                            end = start + _COPY_CHUNK
-                            await copy.write(
-                                b"".join(
-                                    [
-                                        head + key + b"\t" + data + tail
-                                        for key, data in zip(
-                                            keys[start:end], escaped[start:end], strict=False
-                                        )
-                                    ]
-                                )
-                            )
+                            part = docs[start : start + _COPY_CHUNK]
+                            blob = _encode_lines([doc for _, doc in part])
+                            blobs.append(blob)
+                            await copy.write(_copy_rows(part, blob, head, tail))
+                        # Built while the server still works through the last chunk.
+                        result = [Stored(key, doc, 1, now, now) for key, doc in docs]
                     # The notifications (the documents themselves) cost about as
                     # much as the COPY; skip them when no session listens.
                     if outer or await listeners_present(conn, self._store.channel):
-                        encoded = list(zip([k for k, _ in docs], lines.split(b"\n"), strict=False))
+                        encoded = list(
+                            zip([k for k, _ in docs], b"".join(blobs).split(b"\n"), strict=False)
+                        )
                         await cur.execute(
                             # One JSON array parameter: far cheaper to send than a text[]
                             # of quote-heavy strings.
@@ -174,7 +184,7 @@ class PostgresCollection(Collection[Any]):
                         )
             except psycopg.errors.UniqueViolation as exc:
                 raise await self._copy_clash(conn, exc, docs) from exc
-        return [Stored(key, doc, 1, now, now) for key, doc in docs]
+        return result
 
     async def _copy_clash(
         self,

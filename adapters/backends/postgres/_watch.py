@@ -8,9 +8,10 @@ batches, which carry only keys) the listener reads the records back, which may
 then show a later state. Every listening connection holds a shared advisory
 lock for its lifetime; ``insert_many`` outside ``store.transaction()`` looks for
 it and skips the (costly) batch notifications when no session listens, and a
-new listener first waits for batches that checked before it registered. Notifications sent while the listener is
-disconnected are lost (PostgreSQL keeps no history); the listener reconnects
-with backoff and resumes delivering to the open streams.
+new listener first waits for batches that checked before it registered.
+Notifications sent while the listener is disconnected are lost (PostgreSQL
+keeps no history); the listener reconnects with backoff and resumes delivering
+to the open streams.
 """
 
 from __future__ import annotations
