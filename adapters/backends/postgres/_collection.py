@@ -22,13 +22,39 @@ from ._notify import (
     row_payload,
     stored,
 )
+from ._schema import listeners_present
 from ._sql import Params, order_sql, path_sql, where_sql
 from ._store import PostgresStore
 
 __all__ = ["PostgresCollection"]
 
 _COPY_CHUNK = 2000
-_encode = msgspec.json.Encoder().encode
+_encode_lines = msgspec.json.Encoder().encode_lines
+
+
+def _copy_key(key: str) -> bytes:
+    """A key as a COPY text field (escaped only when it needs to be)."""
+    if key.isprintable() and "\\" not in key:
+        return key.encode()
+    return copy_text(key).encode()
+
+
+def _copy_rows(
+    docs: list[tuple[str, dict[str, Any]]], lines: bytes, head: bytes, tail: bytes
+) -> bytes:
+    """COPY text rows for ``docs``, whose documents ``lines`` holds as JSON lines.
+
+    JSON text never holds a raw newline, so the lines split back into one
+    document each; COPY's text format needs only backslashes doubled (JSON
+    escapes tabs and newlines itself).
+    """
+    escaped = lines.replace(b"\\", b"\\\\").split(b"\n")
+    return b"".join(
+        [
+            head + _copy_key(key) + b"\t" + data + tail
+            for (key, _), data in zip(docs, escaped, strict=False)
+        ]
+    )
 
 
 class PostgresCollection(Collection[Any]):
@@ -119,41 +145,46 @@ class PostgresCollection(Collection[Any]):
         check_unique(self._name, self._unique, docs, [])
         now = utc_now()
         t = self._store.table
-        # Encode each document once, for both COPY and the NOTIFY payloads, and
-        # hand COPY whole text-format chunks instead of adapting row by row.
-        encoded = [(key, _encode(doc)) for key, doc in docs]
-        tail = f"\t1\t{now.isoformat()}\t{now.isoformat()}\n"
-        head = copy_text(self._name) + "\t"
+        head = copy_text(self._name).encode() + b"\t"
+        tail = f"\t1\t{now.isoformat()}\t{now.isoformat()}\n".encode()
+        blobs: list[bytes] = []
         async with self._store.connection() as conn:
+            # Inside store.transaction() the commit comes later, so the listener
+            # check below would be early: always announce those batches.
+            outer = conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
             try:
                 async with conn.transaction(), conn.cursor() as cur:
                     async with cur.copy(
                         f"COPY {t} (collection, key, data, version, created_at, updated_at)"
                         " FROM STDIN"
                     ) as copy:
-                        for start in range(0, len(encoded), _COPY_CHUNK):
-                            chunk = "".join(
-                                head
-                                + copy_text(key)
-                                + "\t"
-                                + data.decode().replace("\\", "\\\\")
-                                + tail
-                                for key, data in encoded[start : start + _COPY_CHUNK]
-                            )
-                            await copy.write(chunk.encode())
-                    await cur.execute(
-                        # One JSON array parameter: far cheaper to send than a text[]
-                        # of quote-heavy strings.
-                        "SELECT count(pg_notify(%s, p))"
-                        " FROM jsonb_array_elements_text(%s::jsonb) AS p",
-                        (
-                            self._store.channel,
-                            Jsonb(insert_payloads(self._name, encoded, micros(now))),
-                        ),
-                    )
+                        # Chunk by chunk, so the server works on one while the next is built.
+                        for start in range(0, len(docs), _COPY_CHUNK):
+                            part = docs[start : start + _COPY_CHUNK]
+                            blob = _encode_lines([doc for _, doc in part])
+                            blobs.append(blob)
+                            await copy.write(_copy_rows(part, blob, head, tail))
+                        # Built while the server still works through the last chunk.
+                        result = [Stored(key, doc, 1, now, now) for key, doc in docs]
+                    # The notifications (the documents themselves) cost about as
+                    # much as the COPY; skip them when no session listens.
+                    if outer or await listeners_present(conn, self._store.channel):
+                        encoded = list(
+                            zip([k for k, _ in docs], b"".join(blobs).split(b"\n"), strict=False)
+                        )
+                        await cur.execute(
+                            # One JSON array parameter: far cheaper to send than a text[]
+                            # of quote-heavy strings.
+                            "SELECT count(pg_notify(%s, p))"
+                            " FROM jsonb_array_elements_text(%s::jsonb) AS p",
+                            (
+                                self._store.channel,
+                                Jsonb(insert_payloads(self._name, encoded, micros(now))),
+                            ),
+                        )
             except psycopg.errors.UniqueViolation as exc:
                 raise await self._copy_clash(conn, exc, docs) from exc
-        return [Stored(key, doc, 1, now, now) for key, doc in docs]
+        return result
 
     async def _copy_clash(
         self,

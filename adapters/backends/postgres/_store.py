@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextvars
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from types import TracebackType
 from typing import Any
 
 import msgspec
@@ -50,6 +51,52 @@ async def configure(conn: psycopg.AsyncConnection[Any]) -> None:
     await conn.execute("SET TIME ZONE 'UTC'")
 
 
+def _translate(url: str, exc: psycopg.Error) -> AdapterError:
+    if isinstance(exc, psycopg.OperationalError):
+        return BackendUnavailable(url, type(exc).__name__)
+    return AdapterError(f"postgres rejected the operation: {exc}")
+
+
+class _Connection:
+    """``store.connection()``: a plain class, not a generator-based context
+    manager, because every single-row operation goes through it."""
+
+    __slots__ = ("_pooled", "_store")
+
+    def __init__(self, store: PostgresStore) -> None:
+        self._store = store
+        self._pooled: AbstractAsyncContextManager[psycopg.AsyncConnection[Any]] | None = None
+
+    async def __aenter__(self) -> psycopg.AsyncConnection[Any]:
+        store = self._store
+        store._check_open()
+        current = _current.get()
+        if current is not None and current[0] == id(store):
+            return current[1]
+        pooled = store._pool.connection()
+        try:
+            conn: psycopg.AsyncConnection[Any] = await pooled.__aenter__()
+        except psycopg.Error as exc:
+            raise _translate(store.url, exc) from exc
+        self._pooled = pooled
+        return conn
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        pooled, self._pooled = self._pooled, None
+        try:
+            if pooled is not None:
+                await pooled.__aexit__(exc_type, exc, tb)
+        except psycopg.Error as error:
+            raise _translate(self._store.url, error) from error
+        if isinstance(exc, psycopg.Error):
+            raise _translate(self._store.url, exc) from exc
+
+
 class PostgresStore(Store):
     """A store over one ``documents`` table in a PostgreSQL schema."""
 
@@ -69,26 +116,16 @@ class PostgresStore(Store):
 
     # -- connections and errors -------------------------------------------
 
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+    def connection(self) -> _Connection:
         """A connection: the current transaction's, or one from the pool.
+
+        Use as ``async with store.connection() as conn:``.
 
         Raises:
             BackendUnavailable: no connection could be had, or it broke.
             AdapterError: PostgreSQL rejected the statement for another reason.
         """
-        self._check_open()
-        current = _current.get()
-        try:
-            if current is not None and current[0] == id(self):
-                yield current[1]
-            else:
-                async with self._pool.connection() as conn:
-                    yield conn
-        except psycopg.OperationalError as exc:
-            raise BackendUnavailable(self.url, type(exc).__name__) from exc
-        except psycopg.Error as exc:
-            raise AdapterError(f"postgres rejected the operation: {exc}") from exc
+        return _Connection(self)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresStore]:

@@ -5,9 +5,13 @@ so a notification exists exactly when the write committed. The payload is a
 small JSON object under PostgreSQL's 8000-byte limit: kind, collection, key,
 version, timestamps and, when it fits, the document itself; otherwise (and for
 batches, which carry only keys) the listener reads the records back, which may
-then show a later state. Notifications sent while the listener is
-disconnected are lost (PostgreSQL keeps no history); the listener reconnects
-with backoff and resumes delivering to the open streams.
+then show a later state. Every listening connection holds a shared advisory
+lock for its lifetime; ``insert_many`` outside ``store.transaction()`` looks for
+it and skips the (costly) batch notifications when no session listens, and a
+new listener first waits for batches that checked before it registered.
+Notifications sent while the listener is disconnected are lost (PostgreSQL
+keeps no history); the listener reconnects with backoff and resumes delivering
+to the open streams.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import msgspec
 import psycopg
 
 from ..._errors import BackendUnavailable
+from ._schema import register_listener
 
 __all__ = ["Listener", "backoff"]
 
@@ -67,6 +72,7 @@ class Listener:
             await conn.execute(
                 psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(self._channel))
             )
+            await register_listener(conn, self._channel)
         except BaseException:
             await conn.close()
             raise

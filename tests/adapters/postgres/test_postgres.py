@@ -188,3 +188,39 @@ async def test_declared_indexes_become_expression_indexes(
     defs = sorted(r[0] for r in rows)
     assert any("UNIQUE" in d and "'email'" in d and "'idx'" in d for d in defs), defs
     assert any("UNIQUE" not in d and "'age'" in d for d in defs), defs
+
+
+async def test_batches_reach_a_watcher_of_another_store(pg_store: PostgresStore) -> None:
+    # The writing store never watches: it must still see the other store's listener.
+    async with (
+        adapters.connect(PG_URL, schema=pg_store.schema) as other,
+        other.collection("batch").watch() as changes,
+    ):
+        await pg_store.collection("batch").insert_many([{"_key": "a"}, {"_key": "b"}])
+        seen = [await asyncio.wait_for(anext(changes), 10) for _ in range(2)]
+    assert [(c.kind, c.key) for c in seen] == [("inserted", "a"), ("inserted", "b")]
+    assert [c.record.data for c in seen if c.record is not None] == [{}, {}]
+
+
+async def test_batches_are_not_announced_when_nobody_watches(pg_store: PostgresStore) -> None:
+    coll = pg_store.collection("quiet")
+    # A bare LISTEN connection is not a registered watcher: it sees row writes only.
+    async with await psycopg.AsyncConnection.connect(PG_URL, autocommit=True) as conn:
+        await conn.execute(f'LISTEN "{pg_store.channel}"')
+        await coll.insert_many([{"_key": "batch1"}, {"_key": "batch2"}])
+        await coll.insert({}, key="single")
+        note = await asyncio.wait_for(anext(conn.notifies()), 10)
+    assert '"k":"single"' in note.payload.replace(" ", "")
+
+
+async def test_batches_inside_a_transaction_are_announced(pg_store: PostgresStore) -> None:
+    coll = pg_store.collection("txn")
+    async with adapters.connect(PG_URL, schema=pg_store.schema) as other:
+        transaction = pg_store.transaction()
+        await transaction.__aenter__()
+        await coll.insert_many([{"_key": "a"}, {"_key": "b"}])
+        # The watcher starts after the batch was written, before it commits.
+        async with other.collection("txn").watch() as changes:
+            await transaction.__aexit__(None, None, None)
+            seen = [await asyncio.wait_for(anext(changes), 10) for _ in range(2)]
+    assert [(c.kind, c.key) for c in seen] == [("inserted", "a"), ("inserted", "b")]
