@@ -39,14 +39,12 @@ def names(records: list[dict[str, Any]]) -> list[str]:
 
 async def main() -> None:
     async with LocalServer() as server, NoexClient(server.url) as client:
-        stats = await client.request("server.stats")
+        stats = await client.server.stats()
         print(f"Connected to {server.url} ({stats['name']}), state={client.state}")
 
-        await client.request("store.defineBucket", name="users", config=USERS_SCHEMA)
-        await client.request(
-            "store.defineQuery",
-            name="admins",
-            config={"bucket": "users", "filter": {"role": "admin"}, "sort": {"name": "asc"}},
+        await client.store.define_bucket("users", USERS_SCHEMA)
+        await client.store.define_query(
+            "admins", {"bucket": "users", "filter": {"role": "admin"}, "sort": {"name": "asc"}}
         )
         users = client.store.bucket("users")
 
