@@ -1,7 +1,7 @@
 """Interop with the real brainlessdb 0.17.3 (own virtualenv, separate process).
 
 The peer runs ``bench/nats_brainless_peer.py``; its model declares the same
-fields and flags as :class:`Device` below, plus the ``allows_app()`` classmethod
+fields and flags as :class:`bench.nats_common.Device`, plus the ``allows_app()`` classmethod
 that brainlessdb's ``start()`` requires although its README never mentions it.
 """
 
@@ -10,16 +10,15 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 import nats
 import pytest
-from msgspec import Meta
 
 import adapters
-from adapters.backends.nats import Flag, NatsCollection
-from bench.nats_common import BrainlessPeer, brainless_python
+from adapters.backends.nats import NatsCollection
+from bench.nats_common import Address, AppaLocal, BrainlessPeer, Device, brainless_python
 
 from .factory import NATS_URL
 
@@ -27,27 +26,6 @@ pytestmark = [
     pytest.mark.nats,
     pytest.mark.skipif(brainless_python() is None, reason="run scripts/ensure-services first"),
 ]
-
-
-class Address(msgspec.Struct, tag_field="TYPE", tag=True):
-    street: str = ""
-    city: str = ""
-
-
-class AppaLocal(msgspec.Struct, tag_field="TYPE", tag=True):
-    cursor: int = 0
-
-
-class AppbLocal(msgspec.Struct, tag_field="TYPE", tag=True):
-    note: str = ""
-
-
-class Device(msgspec.Struct, kw_only=True):
-    serial: Annotated[str, Meta(extra={"brainlessdb_flags": Flag.UNIQUE})]
-    site: Annotated[str, Meta(extra={"brainlessdb_flags": Flag.INDEX})] = ""
-    status: Annotated[int, Meta(extra={"brainlessdb_flags": Flag.STATE})] = 0
-    address: Address | None = None
-    _: AppaLocal | AppbLocal | None = None
 
 
 @pytest.fixture
