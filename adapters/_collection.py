@@ -11,7 +11,6 @@ and ``watch`` filtering.
 from __future__ import annotations
 
 import abc
-import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -20,6 +19,7 @@ from ._changes import ChangeStream
 from ._codec import Codec
 from ._errors import Conflict, NotFound
 from ._filters import FilterNode, SortKey, compile_filter, parse_order
+from ._keys import check_key, uuid4_strings
 from ._records import Page, Record
 from ._stored import Stored, Subscription
 
@@ -29,34 +29,6 @@ if TYPE_CHECKING:
 __all__ = ["Collection", "check_key", "uuid4_strings"]
 
 T = TypeVar("T")
-
-_MAX_KEY = 1024
-
-
-def check_key(key: Any) -> str:
-    """Validate a record key: a non-empty string without NUL, at most 1024 characters.
-
-    Raises:
-        TypeError: ``key`` is not a string.
-        ValueError: ``key`` is empty, too long or contains NUL.
-    """
-    if not isinstance(key, str):
-        raise TypeError(f"record keys are strings, got {type(key).__name__}")
-    if not key or len(key) > _MAX_KEY or "\x00" in key:
-        raise ValueError(f"invalid record key {key!r}: 1..{_MAX_KEY} characters, no NUL")
-    return key
-
-
-def uuid4_strings(count: int) -> list[str]:
-    """``count`` random UUID4 strings, generated in one batch (much faster than ``uuid4()``)."""
-    raw = bytearray(os.urandom(16 * count))
-    raw[6::16] = bytes((b & 0x0F) | 0x40 for b in raw[6::16])  # version 4
-    raw[8::16] = bytes((b & 0x3F) | 0x80 for b in raw[8::16])  # RFC 4122 variant
-    h = raw.hex()
-    return [
-        f"{h[i : i + 8]}-{h[i + 8 : i + 12]}-{h[i + 12 : i + 16]}-{h[i + 16 : i + 20]}-{h[i + 20 : i + 32]}"
-        for i in range(0, 32 * count, 32)
-    ]
 
 
 def _check_version(if_version: Any) -> int | None:
