@@ -13,14 +13,14 @@ from __future__ import annotations
 import abc
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from ._changes import ChangeStream
 from ._codec import Codec
 from ._errors import Conflict, NotFound
 from ._filters import FilterNode, SortKey, compile_filter, parse_order
 from ._keys import check_key, uuid4_strings
-from ._records import Page, Record
+from ._records import Page, Record, make_record
 from ._stored import Stored, Subscription
 
 if TYPE_CHECKING:
@@ -121,13 +121,22 @@ class Collection(abc.ABC, Generic[T]):
     # -- the public operations ---------------------------------------------
 
     def _record(self, stored: Stored) -> Record[T]:
-        return Record(
+        return make_record(
             stored.key,
             self._codec.decode(stored.data, stored.key),
             stored.version,
             stored.created_at,
             stored.updated_at,
         )
+
+    def _records(self, rows: list[Stored]) -> list[Record[T]]:
+        """``[self._record(s) for s in rows]``, without a decode call per row when untyped."""
+        if self.model is not None:
+            return [self._record(s) for s in rows]
+        # Untyped decode hands back the stored document itself.
+        return [
+            make_record(s.key, cast(T, s.data), s.version, s.created_at, s.updated_at) for s in rows
+        ]
 
     def _new_key(self, key: str | None) -> str:
         return str(uuid.uuid4()) if key is None else check_key(key)
@@ -171,7 +180,7 @@ class Collection(abc.ABC, Generic[T]):
             docs.append((key, self._codec.encode(item, key)))
         if not docs:
             return []
-        return [self._record(s) for s in await self._insert(docs)]
+        return self._records(await self._insert(docs))
 
     async def get(self, key: str) -> Record[T] | None:
         """Return the record with ``key``, or ``None``.
@@ -273,7 +282,7 @@ class Collection(abc.ABC, Generic[T]):
             raise ValueError(f"offset must be a non-negative int, got {offset!r}")
         if limit == 0:
             return []
-        return [self._record(s) for s in await self._find(node, order, limit, offset)]
+        return self._records(await self._find(node, order, limit, offset))
 
     async def find_one(
         self, where: Mapping[str, Any] | None = None, *, order_by: str | Sequence[str] | None = None
@@ -311,7 +320,7 @@ class Collection(abc.ABC, Generic[T]):
         rows = await self._page(limit + 1, after)
         has_more = len(rows) > limit
         rows = rows[:limit]
-        records = [self._record(s) for s in rows]
+        records = self._records(rows)
         cursor = rows[-1].key if has_more else None
         return Page(records, cursor, has_more)
 
