@@ -13,6 +13,7 @@ from __future__ import annotations
 import abc
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import repeat
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from ._changes import ChangeStream
@@ -169,18 +170,54 @@ class Collection(abc.ABC, Generic[T]):
         """
         self._store._check_open()
         values = list(items)
-        fresh = iter(uuid4_strings(len(values)))
-        docs: list[tuple[str, dict[str, Any]]] = []
+        if not values:
+            return []
+        keys = uuid4_strings(len(values))
+        docs = self._encode_fast(values, keys)
+        if docs is None:
+            docs = self._encode_each(values, keys)
+        return self._records(await self._insert(list(zip(keys, docs, strict=True))))
+
+    def _encode_fast(self, values: list[Any], keys: list[str]) -> list[dict[str, Any]] | None:
+        """Untyped batches of plain dicts: encode all in one go, or ``None`` if anything is off.
+
+        Only on success are ``"_key"`` entries taken into ``keys``; on ``None``
+        the caller runs :meth:`_encode_each`, which raises the first error in
+        item order exactly as a one-by-one encode would.
+        """
+        if self.model is not None or set(map(type, values)) != {dict}:
+            return None
+        taken: dict[int, str] = {}
+        if any(map(dict.__contains__, values, repeat("_key"))):
+            values = values.copy()
+            for i, item in enumerate(values):
+                if "_key" in item:
+                    item = dict(item)
+                    try:
+                        taken[i] = check_key(item.pop("_key"))
+                    except (TypeError, ValueError):
+                        return None
+                    values[i] = item
+        docs = self._codec.encode_batch(values)
+        if docs is None:
+            return None
+        for i, key in taken.items():
+            keys[i] = key
+        return docs
+
+    def _encode_each(self, values: list[Any], keys: list[str]) -> list[dict[str, Any]]:
+        """Encode ``values`` one by one, taking ``"_key"`` entries into ``keys`` in place.
+
+        Raises the error of the first bad item, key or document, in item order.
+        """
+        docs: list[dict[str, Any]] = []
         untyped = self.model is None
-        for item in values:
-            key = next(fresh)
+        for i, item in enumerate(values):
             if untyped and isinstance(item, Mapping) and "_key" in item:
                 item = dict(item)
-                key = check_key(item.pop("_key"))
-            docs.append((key, self._codec.encode(item, key)))
-        if not docs:
-            return []
-        return self._records(await self._insert(docs))
+                keys[i] = check_key(item.pop("_key"))
+            docs.append(self._codec.encode(item, keys[i]))
+        return docs
 
     async def get(self, key: str) -> Record[T] | None:
         """Return the record with ``key``, or ``None``.
