@@ -75,6 +75,20 @@ class Codec(Generic[T]):
             )
         return cast(dict[str, Any], doc)
 
+    def encode_batch(self, values: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        """Untyped mode: fresh JSON documents for plain ``dict`` values, in one msgspec call.
+
+        Returns ``None`` when any value cannot be encoded; the caller then goes
+        through :meth:`encode` item by item, which raises the exact error for
+        the first bad value. One call over the list saves the per-document call
+        overhead that dominates for small documents.
+        """
+        try:
+            docs = msgspec.to_builtins(values, str_keys=True)
+        except Exception:  # any failure: the per-item path reports it precisely
+            return None
+        return cast(list[dict[str, Any]], docs)
+
     def encode_changes(self, changes: Any) -> dict[str, Any]:
         """Return the JSON form of a shallow-merge ``changes`` mapping (not validated)."""
         if not isinstance(changes, Mapping):

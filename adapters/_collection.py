@@ -11,16 +11,17 @@ and ``watch`` filtering.
 from __future__ import annotations
 
 import abc
-import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from itertools import repeat
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from ._changes import ChangeStream
 from ._codec import Codec
 from ._errors import Conflict, NotFound
 from ._filters import FilterNode, SortKey, compile_filter, parse_order
-from ._records import Page, Record
+from ._keys import check_key, uuid4_strings
+from ._records import Page, Record, make_record
 from ._stored import Stored, Subscription
 
 if TYPE_CHECKING:
@@ -29,34 +30,6 @@ if TYPE_CHECKING:
 __all__ = ["Collection", "check_key", "uuid4_strings"]
 
 T = TypeVar("T")
-
-_MAX_KEY = 1024
-
-
-def check_key(key: Any) -> str:
-    """Validate a record key: a non-empty string without NUL, at most 1024 characters.
-
-    Raises:
-        TypeError: ``key`` is not a string.
-        ValueError: ``key`` is empty, too long or contains NUL.
-    """
-    if not isinstance(key, str):
-        raise TypeError(f"record keys are strings, got {type(key).__name__}")
-    if not key or len(key) > _MAX_KEY or "\x00" in key:
-        raise ValueError(f"invalid record key {key!r}: 1..{_MAX_KEY} characters, no NUL")
-    return key
-
-
-def uuid4_strings(count: int) -> list[str]:
-    """``count`` random UUID4 strings, generated in one batch (much faster than ``uuid4()``)."""
-    raw = bytearray(os.urandom(16 * count))
-    raw[6::16] = bytes((b & 0x0F) | 0x40 for b in raw[6::16])  # version 4
-    raw[8::16] = bytes((b & 0x3F) | 0x80 for b in raw[8::16])  # RFC 4122 variant
-    h = raw.hex()
-    return [
-        f"{h[i : i + 8]}-{h[i + 8 : i + 12]}-{h[i + 12 : i + 16]}-{h[i + 16 : i + 20]}-{h[i + 20 : i + 32]}"
-        for i in range(0, 32 * count, 32)
-    ]
 
 
 def _check_version(if_version: Any) -> int | None:
@@ -149,13 +122,22 @@ class Collection(abc.ABC, Generic[T]):
     # -- the public operations ---------------------------------------------
 
     def _record(self, stored: Stored) -> Record[T]:
-        return Record(
+        return make_record(
             stored.key,
             self._codec.decode(stored.data, stored.key),
             stored.version,
             stored.created_at,
             stored.updated_at,
         )
+
+    def _records(self, rows: list[Stored]) -> list[Record[T]]:
+        """``[self._record(s) for s in rows]``, without a decode call per row when untyped."""
+        if self.model is not None:
+            return [self._record(s) for s in rows]
+        # Untyped decode hands back the stored document itself.
+        return [
+            make_record(s.key, cast(T, s.data), s.version, s.created_at, s.updated_at) for s in rows
+        ]
 
     def _new_key(self, key: str | None) -> str:
         return str(uuid.uuid4()) if key is None else check_key(key)
@@ -188,18 +170,54 @@ class Collection(abc.ABC, Generic[T]):
         """
         self._store._check_open()
         values = list(items)
-        fresh = iter(uuid4_strings(len(values)))
-        docs: list[tuple[str, dict[str, Any]]] = []
+        if not values:
+            return []
+        keys = uuid4_strings(len(values))
+        docs = self._encode_fast(values, keys)
+        if docs is None:
+            docs = self._encode_each(values, keys)
+        return self._records(await self._insert(list(zip(keys, docs, strict=True))))
+
+    def _encode_fast(self, values: list[Any], keys: list[str]) -> list[dict[str, Any]] | None:
+        """Untyped batches of plain dicts: encode all in one go, or ``None`` if anything is off.
+
+        Only on success are ``"_key"`` entries taken into ``keys``; on ``None``
+        the caller runs :meth:`_encode_each`, which raises the first error in
+        item order exactly as a one-by-one encode would.
+        """
+        if self.model is not None or set(map(type, values)) != {dict}:
+            return None
+        taken: dict[int, str] = {}
+        if any(map(dict.__contains__, values, repeat("_key"))):
+            values = values.copy()
+            for i, item in enumerate(values):
+                if "_key" in item:
+                    item = dict(item)
+                    try:
+                        taken[i] = check_key(item.pop("_key"))
+                    except (TypeError, ValueError):
+                        return None
+                    values[i] = item
+        docs = self._codec.encode_batch(values)
+        if docs is None:
+            return None
+        for i, key in taken.items():
+            keys[i] = key
+        return docs
+
+    def _encode_each(self, values: list[Any], keys: list[str]) -> list[dict[str, Any]]:
+        """Encode ``values`` one by one, taking ``"_key"`` entries into ``keys`` in place.
+
+        Raises the error of the first bad item, key or document, in item order.
+        """
+        docs: list[dict[str, Any]] = []
         untyped = self.model is None
-        for item in values:
-            key = next(fresh)
+        for i, item in enumerate(values):
             if untyped and isinstance(item, Mapping) and "_key" in item:
                 item = dict(item)
-                key = check_key(item.pop("_key"))
-            docs.append((key, self._codec.encode(item, key)))
-        if not docs:
-            return []
-        return [self._record(s) for s in await self._insert(docs)]
+                keys[i] = check_key(item.pop("_key"))
+            docs.append(self._codec.encode(item, keys[i]))
+        return docs
 
     async def get(self, key: str) -> Record[T] | None:
         """Return the record with ``key``, or ``None``.
@@ -301,7 +319,7 @@ class Collection(abc.ABC, Generic[T]):
             raise ValueError(f"offset must be a non-negative int, got {offset!r}")
         if limit == 0:
             return []
-        return [self._record(s) for s in await self._find(node, order, limit, offset)]
+        return self._records(await self._find(node, order, limit, offset))
 
     async def find_one(
         self, where: Mapping[str, Any] | None = None, *, order_by: str | Sequence[str] | None = None
@@ -339,7 +357,7 @@ class Collection(abc.ABC, Generic[T]):
         rows = await self._page(limit + 1, after)
         has_more = len(rows) > limit
         rows = rows[:limit]
-        records = [self._record(s) for s in rows]
+        records = self._records(rows)
         cursor = rows[-1].key if has_more else None
         return Page(records, cursor, has_more)
 

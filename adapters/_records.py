@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
-__all__ = ["Change", "ChangeKind", "Page", "Record"]
+__all__ = ["Change", "ChangeKind", "Page", "Record", "make_record"]
 
 T = TypeVar("T")
 
@@ -31,6 +31,31 @@ class Record(Generic[T]):
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+# The slot setters of Record. A frozen dataclass __init__ goes through
+# object.__setattr__ by attribute name for every field; calling the slot
+# descriptors directly fills the same slots in about half the time, which
+# matters when a batch turns thousands of stored rows into records.
+_new = object.__new__
+_set_key = Record.__dict__["key"].__set__
+_set_data = Record.__dict__["data"].__set__
+_set_version = Record.__dict__["version"].__set__
+_set_created_at = Record.__dict__["created_at"].__set__
+_set_updated_at = Record.__dict__["updated_at"].__set__
+
+
+def make_record(
+    key: str, data: T, version: int, created_at: datetime, updated_at: datetime
+) -> Record[T]:
+    """Build a :class:`Record` exactly as ``Record(...)`` would, only faster."""
+    record: Record[Any] = _new(Record)
+    _set_key(record, key)
+    _set_data(record, data)
+    _set_version(record, version)
+    _set_created_at(record, created_at)
+    _set_updated_at(record, updated_at)
+    return record
 
 
 @dataclass(frozen=True, slots=True)
