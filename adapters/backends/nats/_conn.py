@@ -14,11 +14,13 @@ import nats.js.errors
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
+from adapters._urls import redact_url
+
 from ._kv import Publisher, ensure_bucket
 from ._layout import bucket_name_error
 from ._wire import dlq_entry
 
-__all__ = ["DLQ_BUCKET", "Connection", "Options", "parse_url", "redact"]
+__all__ = ["DLQ_BUCKET", "Connection", "Options", "parse_url"]
 
 logger = logging.getLogger("adapters")
 
@@ -64,15 +66,6 @@ class Options:
     reads: Literal["fresh", "local"] = "fresh"
 
 
-def redact(url: str) -> str:
-    """``url`` without user name or password."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, ""))
-
-
 def parse_url(url: str, overrides: dict[str, Any]) -> tuple[str, Options]:
     """Split a ``nats://`` URL into the server URL and :class:`Options`.
 
@@ -81,7 +74,7 @@ def parse_url(url: str, overrides: dict[str, Any]) -> tuple[str, Options]:
     """
     parts = urlsplit(url)
     if parts.scheme not in ("nats", "tls"):
-        raise ValueError(f"not a nats:// URL: {redact(url)}")
+        raise ValueError(f"not a nats:// URL: {redact_url(url)}")
     raw: dict[str, Any] = dict(parse_qsl(parts.query))
     raw.update(overrides)
     known = {f.name: f for f in fields(Options)}
@@ -121,7 +114,7 @@ class Connection:
 
     def __init__(self, server: str, options: Options) -> None:
         self.server = server
-        self.url = redact(server)
+        self.url = redact_url(server)
         self.options = options
         self.nc: NATS = NATS()
         self._js: JetStreamContext | None = None

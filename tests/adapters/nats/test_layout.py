@@ -10,7 +10,8 @@ import msgspec
 import pytest
 from msgspec import Meta
 
-from adapters.backends.nats._conn import parse_url, redact
+from adapters import redact_url
+from adapters.backends.nats._conn import parse_url
 from adapters.backends.nats._layout import (
     Flag,
     Layout,
@@ -149,7 +150,7 @@ def test_url_options_are_typed_and_validated() -> None:
     assert server == "nats://u:secret@127.0.0.1:4222"
     assert (options.namespace, options.flush_interval, options.prefix) == ("app", 0.01, "t_")
     assert options.on_invalid == "quarantine"
-    assert redact(server) == "nats://127.0.0.1:4222"
+    assert redact_url(server) == "nats://***@127.0.0.1:4222"
     with pytest.raises(ValueError, match="unknown nats option 'nope'"):
         parse_url("nats://h?nope=1", {})
     with pytest.raises(ValueError, match="'write_timeout' must be a number"):
