@@ -1,22 +1,46 @@
-"""Bulk inserts: many records in three pipelined rounds (claims, rows, configs)."""
+"""Bulk inserts: many records in three pipelined rounds (claims, rows, configs).
+
+Each record travels through the rounds as one :class:`_Item`, a struct the
+cyclic garbage collector does not track, and each round's writes go out as one
+:class:`Writes` batch (parallel lists). A 10,000-record insert therefore
+allocates few objects the collector has to walk, which kept it from running
+several full collections per insert.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from ..._errors import AlreadyExists
 from ._core import CollectionCore
-from ._kv import WrongRevision
+from ._kv import Writes, WrongRevision
 from ._layout import encode_key
 from ._mirror import Entry
 from ._unique import Claims, unique_values
-from ._wire import encode
+from ._wire import ConfigValue, encode
 
 if TYPE_CHECKING:
     from ._collection import NatsCollection
 
 __all__ = ["insert_batch"]
+
+
+class _Item(msgspec.Struct, gc=False):
+    """One record of a bulk insert on its way through the rounds."""
+
+    slot: int  # position in the caller's list
+    key: str
+    kv_key: str
+    doc: dict[str, Any]
+    claims: tuple[tuple[str, Any], ...]  # unique (field, value) pairs to claim
+    held: tuple[tuple[str, Any], ...] = ()  # the claims taken so far
+    config: ConfigValue | None = None
+    parts: tuple[tuple[str, str, Any], ...] = ()  # (which, bucket, value) rows
+    written: tuple[tuple[str, int, Any], ...] = ()  # (which, revision, value) rows
+    error: Exception | None = None  # the first failure of this record
 
 
 async def insert_batch(
@@ -33,93 +57,99 @@ async def insert_batch(
     mirror = core.mirror
     claims = Claims(core, coll.name)
     results: list[Entry | BaseException | None] = [None] * len(docs)
-    held: dict[int, list[tuple[str, Any]]] = {}
     retry: list[int] = []
-    live: list[int] = []
-    for i, (key, doc) in enumerate(docs):
+    items: list[_Item] = []
+    for slot, (key, doc) in enumerate(docs):
         if mirror.get(key) is not None:
-            results[i] = AlreadyExists(coll.name, key)
+            results[slot] = AlreadyExists(coll.name, key)
             continue
         try:
             coll._check_unique(key, doc)
         except AlreadyExists as exc:
-            results[i] = exc
+            results[slot] = exc
             continue
-        live.append(i)
+        uniques = tuple(unique_values(core, doc).items())
+        items.append(_Item(slot, key, encode_key(key), doc, uniques))
 
-    async def give_up(i: int, outcome: Exception) -> None:
-        # Release what this record took; a lost race is retried one by one.
-        key = docs[i][0]
-        await claims.release(key, held.pop(i, []))
-        if isinstance(outcome, WrongRevision):
-            await core.refresh(key)
-            retry.append(i)
-        else:
-            results[i] = outcome
+    async def drop_failed(items: list[_Item]) -> list[_Item]:
+        # Release what each failed record took; a lost race is retried one by one.
+        live: list[_Item] = []
+        for item in items:
+            if item.error is None:
+                live.append(item)
+                continue
+            await claims.release(item.key, list(item.held))
+            if isinstance(item.error, WrongRevision):
+                await core.refresh(item.key)
+                retry.append(item.slot)
+            else:
+                results[item.slot] = item.error
+        return live
+
+    async def send(writes: Writes, owners: list[_Item]) -> list[int | Exception]:
+        outcomes = await pub.write_many(writes)
+        for item, outcome in zip(owners, outcomes, strict=True):
+            if isinstance(outcome, Exception) and item.error is None:
+                item.error = outcome
+        return outcomes
 
     # Round 1: claims of unique values (create-only).
-    owners: list[tuple[int, tuple[str, Any]]] = []
-    for i in live:
-        key, doc = docs[i]
-        for item in unique_values(core, doc).items():
-            owners.append((i, item))
+    writes = Writes()
+    owners: list[_Item] = []
+    for item in items:
+        for field, value in item.claims:
+            writes.add(*claims.claim_write(item.key, field, value))
+            owners.append(item)
     if owners:
-        outcomes = await pub.write_many(
-            [claims.claim_write(docs[i][0], *item) for i, item in owners]
-        )
-        lost: dict[int, Exception] = {}
-        for (i, item), outcome in zip(owners, outcomes, strict=True):
-            if isinstance(outcome, Exception):
-                lost.setdefault(i, outcome)
-            else:
-                held.setdefault(i, []).append(item)
-        for i, error in lost.items():
-            await give_up(i, error)
-        live = [i for i in live if i not in lost]
+        outcomes = await send(writes, owners)
+        claimed = iter(outcomes)
+        for item in items:
+            for pair in item.claims:
+                if not isinstance(next(claimed), Exception):
+                    item.held += (pair,)
+        items = await drop_failed(items)
 
     # Round 2: state/local rows, created with CAS.
-    prepared = {i: core.prepare(docs[i][0], docs[i][1], None) for i in live}
-    rows: list[tuple[int, str, Any]] = []
-    writes: list[tuple[str, str, bytes, int | None, None]] = []
-    for i in live:
-        key = docs[i][0]
-        for which, bucket, value in prepared[i][1]:
-            rows.append((i, which, value))
-            expected = mirror.part_revision(which, key)
-            writes.append((bucket, encode_key(key), encode(value), expected, None))
-    written: dict[int, list[tuple[str, int, Any]]] = {i: [] for i in live}
-    if writes:
-        outcomes = await pub.write_many(writes)
-        lost = {}
-        for (i, which, value), outcome in zip(rows, outcomes, strict=True):
-            if isinstance(outcome, Exception):
-                lost.setdefault(i, outcome)
-            else:
-                written[i].append((which, outcome, value))
-        for i, error in lost.items():
-            await give_up(i, error)
-        live = [i for i in live if i not in lost]
+    writes = Writes()
+    owners = []
+    for item in items:
+        item.config, item.parts = core.prepare(item.key, item.doc, None)
+        for which, bucket, value in item.parts:
+            writes.add(bucket, item.kv_key, encode(value), mirror.part_revision(which, item.key))
+            owners.append(item)
+    if owners:
+        outcomes = await send(writes, owners)
+        rows = iter(outcomes)
+        for item in items:
+            for which, _bucket, value in item.parts:
+                outcome = next(rows)
+                if isinstance(outcome, int):
+                    item.written += ((which, outcome, value),)
+        items = await drop_failed(items)
 
-    # Round 3: config rows, the compare-and-set point of each record.
-    if live:
+    # Round 3: config rows, the compare-and-set point of each record. Each record
+    # is committed to the mirror as soon as its acknowledgement arrives, so the
+    # feed's echo of the row finds it applied already (nothing to decode).
+    if items:
         bucket = core.layout.bucket
-        outcomes = await pub.write_many(
-            [
-                (
-                    bucket,
-                    encode_key(docs[i][0]),
-                    encode(prepared[i][0]),
-                    mirror.revision_of(docs[i][0]),
-                    None,
-                )
-                for i in live
-            ]
-        )
-        for i, outcome in zip(live, outcomes, strict=True):
+        writes = Writes()
+        for item in items:
+            assert item.config is not None
+            writes.add(bucket, item.kv_key, encode(item.config), mirror.revision_of(item.key))
+
+        def on_config(n: int, outcome: int | Exception) -> None:
+            item = items[n]
             if isinstance(outcome, Exception):
-                await give_up(i, outcome)
-            else:
-                results[i] = core.commit(docs[i][0], prepared[i][0], outcome, written[i])
+                item.error = outcome
+                return
+            assert item.config is not None
+            try:
+                results[item.slot] = core.commit(item.key, item.config, outcome, item.written)
+            except Exception as exc:  # pragma: no cover - commit is defensive
+                results[item.slot] = exc
+
+        await pub.write_many(writes, on_config)
+        await drop_failed(items)
 
     if retry:
         again = await asyncio.gather(

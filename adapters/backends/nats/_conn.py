@@ -16,6 +16,7 @@ from nats.js import JetStreamContext
 
 from adapters._urls import redact_url
 
+from ._client import Client
 from ._kv import Publisher, ensure_bucket
 from ._layout import bucket_name_error
 from ._wire import dlq_entry
@@ -116,7 +117,7 @@ class Connection:
         self.server = server
         self.url = redact_url(server)
         self.options = options
-        self.nc: NATS = NATS()
+        self.nc: NATS = Client()
         self._js: JetStreamContext | None = None
         self.publisher = Publisher(
             self.nc,

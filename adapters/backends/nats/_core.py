@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import msgspec
@@ -23,6 +23,7 @@ import msgspec
 from ..._records import ChangeKind
 from ..._stored import ChangeHub, RawChange
 from ._conn import Connection
+from ._keylocks import KeyLocks
 from ._kv import BucketFeed, Event, read_last
 from ._layout import Layout, decode_key, encode_key
 from ._mirror import Entry, Mirror
@@ -45,7 +46,7 @@ class CollectionCore:
         self.watchers = 0
         self.mirror.listeners.append(self._publish)
         self._feeds: list[BucketFeed] = []
-        self._locks: dict[str, list[Any]] = {}
+        self.locks = KeyLocks()
         self._opening: asyncio.Lock | None = None
         self.loaded = False
 
@@ -174,42 +175,13 @@ class CollectionCore:
 
     # -- writes -----------------------------------------------------------------
 
-    @contextlib.asynccontextmanager
-    async def locked(self, key: str) -> AsyncIterator[None]:
+    def locked(self, key: str) -> contextlib.AbstractAsyncContextManager[None]:
         """Serialise writes to one key inside this process."""
-        slot = self._locks.get(key)
-        if slot is None:
-            slot = self._locks[key] = [asyncio.Lock(), 0]
-        slot[1] += 1
-        try:
-            async with slot[0]:
-                yield
-        finally:
-            slot[1] -= 1
-            if not slot[1]:
-                del self._locks[key]
+        return self.locks.hold((key,))
 
-    @contextlib.asynccontextmanager
-    async def locked_many(self, keys: list[str]) -> AsyncIterator[None]:
+    def locked_many(self, keys: list[str]) -> contextlib.AbstractAsyncContextManager[None]:
         """Serialise writes to several keys at once (taken in key order: no deadlock)."""
-        held: list[tuple[str, list[Any], bool]] = []
-        try:
-            for key in sorted(set(keys)):
-                slot = self._locks.get(key)
-                if slot is None:
-                    slot = self._locks[key] = [asyncio.Lock(), 0]
-                slot[1] += 1
-                held.append((key, slot, False))
-                await slot[0].acquire()
-                held[-1] = (key, slot, True)
-            yield
-        finally:
-            for key, slot, acquired in held:
-                if acquired:
-                    slot[0].release()
-                slot[1] -= 1
-                if not slot[1]:
-                    del self._locks[key]
+        return self.locks.hold(keys)
 
     async def refresh(self, key: str) -> None:
         """Re-read ``key``'s rows from the streams (after losing a CAS race)."""
@@ -230,7 +202,7 @@ class CollectionCore:
 
     def prepare(
         self, key: str, doc: dict[str, Any], old: Entry | None
-    ) -> tuple[ConfigValue, list[tuple[str, str, Any]]]:
+    ) -> tuple[ConfigValue, tuple[tuple[str, str, Any], ...]]:
         """The config value and the ``(which, bucket, value)`` state/local rows of a write."""
         layout = self.layout
         d, state, local = layout.split(doc)
@@ -242,11 +214,11 @@ class CollectionCore:
             v=old.version + 1 if old else 1,
         )
         config = ConfigValue(d=d, l=layout.namespace, m=meta)
-        parts: list[tuple[str, str, Any]] = []
+        parts: tuple[tuple[str, str, Any], ...] = ()
         if layout.state_bucket and state is not None:
-            parts.append(("state", layout.state_bucket, state))
+            parts += (("state", layout.state_bucket, state),)
         if layout.local_bucket and local is not None:
-            parts.append(("local", layout.local_bucket, local))
+            parts += (("local", layout.local_bucket, local),)
         return config, parts
 
     def commit(
@@ -254,7 +226,7 @@ class CollectionCore:
         key: str,
         config: ConfigValue,
         rev: int,
-        written: list[tuple[str, int, Any]],
+        written: Iterable[tuple[str, int, Any]],
     ) -> Entry:
         """Apply an acknowledged write (config at ``rev``, ``(which, rev, value)`` rows)."""
         state_part = local_part = None

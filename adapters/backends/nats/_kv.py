@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, Literal
 
 import msgspec
@@ -28,12 +27,15 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import DeliverPolicy, KeyValueConfig, StorageType
 
+from ._client import Client
+
 __all__ = [
     "BucketFeed",
     "Event",
     "KVUnavailable",
     "KVWriteError",
     "Publisher",
+    "Writes",
     "WrongRevision",
     "ensure_bucket",
     "read_last",
@@ -69,27 +71,96 @@ _ack_decoder = msgspec.json.Decoder(_PubAck)
 _NO_RESPONDERS = _PubAck(error={"code": 503, "description": "no responders"})
 
 
+class Writes:
+    """KV writes for :meth:`Publisher.write_many`, kept as parallel lists.
+
+    A bulk insert queues tens of thousands of writes; parallel lists of strings,
+    bytes and ints hold them without an object per write.
+    """
+
+    __slots__ = ("buckets", "expected", "keys", "ops", "payloads")
+
+    def __init__(self) -> None:
+        self.buckets: list[str] = []
+        self.keys: list[str] = []
+        self.payloads: list[bytes] = []
+        self.expected: list[int | None] = []
+        self.ops: list[Literal["DEL", "PURGE"] | None] = []
+
+    def add(
+        self,
+        bucket: str,
+        key: str,
+        payload: bytes,
+        expected: int | None = None,
+        op: Literal["DEL", "PURGE"] | None = None,
+    ) -> None:
+        """Queue one write (same arguments as :meth:`Publisher.write`)."""
+        self.buckets.append(bucket)
+        self.keys.append(key)
+        self.payloads.append(payload)
+        self.expected.append(expected)
+        self.ops.append(op)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def rows(
+        self,
+    ) -> zip[tuple[str, str, bytes, int | None, Literal["DEL", "PURGE"] | None]]:
+        """``(bucket, key, payload, expected, op)`` of each write, in order."""
+        return zip(self.buckets, self.keys, self.payloads, self.expected, self.ops, strict=True)
+
+
+_RETRY = object()  # a batch item JetStream did not take: re-send it
+
+OnResult = Callable[[int, "int | Exception"], None]
+"""``(index, revision or error)`` of one ``write_many`` item, as soon as it is known."""
+
+
 class _Batch:
     """The acknowledgements of one ``write_many``: one future for the whole batch.
 
-    Replies are stored by index and counted down, so a batch of thousands of
-    writes costs no per-write future or done-callback.
+    Item ``i`` uses reply token (and message id number) ``start + i``, so a reply
+    finds its batch and index by arithmetic: a batch of thousands of writes costs
+    no per-write entry, future or done-callback. With ``on_result``, each final
+    outcome is also reported as its reply arrives.
     """
 
-    __slots__ = ("acks", "closed", "done", "left")
+    __slots__ = ("closed", "done", "end", "left", "on_result", "outcomes", "reported", "start")
 
-    def __init__(self, size: int, loop: asyncio.AbstractEventLoop) -> None:
-        self.acks: list[_PubAck | None] = [None] * size
-        self.left = 0  # replies still expected
+    def __init__(
+        self, start: int, size: int, loop: asyncio.AbstractEventLoop, on_result: OnResult | None
+    ) -> None:
+        self.start = start
+        self.end = start + size
+        # Per item: None until a reply came, then what _outcome() made of it
+        # (_RETRY when JetStream was not there and the item must be re-sent).
+        self.outcomes: list[int | Exception | object | None] = [None] * size
+        self.reported: list[bool] = [False] * size
+        self.on_result = on_result
+        self.left = size  # replies still expected
         self.closed = False
         self.done: asyncio.Future[None] = loop.create_future()
 
     def settle(self, index: int, ack: _PubAck) -> None:
-        if self.acks[index] is None:
-            self.acks[index] = ack
+        if self.outcomes[index] is None:
+            outcome = _outcome(ack)
+            self.outcomes[index] = _RETRY if outcome is None else outcome
             self.left -= 1
+            if outcome is not None:
+                self.report(index, outcome)
             if not self.left and not self.done.done():
                 self.done.set_result(None)
+
+    def report(self, index: int, outcome: int | Exception) -> None:
+        """Tell ``on_result`` about item ``index`` (once; it must not raise)."""
+        if self.on_result is not None and not self.reported[index]:
+            self.reported[index] = True
+            try:
+                self.on_result(index, outcome)
+            except Exception:  # pragma: no cover - the callbacks catch their own errors
+                logger.exception("nats: write_many result callback failed")
 
     def close(self) -> None:
         """The publisher stopped: the replies still missing will never come."""
@@ -173,9 +244,11 @@ class Publisher:
         self._write_timeout = write_timeout
         self._attempt_timeout = attempt_timeout
         self._retry_delay = retry_delay
-        # Reply token -> the waiting write's future, or (batch, index) for write_many.
-        self._pending: dict[str, asyncio.Future[_PubAck | None] | tuple[_Batch, int]] = {}
-        self._ids = itertools.count(1)
+        # Reply tokens (also message id numbers) are taken from one counter. A
+        # single write's token maps to its future; write_many batches own ranges.
+        self._next_id = 1
+        self._pending: dict[int, asyncio.Future[_PubAck | None]] = {}
+        self._batches: list[_Batch] = []
         self._prefix = ""
         self._sub: Any = None
         self.origin = uuid.uuid4().hex[:12]
@@ -183,38 +256,61 @@ class Publisher:
         self._raw = all(hasattr(nc, a) for a in ("_send_command", "_flush_pending", "_flush_queue"))
 
     async def start(self) -> None:
-        """Subscribe the reply inbox."""
+        """Subscribe the reply inbox (delivered directly when the client allows it)."""
         self._prefix = self._nc.new_inbox() + "."
         self._sub = await self._nc.subscribe(self._prefix + "*", cb=self._on_reply)
+        if isinstance(self._nc, Client):
+            self._nc.direct(self._sub, self._on_raw_reply)
 
     async def stop(self) -> None:
         """Drop the reply inbox and fail writes still waiting."""
         if self._sub is not None:
+            if isinstance(self._nc, Client):
+                self._nc.undirect(self._sub)
             with contextlib.suppress(nats.errors.Error):
                 await self._sub.unsubscribe()
             self._sub = None
         for slot in self._pending.values():
-            if isinstance(slot, tuple):
-                slot[0].close()
-            elif not slot.done():
+            if not slot.done():
                 slot.set_exception(KVUnavailable("store closed"))
         self._pending.clear()
+        for batch in self._batches:
+            batch.close()
 
     async def _on_reply(self, msg: Msg) -> None:
-        slot = self._pending.pop(msg.subject[len(self._prefix) :], None)
+        unavailable = bool(msg.headers and msg.headers.get("Status") == "503")
+        self._settle(msg.subject[len(self._prefix) :], msg.data, unavailable)
+
+    def _on_raw_reply(self, subject: bytes, data: bytes, headers: bytes) -> None:
+        # A status-only block ("NATS/1.0 503") is the server's "no responders".
+        unavailable = headers.startswith(b"NATS/1.0 503") if headers else False
+        self._settle(subject[len(self._prefix) :], data, unavailable)
+
+    def _settle(self, token: str | bytes, data: bytes, unavailable: bool) -> None:
+        try:
+            number = int(token)
+        except ValueError:
+            return  # not one of our tokens
+        slot = self._pending.pop(number, None)
+        batch: _Batch | None = None
         if slot is None:
-            return
+            for candidate in self._batches:
+                if candidate.start <= number < candidate.end:
+                    batch = candidate
+                    break
+            else:
+                return  # a late reply to a write that gave up waiting
         ack: _PubAck | None
-        if msg.headers and msg.headers.get("Status") == "503":
+        if unavailable:
             ack = None  # no responders: JetStream not (yet) there
         else:
             try:
-                ack = _ack_decoder.decode(msg.data)
+                ack = _ack_decoder.decode(data)
             except msgspec.DecodeError:
                 ack = _PubAck(error={"code": 0, "description": "undecodable ack"})
-        if isinstance(slot, tuple):
-            slot[0].settle(slot[1], _NO_RESPONDERS if ack is None else ack)
-        elif not slot.done():
+        if batch is not None:
+            batch.settle(number - batch.start, _NO_RESPONDERS if ack is None else ack)
+        elif slot is not None and not slot.done():
             slot.set_result(ack)
 
     def _open_gate(self) -> None:
@@ -246,9 +342,15 @@ class Publisher:
         if pending:
             await asyncio.wait(pending)
 
+    def _take_ids(self, count: int) -> int:
+        """Reserve ``count`` consecutive id numbers; return the first."""
+        first = self._next_id
+        self._next_id += count
+        return first
+
     def new_msg_id(self) -> str:
         """A write id; feeds use its prefix to tell this process's writes apart."""
-        return f"{self.origin}.{next(self._ids)}"
+        return f"{self.origin}.{self._take_ids(1)}"
 
     def _headers(
         self, expected: int | None, op: Literal["DEL", "PURGE"] | None, msg_id: str | None
@@ -293,7 +395,9 @@ class Publisher:
         for payloads over the server limit) nats-py's ``publish`` does the checks
         and raises its errors.
         """
-        hdr = _header_block(headers[_MSG_ID], headers.get(_EXPECTED_LAST), headers.get(_KV_OP))
+        hdr = _header_block(
+            headers[_MSG_ID].encode(), headers.get(_EXPECTED_LAST), headers.get(_KV_OP)
+        )
         frame = self._frame(subject, payload, reply, hdr)
         if frame:
             await self._queue(frame)
@@ -301,66 +405,36 @@ class Publisher:
             await self._nc.publish(subject, payload, reply=reply, headers=headers)
 
     async def write_many(
-        self,
-        writes: Sequence[tuple[str, str, bytes, int | None, Literal["DEL", "PURGE"] | None]],
+        self, writes: Writes, on_result: OnResult | None = None
     ) -> list[int | Exception]:
-        """Send every ``(bucket, key, payload, expected, op)`` write, then await them all.
+        """Send every write, then await them all.
 
         Same guarantees as :meth:`write` per item (compare-and-set, durable on
         return, retried within the write deadline), but the whole batch is on the
         wire before the first acknowledgement is awaited. Returns, per item, the
         new revision or the exception :meth:`write` would have raised.
+
+        Args:
+            on_result: called once per item with the same outcome, as soon as it
+                is known (from the receive path: it must be quick and not raise).
         """
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._inflight.add(done)
         try:
             await self._batch()
-            return await self._send_many(writes)
+            return await self._send_many(writes, on_result)
         finally:
             self._inflight.discard(done)
             done.set_result(None)
 
-    async def _send_many(
-        self,
-        writes: Sequence[tuple[str, str, bytes, int | None, Literal["DEL", "PURGE"] | None]],
-    ) -> list[int | Exception]:
+    async def _send_many(self, writes: Writes, on_result: OnResult | None) -> list[int | Exception]:
         deadline = time.monotonic() + self._write_timeout
-        batch = _Batch(len(writes), asyncio.get_running_loop())
-        sent: list[tuple[str, bytes, tuple[str, int | None, Any], str]] = []
+        first = self._take_ids(len(writes))
+        batch = _Batch(first, len(writes), asyncio.get_running_loop(), on_result)
+        self._batches.append(batch)
         generation = self.generation
-        failed = False
-        frames: list[bytes] = []
-        size = 0
         try:
-            for index, (bucket, key, payload, expected, op) in enumerate(writes):
-                subject = f"$KV.{bucket}.{key}"
-                msg_id = self.new_msg_id()
-                token = str(next(self._ids))
-                sent.append((subject, payload, (msg_id, expected, op), token))
-                if failed:
-                    continue  # the connection broke: the retry path below sends the rest
-                self._pending[token] = (batch, index)
-                batch.left += 1
-                reply = self._prefix + token
-                frame = self._frame(subject, payload, reply, _header_block(msg_id, expected, op))
-                if frame:
-                    # Frames go out in chunks: one queue operation per ~64 KiB.
-                    frames.append(frame)
-                    size += len(frame)
-                    if size >= 65536:
-                        await self._queue(b"".join(frames))
-                        frames, size = [], 0
-                else:
-                    if frames:
-                        await self._queue(b"".join(frames))
-                        frames, size = [], 0
-                    headers = self._headers(expected, op, msg_id)
-                    await self._nc.publish(subject, payload, reply=reply, headers=headers)
-            if frames:
-                await self._queue(b"".join(frames))
-        except nats.errors.Error:
-            failed = True
-        try:
+            failed = not await self._send_batch(writes, first)
             while batch.left and not failed and not batch.closed:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -369,25 +443,27 @@ class Publisher:
                 if self.generation != generation or not self._nc.is_connected:
                     break
         finally:
-            for *_, token in sent:
-                self._pending.pop(token, None)
+            self._batches.remove(batch)
         results: list[int | Exception] = []
         retries: list[tuple[int, asyncio.Task[int]]] = []
-        for index, (subject, payload, (msg_id, expected, op), _token) in enumerate(sent):
-            ack = batch.acks[index]
-            if ack is None and batch.closed:
+        for index, (bucket, key, payload, expected, op) in enumerate(writes.rows()):
+            outcome = batch.outcomes[index]
+            if outcome is None and batch.closed:
                 results.append(KVUnavailable("store closed"))
+                batch.report(index, results[-1])
                 continue
-            outcome = None if ack is None else _outcome(ack)
-            if outcome is None:
+            if not isinstance(outcome, int | Exception):
                 # Not acknowledged (or JetStream not ready): the one-by-one path
                 # re-sends with the same message id, so nothing is applied twice.
-                headers = self._headers(expected, op, msg_id)
-                retry = asyncio.create_task(self._send(subject, payload, headers, deadline))
+                headers = self._headers(expected, op, f"{self.origin}.{first + index}")
+                retry = asyncio.create_task(
+                    self._send(f"$KV.{bucket}.{key}", payload, headers, deadline)
+                )
                 retries.append((index, retry))
                 results.append(0)
             else:
                 results.append(outcome)
+                batch.report(index, outcome)
         if retries:
             await asyncio.wait([r for _, r in retries])
             for index, task in retries:
@@ -398,7 +474,42 @@ class Publisher:
                     results[index] = exc
                 else:  # pragma: no cover - cancellation propagates
                     raise exc
+                batch.report(index, results[index])
         return results
+
+    async def _send_batch(self, writes: Writes, first: int) -> bool:
+        """Put every write of a batch on the wire; ``False`` if the connection broke.
+
+        Item ``i`` carries reply token and message id number ``first + i``. Frames
+        go out in chunks: one queue operation per ~64 KiB.
+        """
+        origin = self.origin.encode()
+        prefix = self._prefix
+        frames: list[bytes] = []
+        size = 0
+        try:
+            for number, (bucket, key, payload, expected, op) in enumerate(writes.rows(), first):
+                subject = f"$KV.{bucket}.{key}"
+                reply = f"{prefix}{number}"
+                hdr = _header_block(b"%s.%d" % (origin, number), expected, op)
+                frame = self._frame(subject, payload, reply, hdr)
+                if frame:
+                    frames.append(frame)
+                    size += len(frame)
+                    if size >= 65536:
+                        await self._queue(b"".join(frames))
+                        frames, size = [], 0
+                else:
+                    if frames:
+                        await self._queue(b"".join(frames))
+                        frames, size = [], 0
+                    headers = self._headers(expected, op, f"{self.origin}.{number}")
+                    await self._nc.publish(subject, payload, reply=reply, headers=headers)
+            if frames:
+                await self._queue(b"".join(frames))
+        except nats.errors.Error:
+            return False
+        return True
 
     async def write(
         self,
@@ -440,12 +551,12 @@ class Publisher:
     ) -> int:
         last_error = "no acknowledgement"
         while True:
-            token = str(next(self._ids))
+            token = self._take_ids(1)
             fut: asyncio.Future[_PubAck | None] = asyncio.get_running_loop().create_future()
             self._pending[token] = fut
             generation = self.generation
             try:
-                await self._publish(subject, payload, self._prefix + token, headers)
+                await self._publish(subject, payload, f"{self._prefix}{token}", headers)
                 # A slow acknowledgement on a healthy connection is a backlog, not a
                 # loss: keep waiting (re-sending would only add load). Re-send only
                 # after a reconnect, when the message may have been lost.
@@ -473,14 +584,19 @@ class Publisher:
             await asyncio.sleep(self._retry_delay)  # backoff between attempts, not a wait
 
 
-def _header_block(msg_id: str, expected: int | str | None, op: str | None) -> bytes:
+_HEADER_ID = b"NATS/1.0\r\n" + _MSG_ID.encode() + b": %s\r\n"
+_HEADER_EXPECTED = _EXPECTED_LAST.encode() + b": %s\r\n"
+_HEADER_OP = _KV_OP.encode() + b": %s\r\n"
+
+
+def _header_block(msg_id: bytes, expected: int | str | None, op: str | None) -> bytes:
     """The NATS header block of a KV write (fixed, valid names; ids are tokens)."""
-    text = f"NATS/1.0\r\n{_MSG_ID}: {msg_id}\r\n"
+    block = _HEADER_ID % msg_id
     if expected is not None:
-        text += f"{_EXPECTED_LAST}: {expected}\r\n"
+        block += _HEADER_EXPECTED % str(expected).encode()
     if op is not None:
-        text += f"{_KV_OP}: {op}\r\n"
-    return (text + "\r\n").encode()
+        block += _HEADER_OP % op.encode()
+    return block + b"\r\n"
 
 
 def _outcome(ack: _PubAck) -> int | Exception | None:

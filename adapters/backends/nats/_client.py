@@ -1,0 +1,114 @@
+"""The nats-py client with two shortcuts on the receive path of bulk writes.
+
+A bulk insert receives one acknowledgement per write plus the feed's copy of
+each row; nats-py turns every one of them into a ``Msg``, parses its headers
+generically, queues it and hands it to a callback task. Two narrow shortcuts:
+
+* **direct subscriptions**: a subscription registered with :meth:`Client.direct`
+  (the write-acknowledgement inbox) gets ``(subject, data, headers)`` straight
+  from the protocol parser, synchronously: no ``Msg``, no queue, no task switch;
+* **plain header blocks** (``NATS/1.0`` then ``Name: value`` lines, what KV
+  writes carry) are split in one pass; anything else (status lines, odd
+  names) goes through nats-py's own parser, so results are the same.
+
+Both hook nats-py's ``_process_msg``/``_process_headers``. When the installed
+nats-py does not have them with the expected parameters, :data:`SUPPORTED` is
+false and the client behaves exactly like nats-py's (direct subscriptions then
+fall back to their callback).
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from typing import Any
+
+from nats.aio.client import Client as NATS
+
+__all__ = ["SUPPORTED", "Client", "DirectHandler"]
+
+DirectHandler = Callable[[bytes, bytes, bytes], None]
+"""Receives ``(subject, data, raw header block or b"")`` of one message."""
+
+
+def _params(name: str) -> list[str]:
+    method = getattr(NATS, name, None)
+    if method is None:
+        return []
+    return list(inspect.signature(method).parameters)
+
+
+SUPPORTED = _params("_process_msg") == [
+    "self",
+    "sid",
+    "subject",
+    "reply",
+    "data",
+    "headers",
+] and _params("_process_headers") == ["self", "headers"]
+
+_PLAIN_START = b"NATS/1.0\r\n"
+# One header line whose name is a token (visible ASCII, no colon) and whose
+# value is printable ASCII: the lines our writes and JetStream produce.
+_PLAIN_LINE = re.compile(r"([!-9;-~]+):[ \t]*([ -~]*?)[ \t]*")
+
+
+class Client(NATS):
+    """nats-py's client, plus :meth:`direct` and a fast path for plain headers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._direct_handlers: dict[int, DirectHandler] = {}
+
+    def direct(self, subscription: Any, handler: DirectHandler) -> bool:
+        """Deliver ``subscription``'s messages to ``handler`` from the parser.
+
+        Returns ``False`` (and changes nothing) when this nats-py version is not
+        supported: the subscription's own callback keeps receiving them.
+        """
+        sid = getattr(subscription, "_id", None)
+        if not SUPPORTED or not isinstance(sid, int):
+            return False
+        self._direct_handlers[sid] = handler
+        return True
+
+    def undirect(self, subscription: Any) -> None:
+        """Stop delivering ``subscription``'s messages directly."""
+        self._direct_handlers.pop(getattr(subscription, "_id", -1), None)
+
+    async def _process_msg(
+        self, sid: int, subject: bytes, reply: bytes, data: bytes, headers: bytes
+    ) -> None:
+        handler = self._direct_handlers.get(sid)
+        if handler is None:
+            await super()._process_msg(sid, subject, reply, data, headers)
+            return
+        stats = self.stats
+        stats["in_msgs"] += 1
+        stats["in_bytes"] += len(data)
+        handler(subject, data, headers)
+
+    async def _process_headers(self, headers: bytes | None) -> dict[str, str] | None:
+        if not headers:
+            return None
+        parsed = _plain_headers(headers)
+        if parsed is None:
+            parsed = await super()._process_headers(headers)
+        return parsed
+
+
+def _plain_headers(raw: bytes) -> dict[str, str] | None:
+    """The headers of a plain ASCII block, or ``None`` if it is anything else."""
+    if not raw.startswith(_PLAIN_START) or not raw.isascii():
+        return None
+    out: dict[str, str] = {}
+    match = _PLAIN_LINE.fullmatch
+    for line in raw[len(_PLAIN_START) :].decode("ascii").split("\r\n"):
+        if not line:
+            continue
+        found = match(line)
+        if found is None:
+            return None
+        out[found[1]] = found[2]
+    return out or None

@@ -1,0 +1,186 @@
+"""The receive-path shortcuts of the NATS backend: direct subscriptions, plain
+header blocks, and batch acknowledgements resolved by token arithmetic."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+
+from adapters.backends.nats import _client
+from adapters.backends.nats._client import Client, _plain_headers
+from adapters.backends.nats._kv import (
+    KVUnavailable,
+    Publisher,
+    Writes,
+    WrongRevision,
+    ensure_bucket,
+)
+
+from .factory import NATS_URL
+
+_reference = NATS()
+
+
+def _nats_py_headers(raw: bytes) -> dict[str, str] | None:
+    """nats-py's own parse of a header block (its ``_process_headers``)."""
+    return asyncio.run(NATS._process_headers(_reference, raw))
+
+
+_names = st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=12)
+_values = st.text(st.characters(min_codepoint=1, max_codepoint=300), max_size=20)
+
+
+@given(st.lists(st.tuples(_names, _values, st.sampled_from([": ", ":", ":\t", ":  "]))))
+def test_plain_headers_agree_with_nats_py(lines: list[tuple[str, str, str]]) -> None:
+    raw = (
+        b"NATS/1.0\r\n"
+        + b"".join(f"{n}{sep}{v}\r\n".encode() for n, v, sep in lines if "\r\n" not in v)
+        + b"\r\n"
+    )
+    fast = _plain_headers(raw)
+    if fast is not None:  # accepted: it must read exactly what nats-py reads
+        assert fast == _nats_py_headers(raw)
+
+
+def test_plain_headers_leave_anything_unusual_to_nats_py() -> None:
+    assert _plain_headers(b"NATS/1.0\r\nNats-Msg-Id: a.1\r\nKV-Operation: DEL\r\n\r\n") == {
+        "Nats-Msg-Id": "a.1",
+        "KV-Operation": "DEL",
+    }
+    assert _plain_headers(b"NATS/1.0 503\r\n\r\n") is None  # status line
+    assert _plain_headers("NATS/1.0\r\nX: é\r\n\r\n".encode()) is None  # not ASCII
+    assert _plain_headers(b"NATS/1.0\r\nBad Name: v\r\n\r\n") is None  # space in the name
+    assert _plain_headers(b"NATS/1.0\r\nNoColon\r\n\r\n") is None
+    assert _plain_headers(b"NATS/1.0\r\n\r\n") is None  # no headers at all
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[Client]:
+    nc = Client()
+    await nc.connect(servers=[NATS_URL], allow_reconnect=False)
+    try:
+        yield nc
+    finally:
+        await nc.close()
+
+
+pytestmark = pytest.mark.nats
+
+
+async def test_direct_subscription_bypasses_the_callback(client: Client) -> None:
+    via_callback: list[Msg] = []
+    direct: list[tuple[bytes, bytes, bytes]] = []
+    got = asyncio.Event()
+
+    async def callback(msg: Msg) -> None:
+        via_callback.append(msg)
+        got.set()
+
+    def handler(subject: bytes, data: bytes, headers: bytes) -> None:
+        direct.append((subject, data, headers))
+        got.set()
+
+    subject = f"test.direct.{uuid.uuid4().hex}"
+    sub = await client.subscribe(subject, cb=callback)
+    assert client.direct(sub, handler)
+    await client.publish(subject, b"one", headers={"A": "1"})
+    await asyncio.wait_for(got.wait(), 5)
+    assert direct == [(subject.encode(), b"one", b"NATS/1.0\r\nA: 1\r\n\r\n")]
+    assert via_callback == []
+    got.clear()
+    client.undirect(sub)
+    await client.publish(subject, b"two")
+    await asyncio.wait_for(got.wait(), 5)
+    assert [m.data for m in via_callback] == [b"two"]
+    assert len(direct) == 1
+
+
+async def test_unsupported_nats_py_falls_back_to_callbacks(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_client, "SUPPORTED", False)
+    sub = await client.subscribe("test.fallback")
+    assert not client.direct(sub, lambda *_: None)
+    publisher = Publisher(client, write_timeout=5, attempt_timeout=2, retry_delay=0.05)
+    await publisher.start()
+    try:
+        bucket = f"t{uuid.uuid4().hex[:10]}"
+        await ensure_bucket(client.jetstream(), bucket)
+        try:
+            assert await publisher.write(bucket, "k", b"v", expected=0) > 0
+        finally:
+            await client.jetstream().delete_key_value(bucket)
+    finally:
+        await publisher.stop()
+
+
+async def test_write_many_reports_each_outcome_once_as_returned(client: Client) -> None:
+    publisher = Publisher(client, write_timeout=5, attempt_timeout=2, retry_delay=0.05)
+    await publisher.start()
+    js = client.jetstream()
+    bucket = f"t{uuid.uuid4().hex[:10]}"
+    await ensure_bucket(js, bucket)
+    try:
+        existing = await publisher.write(bucket, "taken", b"x", expected=0)
+        writes = Writes()
+        for i in range(50):
+            writes.add(bucket, f"k{i}", f"v{i}".encode(), expected=0)
+        writes.add(bucket, "taken", b"y", expected=0)  # compare-and-set fails
+        reported: dict[int, int | Exception] = {}
+
+        def on_result(index: int, outcome: int | Exception) -> None:
+            assert index not in reported
+            reported[index] = outcome
+
+        outcomes = await publisher.write_many(writes, on_result)
+        assert reported == dict(enumerate(outcomes))
+        assert all(isinstance(o, int) and o > existing for o in outcomes[:50])
+        assert isinstance(outcomes[50], WrongRevision)
+        kv = await js.key_value(bucket)
+        assert (await kv.get("k7")).value == b"v7"
+        # Replies that match no waiting write (late, or not ours) are ignored.
+        publisher._settle(b"999999999", b"{}", False)
+        publisher._settle("not-a-token", b"{}", False)
+    finally:
+        await publisher.stop()
+        await js.delete_key_value(bucket)
+
+
+async def test_stopping_fails_writes_still_waiting(client: Client) -> None:
+    publisher = Publisher(client, write_timeout=30, attempt_timeout=30, retry_delay=0.05)
+    # Replies go to an inbox nobody subscribed: the batch waits until stopped.
+    publisher._prefix = client.new_inbox() + "."
+    js = client.jetstream()
+    bucket = f"t{uuid.uuid4().hex[:10]}"
+    await ensure_bucket(js, bucket)
+    try:
+        writes = Writes()
+        writes.add(bucket, "k", b"v")
+        pending = asyncio.create_task(publisher.write_many(writes))
+        for _ in range(3):  # one turn puts the batch on the wire
+            await asyncio.sleep(0)
+        assert publisher._batches
+        await publisher.stop()
+        (outcome,) = await asyncio.wait_for(pending, 10)
+        assert isinstance(outcome, KVUnavailable)
+        assert not publisher._batches
+    finally:
+        await js.delete_key_value(bucket)
+
+
+async def test_nats_module_connects_with_our_client() -> None:
+    # The store's connection object is our subclass (the shortcuts are in use).
+    import adapters
+    from adapters.backends.nats import NatsStore
+
+    async with adapters.connect(f"{NATS_URL}?namespace=t") as store:
+        assert isinstance(store, NatsStore)
+        assert isinstance(store._conn.nc, Client)
+        assert isinstance(store._conn.nc, NATS)
