@@ -5,8 +5,9 @@ each row; nats-py turns every one of them into a ``Msg``, parses its headers
 generically, queues it and hands it to a callback task. Two narrow shortcuts:
 
 * **direct subscriptions**: a subscription registered with :meth:`Client.direct`
-  (the write-acknowledgement inbox) gets ``(subject, data, headers)`` straight
-  from the protocol parser, synchronously: no ``Msg``, no queue, no task switch;
+  (the write-acknowledgement inbox, the bucket feeds) gets ``(subject, reply,
+  data, headers)`` straight from the protocol parser, synchronously: no ``Msg``,
+  no queue, no task switch;
 * **plain header blocks** (``NATS/1.0`` then ``Name: value`` lines, what KV
   writes carry) are split in one pass; anything else (status lines, odd
   names) goes through nats-py's own parser, so results are the same.
@@ -26,10 +27,10 @@ from typing import Any
 
 from nats.aio.client import Client as NATS
 
-__all__ = ["SUPPORTED", "Client", "DirectHandler"]
+__all__ = ["SUPPORTED", "Client", "DirectHandler", "header_block", "header_value", "plain_headers"]
 
-DirectHandler = Callable[[bytes, bytes, bytes], None]
-"""Receives ``(subject, data, raw header block or b"")`` of one message."""
+DirectHandler = Callable[[bytes, bytes, bytes, bytes], None]
+"""Receives ``(subject, reply, data, raw header block or b"")`` of one message."""
 
 
 def _params(name: str) -> list[str]:
@@ -87,18 +88,18 @@ class Client(NATS):
         stats = self.stats
         stats["in_msgs"] += 1
         stats["in_bytes"] += len(data)
-        handler(subject, data, headers)
+        handler(subject, reply, data, headers or b"")
 
     async def _process_headers(self, headers: bytes | None) -> dict[str, str] | None:
         if not headers:
             return None
-        parsed = _plain_headers(headers)
+        parsed = plain_headers(headers)
         if parsed is None:
             parsed = await super()._process_headers(headers)
         return parsed
 
 
-def _plain_headers(raw: bytes) -> dict[str, str] | None:
+def plain_headers(raw: bytes) -> dict[str, str] | None:
     """The headers of a plain ASCII block, or ``None`` if it is anything else."""
     if not raw.startswith(_PLAIN_START) or not raw.isascii():
         return None
@@ -112,3 +113,38 @@ def _plain_headers(raw: bytes) -> dict[str, str] | None:
             return None
         out[found[1]] = found[2]
     return out or None
+
+
+def header_block(raw: bytes) -> tuple[str, str, dict[str, str]]:
+    """``(status, description, fields)`` of any header block, leniently.
+
+    ``NATS/1.0 100 Idle Heartbeat`` gives status ``"100"`` and description
+    ``"Idle Heartbeat"``; a block without a status line gives ``""`` for both.
+    Lines without a colon are skipped; values are decoded as UTF-8 with
+    replacement characters.
+    """
+    first, _, rest = raw.partition(b"\r\n")
+    _, _, status_line = first.decode("ascii", "replace").partition(" ")
+    status, _, description = status_line.strip().partition(" ")
+    fields: dict[str, str] = {}
+    for line in rest.split(b"\r\n"):
+        name, sep, value = line.partition(b":")
+        name = name.strip()
+        if sep and name:
+            fields[name.decode("ascii", "replace")] = value.strip().decode("utf-8", "replace")
+    return status, description.strip(), fields
+
+
+def header_value(raw: bytes, name: str) -> str | None:
+    """The value of header ``name`` in a raw block (the first one), or ``None``.
+
+    One substring search instead of parsing every line: the bucket feeds read two
+    headers of each delivery. Names match exactly, at the start of a line.
+    """
+    marker = b"\r\n" + name.encode() + b":"
+    start = raw.find(marker)
+    if start < 0:
+        return None
+    start += len(marker)
+    end = raw.find(b"\r\n", start)
+    return raw[start : end if end >= 0 else len(raw)].strip().decode("utf-8", "replace")

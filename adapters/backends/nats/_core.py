@@ -23,8 +23,9 @@ import msgspec
 from ..._records import ChangeKind
 from ..._stored import ChangeHub, RawChange
 from ._conn import Connection
+from ._feed import BucketFeed
 from ._keylocks import KeyLocks
-from ._kv import BucketFeed, Event, read_last
+from ._kv import Event, read_last
 from ._layout import Layout, decode_key, encode_key
 from ._mirror import Entry, Mirror
 from ._wire import ConfigValue, Meta, decode_config, decode_object, encode
@@ -75,7 +76,9 @@ class CollectionCore:
         if layout.unique_fields:
             await self.conn.ensure_bucket(self.claims_bucket)
         self._feeds = [
-            BucketFeed(self.conn.js, bucket, handler, heartbeat=self.conn.options.heartbeat)
+            BucketFeed(
+                self.conn.nc, self.conn.js, bucket, handler, heartbeat=self.conn.options.heartbeat
+            )
             for bucket, handler in plan
         ]
         self.mirror.silent = True
@@ -107,7 +110,7 @@ class CollectionCore:
     async def catch_up(self) -> None:
         """Make the mirror include every write acknowledged before this call."""
         timeout = self.conn.options.attempt_timeout
-        await asyncio.gather(*(feed.catch_up(self.conn.nc, timeout) for feed in self._feeds))
+        await asyncio.gather(*(feed.catch_up(timeout) for feed in self._feeds))
 
     def _publish(self, key: str, old: Entry | None, new: Entry | None, local: bool) -> None:
         if not self.watchers:

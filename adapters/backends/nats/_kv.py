@@ -25,12 +25,11 @@ import nats.js.errors
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import DeliverPolicy, KeyValueConfig, StorageType
+from nats.js.api import KeyValueConfig, StorageType
 
 from ._client import Client
 
 __all__ = [
-    "BucketFeed",
     "Event",
     "KVUnavailable",
     "KVWriteError",
@@ -169,17 +168,6 @@ class _Batch:
             self.done.set_result(None)
 
 
-class _StreamState(msgspec.Struct):
-    last_seq: int = 0
-
-
-class _StreamInfo(msgspec.Struct):
-    state: _StreamState = msgspec.field(default_factory=_StreamState)
-
-
-_info_decoder = msgspec.json.Decoder(_StreamInfo)
-
-
 async def ensure_bucket(js: JetStreamContext, name: str) -> None:
     """Bind ``name`` if it exists, else create it like brainlessdb (history 64, file)."""
     try:
@@ -281,7 +269,7 @@ class Publisher:
         unavailable = bool(msg.headers and msg.headers.get("Status") == "503")
         self._settle(msg.subject[len(self._prefix) :], msg.data, unavailable)
 
-    def _on_raw_reply(self, subject: bytes, data: bytes, headers: bytes) -> None:
+    def _on_raw_reply(self, subject: bytes, reply: bytes, data: bytes, headers: bytes) -> None:
         # A status-only block ("NATS/1.0 503") is the server's "no responders".
         unavailable = headers.startswith(b"NATS/1.0 503") if headers else False
         self._settle(subject[len(self._prefix) :], data, unavailable)
@@ -608,134 +596,3 @@ def _outcome(ack: _PubAck) -> int | Exception | None:
     if int(ack.error.get("code") or 0) != 503:
         return KVWriteError(str(ack.error.get("description", "rejected")))
     return None
-
-
-def _ack_position(reply: str) -> tuple[int, int]:
-    """(stream sequence, messages pending) from a JetStream delivery's reply subject.
-
-    ``$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>``, or the
-    12-token form with domain and account hash. Cheaper than ``Msg.metadata``.
-    """
-    tokens = reply.split(".")
-    if len(tokens) == 9:
-        return int(tokens[5]), int(tokens[8])
-    return int(tokens[7]), int(tokens[10])
-
-
-class BucketFeed:
-    """Latest value per key, then live changes, of one bucket (one ordered consumer).
-
-    The consumer starts with ``DeliverPolicy.LAST_PER_SUBJECT``, so a cold load
-    reads one message per live key whatever the history depth. nats-py's ordered
-    consumer recreates itself from the last seen stream sequence after missed
-    heartbeats (e.g. a server restart), so no change is skipped.
-    """
-
-    def __init__(
-        self,
-        js: JetStreamContext,
-        bucket: str,
-        handler: Callable[[Event], None],
-        *,
-        heartbeat: float,
-    ) -> None:
-        self._js = js
-        self.bucket = bucket
-        self._handler = handler
-        self._heartbeat = heartbeat
-        self._prefix_len = len(f"$KV.{bucket}.")
-        self._sub: Any = None
-        self.ready = asyncio.Event()
-        self.seq = 0
-        self.delivered = 0
-        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
-
-    async def catch_up(self, nc: NATS, limit: float) -> None:
-        """Wait until every message the stream held when called has been applied.
-
-        One request for the stream's last sequence; gives up quietly after
-        ``limit`` seconds (the read is then served from what the mirror has).
-        """
-        try:
-            reply = await nc.request(f"$JS.API.STREAM.INFO.KV_{self.bucket}", b"", timeout=limit)
-            target = _info_decoder.decode(reply.data).state.last_seq
-        except (nats.errors.Error, msgspec.DecodeError, TimeoutError):
-            return
-        if self.seq >= target:
-            return
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append((target, fut))
-        try:
-            async with asyncio.timeout(limit):
-                await fut
-        except TimeoutError:
-            logger.debug("nats: %s feed did not catch up in time", self.bucket)
-        finally:
-            if (target, fut) in self._waiters:
-                self._waiters.remove((target, fut))
-
-    async def start(self) -> None:
-        """Subscribe; :attr:`ready` is set once the current values are applied."""
-        self._sub = await self._js.subscribe(
-            f"$KV.{self.bucket}.>",
-            cb=self._on_msg,
-            ordered_consumer=True,
-            deliver_policy=DeliverPolicy.LAST_PER_SUBJECT,
-            idle_heartbeat=self._heartbeat,
-            pending_msgs_limit=-1,
-            pending_bytes_limit=-1,
-        )
-        info = await self._sub.consumer_info()
-        if info.num_pending == 0 and (info.delivered is None or not info.delivered.consumer_seq):
-            self.ready.set()
-
-    async def stop(self) -> None:
-        """Unsubscribe (the ephemeral consumer is removed by the server)."""
-        sub, self._sub = self._sub, None
-        if sub is not None:
-            with contextlib.suppress(nats.errors.Error, nats.js.errors.Error):
-                await sub.unsubscribe()
-
-    async def _on_msg(self, msg: Msg) -> None:
-        self.delivered += 1
-        sequence, pending = _ack_position(msg.reply)
-        headers = msg.headers or {}
-        op = headers.get(_KV_OP)
-        try:
-            self._handler(
-                Event(
-                    key=msg.subject[self._prefix_len :],
-                    value=msg.data,
-                    revision=sequence,
-                    deleted=op in ("DEL", "PURGE"),
-                    msg_id=headers.get(_MSG_ID, ""),
-                )
-            )
-        except Exception:
-            # The feed must survive anything a handler does.
-            logger.exception("nats: applying %s entry failed", self.bucket)
-        self.seq = max(self.seq, sequence)
-        if self._waiters:
-            for target, fut in [w for w in self._waiters if w[0] <= self.seq]:
-                self._waiters.remove((target, fut))
-                if not fut.done():
-                    fut.set_result(None)
-        if pending == 0:
-            self.ready.set()
-        # Cheap check per message; the flow-control answer itself is rare.
-        jsi = getattr(getattr(self._sub, "_sub", None), "_jsi", None)
-        if jsi is not None and getattr(jsi, "_fcr", None):
-            await self._answer_flow_control(jsi)
-
-    async def _answer_flow_control(self, jsi: Any) -> None:
-        # nats-py answers a flow-control request that arrived while messages were
-        # still queued for the callback only from a 0.25 s polling task, which
-        # stalls the server's delivery during a large load; answer it as soon as
-        # the messages before it have been handled.
-        reply = jsi._fcr
-        try:
-            if jsi.get_js_delivered() >= jsi._fcd:
-                jsi._fcr = None
-                await self._js._nc.publish(reply)
-        except (AttributeError, nats.errors.Error):
-            pass

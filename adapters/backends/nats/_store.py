@@ -18,7 +18,8 @@ from ..._store import Store
 from ._collection import NatsCollection
 from ._conn import Connection, Options, parse_url
 from ._core import CollectionCore
-from ._kv import BucketFeed, Event
+from ._feed import BucketFeed
+from ._kv import Event
 from ._layout import Layout, bucket_collection, collection_bucket
 
 __all__ = ["NatsStore", "open_store"]
@@ -132,7 +133,9 @@ class NatsStore(Store):
             else:
                 live.add(event.key)
 
-        feed = BucketFeed(self._conn.js, bucket, track, heartbeat=self._conn.options.heartbeat)
+        feed = BucketFeed(
+            self._conn.nc, self._conn.js, bucket, track, heartbeat=self._conn.options.heartbeat
+        )
         try:
             await feed.start()
             await feed.ready.wait()

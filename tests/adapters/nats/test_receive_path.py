@@ -14,7 +14,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 
 from adapters.backends.nats import _client
-from adapters.backends.nats._client import Client, _plain_headers
+from adapters.backends.nats._client import Client, plain_headers
 from adapters.backends.nats._kv import (
     KVUnavailable,
     Publisher,
@@ -38,27 +38,27 @@ _values = st.text(st.characters(min_codepoint=1, max_codepoint=300), max_size=20
 
 
 @given(st.lists(st.tuples(_names, _values, st.sampled_from([": ", ":", ":\t", ":  "]))))
-def test_plain_headers_agree_with_nats_py(lines: list[tuple[str, str, str]]) -> None:
+def testplain_headers_agree_with_nats_py(lines: list[tuple[str, str, str]]) -> None:
     raw = (
         b"NATS/1.0\r\n"
         + b"".join(f"{n}{sep}{v}\r\n".encode() for n, v, sep in lines if "\r\n" not in v)
         + b"\r\n"
     )
-    fast = _plain_headers(raw)
+    fast = plain_headers(raw)
     if fast is not None:  # accepted: it must read exactly what nats-py reads
         assert fast == _nats_py_headers(raw)
 
 
-def test_plain_headers_leave_anything_unusual_to_nats_py() -> None:
-    assert _plain_headers(b"NATS/1.0\r\nNats-Msg-Id: a.1\r\nKV-Operation: DEL\r\n\r\n") == {
+def testplain_headers_leave_anything_unusual_to_nats_py() -> None:
+    assert plain_headers(b"NATS/1.0\r\nNats-Msg-Id: a.1\r\nKV-Operation: DEL\r\n\r\n") == {
         "Nats-Msg-Id": "a.1",
         "KV-Operation": "DEL",
     }
-    assert _plain_headers(b"NATS/1.0 503\r\n\r\n") is None  # status line
-    assert _plain_headers("NATS/1.0\r\nX: é\r\n\r\n".encode()) is None  # not ASCII
-    assert _plain_headers(b"NATS/1.0\r\nBad Name: v\r\n\r\n") is None  # space in the name
-    assert _plain_headers(b"NATS/1.0\r\nNoColon\r\n\r\n") is None
-    assert _plain_headers(b"NATS/1.0\r\n\r\n") is None  # no headers at all
+    assert plain_headers(b"NATS/1.0 503\r\n\r\n") is None  # status line
+    assert plain_headers("NATS/1.0\r\nX: é\r\n\r\n".encode()) is None  # not ASCII
+    assert plain_headers(b"NATS/1.0\r\nBad Name: v\r\n\r\n") is None  # space in the name
+    assert plain_headers(b"NATS/1.0\r\nNoColon\r\n\r\n") is None
+    assert plain_headers(b"NATS/1.0\r\n\r\n") is None  # no headers at all
 
 
 @pytest.fixture
@@ -76,23 +76,23 @@ pytestmark = pytest.mark.nats
 
 async def test_direct_subscription_bypasses_the_callback(client: Client) -> None:
     via_callback: list[Msg] = []
-    direct: list[tuple[bytes, bytes, bytes]] = []
+    direct: list[tuple[bytes, bytes, bytes, bytes]] = []
     got = asyncio.Event()
 
     async def callback(msg: Msg) -> None:
         via_callback.append(msg)
         got.set()
 
-    def handler(subject: bytes, data: bytes, headers: bytes) -> None:
-        direct.append((subject, data, headers))
+    def handler(subject: bytes, reply: bytes, data: bytes, headers: bytes) -> None:
+        direct.append((subject, reply, data, headers))
         got.set()
 
     subject = f"test.direct.{uuid.uuid4().hex}"
     sub = await client.subscribe(subject, cb=callback)
     assert client.direct(sub, handler)
-    await client.publish(subject, b"one", headers={"A": "1"})
+    await client.publish(subject, b"one", reply="answer.here", headers={"A": "1"})
     await asyncio.wait_for(got.wait(), 5)
-    assert direct == [(subject.encode(), b"one", b"NATS/1.0\r\nA: 1\r\n\r\n")]
+    assert direct == [(subject.encode(), b"answer.here", b"one", b"NATS/1.0\r\nA: 1\r\n\r\n")]
     assert via_callback == []
     got.clear()
     client.undirect(sub)
