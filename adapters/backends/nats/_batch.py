@@ -5,6 +5,10 @@ cyclic garbage collector does not track, and each round's writes go out as one
 :class:`Writes` batch (parallel lists). A 10,000-record insert therefore
 allocates few objects the collector has to walk, which kept it from running
 several full collections per insert.
+
+Large inserts are cut into chunks that overlap (:func:`insert_chunked`): while
+NATS stores one chunk's rows, this process prepares the next chunk and handles
+the acknowledgements of the previous one.
 """
 
 from __future__ import annotations
@@ -25,7 +29,10 @@ from ._wire import ConfigValue, encode
 if TYPE_CHECKING:
     from ._collection import NatsCollection
 
-__all__ = ["insert_batch"]
+__all__ = ["insert_batch", "insert_chunked"]
+
+CHUNK = 4096  # records per chunk of a large insert
+IN_FLIGHT = 3  # chunks on their way at once
 
 
 class _Item(msgspec.Struct, gc=False):
@@ -41,6 +48,33 @@ class _Item(msgspec.Struct, gc=False):
     parts: tuple[tuple[str, str, Any], ...] = ()  # (which, bucket, value) rows
     written: tuple[tuple[str, int, Any], ...] = ()  # (which, revision, value) rows
     error: Exception | None = None  # the first failure of this record
+
+
+async def insert_chunked(
+    coll: NatsCollection, core: CollectionCore, docs: list[tuple[str, dict[str, Any]]]
+) -> list[Entry | BaseException]:
+    """:func:`insert_batch` over overlapping chunks of at most :data:`CHUNK` records.
+
+    Results come back in input order. A chunk that fails as a whole reports its
+    error for each of its records, so the caller undoes what the other chunks
+    wrote, exactly as for a failed record.
+    """
+    if len(docs) <= CHUNK:
+        return await insert_batch(coll, core, docs)
+    count = -(-len(docs) // CHUNK)
+    size = -(-len(docs) // count)
+    gate = asyncio.Semaphore(IN_FLIGHT)
+
+    async def run(part: list[tuple[str, dict[str, Any]]]) -> list[Entry | BaseException]:
+        async with gate:
+            return await insert_batch(coll, core, part)
+
+    chunks = [docs[i : i + size] for i in range(0, len(docs), size)]
+    outcomes = await asyncio.gather(*(run(part) for part in chunks), return_exceptions=True)
+    results: list[Entry | BaseException] = []
+    for part, outcome in zip(chunks, outcomes, strict=True):
+        results.extend([outcome] * len(part) if isinstance(outcome, BaseException) else outcome)
+    return results
 
 
 async def insert_batch(

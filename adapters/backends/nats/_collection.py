@@ -22,7 +22,7 @@ from ..._errors import (
 )
 from ..._filters import MISSING, FilterNode, SortKey, get_path, matches, sort_records
 from ..._stored import RawChange, Stored, Subscription
-from ._batch import insert_batch
+from ._batch import insert_chunked
 from ._core import CollectionCore
 from ._kv import KVUnavailable, KVWriteError, WrongRevision
 from ._lookups import MirrorLookups
@@ -141,7 +141,7 @@ class NatsCollection(MirrorLookups, Collection[Any]):
                 )
             else:
                 async with core.locked_many([key for key, _ in docs]):
-                    results = await insert_batch(self, core, docs)
+                    results = await insert_chunked(self, core, docs)
             failed = [r for r in results if isinstance(r, BaseException)]
             if failed:
                 # Nothing half-written: undo the inserts that did land.

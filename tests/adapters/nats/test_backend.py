@@ -14,7 +14,8 @@ import pytest
 from msgspec import Meta
 
 import adapters
-from adapters.backends.nats import Flag, NatsCollection, NatsStore
+from adapters.backends.nats import Flag, NatsCollection, NatsStore, _batch
+from adapters.backends.nats._kv import KVUnavailable
 
 from .factory import NATS_URL, nats_url
 
@@ -302,3 +303,49 @@ async def test_insert_many_takes_over_stale_claims(url: str) -> None:
             await items.insert_many([Item(serial="X"), Item(serial="GONE")])
         assert await items.find_one({"serial": "X"}) is None
         assert await items.count() == 2
+
+
+async def test_large_insert_many_runs_in_overlapping_chunks_in_order(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_batch, "CHUNK", 7)
+    async with adapters.connect(url) as store:
+        items = _nats(store, "Chunks", Item)
+        made = await items.insert_many([Item(serial=f"S{i}", n=i) for i in range(50)])
+        assert [r.data.n for r in made] == list(range(50))
+        assert await items.count() == 50
+        again = await items.get(made[33].key)
+        assert again is not None
+        assert again.data == Item(serial="S33", n=33)
+
+
+async def test_a_failing_chunk_leaves_nothing_of_the_batch(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_batch, "CHUNK", 7)
+    async with adapters.connect(url) as store:
+        items = _nats(store, "Chunks", Item)
+        await items.insert(Item(serial="TAKEN"))
+        # A clash in the last chunk: the chunks before it have landed and are undone.
+        batch = [Item(serial=f"S{i}") for i in range(30)] + [Item(serial="TAKEN")]
+        with pytest.raises(adapters.AlreadyExists):
+            await items.insert_many(batch)
+        assert await items.count() == 1
+        # A chunk failing as a whole (the connection, say) is undone the same way.
+        real = _batch.insert_batch
+        calls = 0
+
+        async def flaky(*args: Any) -> Any:
+            nonlocal calls
+            calls += 1
+            if calls == 2:
+                raise KVUnavailable("lost the connection")
+            return await real(*args)
+
+        monkeypatch.setattr(_batch, "insert_batch", flaky)
+        with pytest.raises(adapters.BackendUnavailable):
+            await items.insert_many([Item(serial=f"S{i}") for i in range(30)])
+        assert await items.count() == 1
+        monkeypatch.setattr(_batch, "insert_batch", real)
+        # Every value is free again: nothing was left claimed.
+        assert len(await items.insert_many([Item(serial=f"S{i}") for i in range(30)])) == 30
