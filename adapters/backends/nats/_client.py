@@ -21,6 +21,7 @@ fall back to their callback).
 from __future__ import annotations
 
 import inspect
+import logging
 import re
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +29,8 @@ from typing import Any
 from nats.aio.client import Client as NATS
 
 __all__ = ["SUPPORTED", "Client", "DirectHandler", "header_block", "header_value", "plain_headers"]
+
+logger = logging.getLogger("adapters")
 
 DirectHandler = Callable[[bytes, bytes, bytes, bytes], None]
 """Receives ``(subject, reply, data, raw header block or b"")`` of one message."""
@@ -88,7 +91,12 @@ class Client(NATS):
         stats = self.stats
         stats["in_msgs"] += 1
         stats["in_bytes"] += len(data)
-        handler(subject, reply, data, headers or b"")
+        try:
+            handler(subject, reply, data, headers or b"")
+        except Exception:
+            # Never let a handler's bug reach nats-py's read loop (it would
+            # treat it as a protocol error and reconnect).
+            logger.exception("nats: handling a message on %r failed", subject)
 
     async def _process_headers(self, headers: bytes | None) -> dict[str, str] | None:
         if not headers:

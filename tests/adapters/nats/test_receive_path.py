@@ -102,6 +102,29 @@ async def test_direct_subscription_bypasses_the_callback(client: Client) -> None
     assert len(direct) == 1
 
 
+async def test_a_failing_direct_handler_is_logged_and_isolated(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[bytes] = []
+    got = asyncio.Event()
+
+    def handler(subject: bytes, reply: bytes, data: bytes, headers: bytes) -> None:
+        seen.append(data)
+        if data == b"bad":
+            raise RuntimeError("handler bug")
+        got.set()
+
+    subject = f"test.failing.{uuid.uuid4().hex}"
+    sub = await client.subscribe(subject)
+    assert client.direct(sub, handler)
+    await client.publish(subject, b"bad")
+    await client.publish(subject, b"good")
+    await asyncio.wait_for(got.wait(), 5)
+    assert seen == [b"bad", b"good"]
+    assert client.is_connected
+    assert "handling a message" in caplog.text
+
+
 async def test_unsupported_nats_py_falls_back_to_callbacks(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
