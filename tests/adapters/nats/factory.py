@@ -10,7 +10,7 @@ from contextlib import AbstractAsyncContextManager
 import adapters
 from adapters.backends.nats import NatsStore
 
-__all__ = ["NATS_URL", "nats_backend", "nats_url"]
+__all__ = ["NATS_URL", "fresh_url", "nats_backend", "nats_url"]
 
 NATS_URL = "nats://127.0.0.1:4222"
 
@@ -22,18 +22,25 @@ def nats_url(**options: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def nats_backend() -> AsyncIterator[
-    Callable[[], AbstractAsyncContextManager[adapters.Store]]
-]:
-    """Yield an opener of stores on one fresh bucket prefix; drop its buckets afterwards."""
-    url = nats_url()
-
-    def opener() -> AbstractAsyncContextManager[adapters.Store]:
-        return adapters.connect(url)
-
+async def fresh_url(**options: str) -> AsyncIterator[str]:
+    """Yield a store URL on a fresh bucket prefix (plus ``options``); drop its buckets after."""
+    url = nats_url(**options)
     try:
-        yield opener
+        yield url
     finally:
         async with adapters.connect(url) as store:
             assert isinstance(store, NatsStore)
             await store.drop_buckets()
+
+
+@contextlib.asynccontextmanager
+async def nats_backend() -> AsyncIterator[
+    Callable[[], AbstractAsyncContextManager[adapters.Store]]
+]:
+    """Yield an opener of stores on one fresh bucket prefix; drop its buckets afterwards."""
+    async with fresh_url() as url:
+
+        def opener() -> AbstractAsyncContextManager[adapters.Store]:
+            return adapters.connect(url)
+
+        yield opener

@@ -17,7 +17,7 @@ import adapters
 from adapters.backends.nats import Flag, NatsCollection, NatsStore, _batch
 from adapters.backends.nats._kv import KVUnavailable
 
-from .factory import NATS_URL, nats_url
+from .factory import NATS_URL, fresh_url
 
 pytestmark = pytest.mark.nats
 
@@ -30,13 +30,14 @@ class Item(msgspec.Struct, kw_only=True):
 @pytest.fixture
 async def url() -> AsyncIterator[str]:
     """A store URL on fresh prefixed buckets, dropped afterwards."""
-    made = nats_url()
-    try:
+    async with fresh_url() as made:
         yield made
-    finally:
-        async with adapters.connect(made) as store:
-            assert isinstance(store, NatsStore)
-            await store.drop_buckets()
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bulk inserts cut into chunks of 7 records (several chunks with little data)."""
+    monkeypatch.setattr(_batch, "CHUNK", 7)
 
 
 @contextlib.asynccontextmanager
@@ -305,10 +306,8 @@ async def test_insert_many_takes_over_stale_claims(url: str) -> None:
         assert await items.count() == 2
 
 
-async def test_large_insert_many_runs_in_overlapping_chunks_in_order(
-    url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(_batch, "CHUNK", 7)
+@pytest.mark.usefixtures("small_chunks")
+async def test_large_insert_many_runs_in_overlapping_chunks_in_order(url: str) -> None:
     async with adapters.connect(url) as store:
         items = _nats(store, "Chunks", Item)
         made = await items.insert_many([Item(serial=f"S{i}", n=i) for i in range(50)])
@@ -319,10 +318,10 @@ async def test_large_insert_many_runs_in_overlapping_chunks_in_order(
         assert again.data == Item(serial="S33", n=33)
 
 
+@pytest.mark.usefixtures("small_chunks")
 async def test_a_failing_chunk_leaves_nothing_of_the_batch(
     url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_batch, "CHUNK", 7)
     async with adapters.connect(url) as store:
         items = _nats(store, "Chunks", Item)
         await items.insert(Item(serial="TAKEN"))

@@ -13,7 +13,7 @@ from adapters.backends.nats import NatsCollection, NatsStore, _client
 from adapters.backends.nats._client import header_block, header_value
 from adapters.backends.nats._feed import OrderedTracker
 
-from .factory import nats_url
+from .factory import fresh_url
 
 
 def _reply(sseq: int, cseq: int, pending: int) -> str:
@@ -71,13 +71,8 @@ pytestmark = pytest.mark.nats
 
 @pytest.fixture
 async def url() -> AsyncIterator[str]:
-    made = nats_url(heartbeat="0.2")
-    try:
+    async with fresh_url(heartbeat="0.2") as made:
         yield made
-    finally:
-        async with adapters.connect(made) as store:
-            assert isinstance(store, NatsStore)
-            await store.drop_buckets()
 
 
 async def _consumers(store: NatsStore, bucket: str) -> list[str]:
