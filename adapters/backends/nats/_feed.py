@@ -239,6 +239,9 @@ class BucketFeed:
             # NATS is not back yet: the watchdog tries again.
             logger.debug("nats: %s feed could not resume: %s", self.bucket, type(exc).__name__)
             self._active = time.monotonic()
+        except Exception:
+            logger.exception("nats: %s feed could not resume", self.bucket)
+            self._active = time.monotonic()
 
     async def _watch(self) -> None:
         # Two silent heartbeat intervals: the consumer is gone (or stuck); recreate it.

@@ -1,9 +1,10 @@
-"""The JetStream KV seam: bucket binding, pipelined CAS writes, and bucket feeds.
+"""The JetStream KV seam: bucket binding and pipelined CAS writes (feeds: ``_feed``).
 
 Writes do not go through ``nats.js.kv.KeyValue.put`` (one awaited request at a
 time): every write is a plain publish to ``$KV.<bucket>.<key>`` with a reply
-subject under one wildcard inbox, so thousands can be in flight; replies resolve
-futures kept in one dict. Each write carries a ``Nats-Msg-Id`` so a retry after a
+subject under one wildcard inbox, so thousands can be in flight; replies come
+straight from the protocol parser (``_client``) and resolve a single write's
+future, or a slot of a ``write_many`` batch found by its token. Each write carries a ``Nats-Msg-Id`` so a retry after a
 lost reply is deduplicated by the server instead of being applied twice.
 :meth:`Publisher.write_many` sends a whole batch before awaiting any
 acknowledgement and then waits for all of them at once (bulk inserts).
