@@ -1,34 +1,29 @@
-"""The nats-py client with two shortcuts on the receive path of bulk writes.
+"""The nats-py client with a shortcut on the receive path of bulk writes.
 
 A bulk insert receives one acknowledgement per write plus the feed's copy of
-each row; nats-py turns every one of them into a ``Msg``, parses its headers
-generically, queues it and hands it to a callback task. Two narrow shortcuts:
+each row; nats-py turns every one of them into a ``Msg``, parses its headers,
+queues it and hands it to a callback task. A subscription registered with
+:meth:`Client.direct` (the write-acknowledgement inbox, the bucket feeds)
+instead gets ``(subject, reply, data, headers)`` straight from the protocol
+parser, synchronously: no ``Msg``, no queue, no task switch. The handlers read
+the few headers they need with :func:`header_value` / :func:`header_block`.
 
-* **direct subscriptions**: a subscription registered with :meth:`Client.direct`
-  (the write-acknowledgement inbox, the bucket feeds) gets ``(subject, reply,
-  data, headers)`` straight from the protocol parser, synchronously: no ``Msg``,
-  no queue, no task switch;
-* **plain header blocks** (``NATS/1.0`` then ``Name: value`` lines, what KV
-  writes carry) are split in one pass; anything else (status lines, odd
-  names) goes through nats-py's own parser, so results are the same.
-
-Both hook nats-py's ``_process_msg``/``_process_headers``. When the installed
-nats-py does not have them with the expected parameters, :data:`SUPPORTED` is
-false and the client behaves exactly like nats-py's (direct subscriptions then
-fall back to their callback).
+This hooks nats-py's ``_process_msg``. When the installed nats-py does not have
+it with the expected parameters, :data:`SUPPORTED` is false and the client
+behaves exactly like nats-py's (direct subscriptions then fall back to their
+callback).
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
-import re
 from collections.abc import Callable
 from typing import Any
 
 from nats.aio.client import Client as NATS
 
-__all__ = ["SUPPORTED", "Client", "DirectHandler", "header_block", "header_value", "plain_headers"]
+__all__ = ["SUPPORTED", "Client", "DirectHandler", "header_block", "header_value"]
 
 logger = logging.getLogger("adapters")
 
@@ -43,23 +38,11 @@ def _params(name: str) -> list[str]:
     return list(inspect.signature(method).parameters)
 
 
-SUPPORTED = _params("_process_msg") == [
-    "self",
-    "sid",
-    "subject",
-    "reply",
-    "data",
-    "headers",
-] and _params("_process_headers") == ["self", "headers"]
-
-_PLAIN_START = b"NATS/1.0\r\n"
-# One header line whose name is a token (visible ASCII, no colon) and whose
-# value is printable ASCII: the lines our writes and JetStream produce.
-_PLAIN_LINE = re.compile(r"([!-9;-~]+):[ \t]*([ -~]*?)[ \t]*")
+SUPPORTED = _params("_process_msg") == ["self", "sid", "subject", "reply", "data", "headers"]
 
 
 class Client(NATS):
-    """nats-py's client, plus :meth:`direct` and a fast path for plain headers."""
+    """nats-py's client, plus :meth:`direct`."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -97,30 +80,6 @@ class Client(NATS):
             # Never let a handler's bug reach nats-py's read loop (it would
             # treat it as a protocol error and reconnect).
             logger.exception("nats: handling a message on %r failed", subject)
-
-    async def _process_headers(self, headers: bytes | None) -> dict[str, str] | None:
-        if not headers:
-            return None
-        parsed = plain_headers(headers)
-        if parsed is None:
-            parsed = await super()._process_headers(headers)
-        return parsed
-
-
-def plain_headers(raw: bytes) -> dict[str, str] | None:
-    """The headers of a plain ASCII block, or ``None`` if it is anything else."""
-    if not raw.startswith(_PLAIN_START) or not raw.isascii():
-        return None
-    out: dict[str, str] = {}
-    match = _PLAIN_LINE.fullmatch
-    for line in raw[len(_PLAIN_START) :].decode("ascii").split("\r\n"):
-        if not line:
-            continue
-        found = match(line)
-        if found is None:
-            return None
-        out[found[1]] = found[2]
-    return out or None
 
 
 def header_block(raw: bytes) -> tuple[str, str, dict[str, str]]:

@@ -337,9 +337,13 @@ class Publisher:
         self._next_id += count
         return first
 
+    def msg_id(self, number: int) -> str:
+        """The message id of write ``number``; feeds use its prefix to spot our writes."""
+        return f"{self.origin}.{number}"
+
     def new_msg_id(self) -> str:
-        """A write id; feeds use its prefix to tell this process's writes apart."""
-        return f"{self.origin}.{self._take_ids(1)}"
+        """A fresh write id (see :meth:`msg_id`)."""
+        return self.msg_id(self._take_ids(1))
 
     def _headers(
         self, expected: int | None, op: Literal["DEL", "PURGE"] | None, msg_id: str | None
@@ -444,7 +448,7 @@ class Publisher:
             if not isinstance(outcome, int | Exception):
                 # Not acknowledged (or JetStream not ready): the one-by-one path
                 # re-sends with the same message id, so nothing is applied twice.
-                headers = self._headers(expected, op, f"{self.origin}.{first + index}")
+                headers = self._headers(expected, op, self.msg_id(first + index))
                 retry = asyncio.create_task(
                     self._send(f"$KV.{bucket}.{key}", payload, headers, deadline)
                 )
@@ -480,6 +484,7 @@ class Publisher:
             for number, (bucket, key, payload, expected, op) in enumerate(writes.rows(), first):
                 subject = f"$KV.{bucket}.{key}"
                 reply = f"{prefix}{number}"
+                # msg_id(number), built as bytes: this loop runs once per write.
                 hdr = _header_block(b"%s.%d" % (origin, number), expected, op)
                 frame = self._frame(subject, payload, reply, hdr)
                 if frame:
@@ -492,7 +497,7 @@ class Publisher:
                     if frames:
                         await self._queue(b"".join(frames))
                         frames, size = [], 0
-                    headers = self._headers(expected, op, f"{self.origin}.{number}")
+                    headers = self._headers(expected, op, self.msg_id(number))
                     await self._nc.publish(subject, payload, reply=reply, headers=headers)
             if frames:
                 await self._queue(b"".join(frames))

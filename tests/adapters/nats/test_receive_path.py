@@ -1,5 +1,5 @@
-"""The receive-path shortcuts of the NATS backend: direct subscriptions, plain
-header blocks, and batch acknowledgements resolved by token arithmetic."""
+"""The receive-path shortcuts of the NATS backend: direct subscriptions and
+batch acknowledgements resolved by token arithmetic."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 
 from adapters.backends.nats import _client
-from adapters.backends.nats._client import Client, plain_headers
+from adapters.backends.nats._client import Client
 from adapters.backends.nats._kv import (
     KVUnavailable,
     Publisher,
@@ -24,41 +22,6 @@ from adapters.backends.nats._kv import (
 )
 
 from .factory import NATS_URL
-
-_reference = NATS()
-
-
-def _nats_py_headers(raw: bytes) -> dict[str, str] | None:
-    """nats-py's own parse of a header block (its ``_process_headers``)."""
-    return asyncio.run(NATS._process_headers(_reference, raw))
-
-
-_names = st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=12)
-_values = st.text(st.characters(min_codepoint=1, max_codepoint=300), max_size=20)
-
-
-@given(st.lists(st.tuples(_names, _values, st.sampled_from([": ", ":", ":\t", ":  "]))))
-def testplain_headers_agree_with_nats_py(lines: list[tuple[str, str, str]]) -> None:
-    raw = (
-        b"NATS/1.0\r\n"
-        + b"".join(f"{n}{sep}{v}\r\n".encode() for n, v, sep in lines if "\r\n" not in v)
-        + b"\r\n"
-    )
-    fast = plain_headers(raw)
-    if fast is not None:  # accepted: it must read exactly what nats-py reads
-        assert fast == _nats_py_headers(raw)
-
-
-def testplain_headers_leave_anything_unusual_to_nats_py() -> None:
-    assert plain_headers(b"NATS/1.0\r\nNats-Msg-Id: a.1\r\nKV-Operation: DEL\r\n\r\n") == {
-        "Nats-Msg-Id": "a.1",
-        "KV-Operation": "DEL",
-    }
-    assert plain_headers(b"NATS/1.0 503\r\n\r\n") is None  # status line
-    assert plain_headers("NATS/1.0\r\nX: é\r\n\r\n".encode()) is None  # not ASCII
-    assert plain_headers(b"NATS/1.0\r\nBad Name: v\r\n\r\n") is None  # space in the name
-    assert plain_headers(b"NATS/1.0\r\nNoColon\r\n\r\n") is None
-    assert plain_headers(b"NATS/1.0\r\n\r\n") is None  # no headers at all
 
 
 @pytest.fixture
