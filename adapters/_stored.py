@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -18,6 +19,8 @@ from ._records import ChangeKind
 
 __all__ = [
     "ChangeHub",
+    "ChangeQueue",
+    "ClosingSubscription",
     "QueueSubscription",
     "RawChange",
     "Stored",
@@ -65,15 +68,35 @@ class Subscription(Protocol):
         ...
 
 
-class QueueSubscription:
+class ChangeQueue:
+    """The ``get`` half of a :class:`Subscription`: changes queued, ``None`` at the end."""
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[RawChange | None] = asyncio.Queue()
+        self._closed = False
+
+    async def get(self) -> RawChange | None:
+        if self._closed and self._queue.empty():
+            return None
+        change = await self._queue.get()
+        if change is None:
+            self._closed = True
+        return change
+
+    def _end(self) -> None:
+        """Close the feed: a pending or later ``get`` returns ``None``."""
+        self._closed = True
+        self._queue.put_nowait(None)
+
+
+class QueueSubscription(ChangeQueue):
     """A :class:`Subscription` fed by a :class:`ChangeHub`, bound to one event loop."""
 
     def __init__(self, hub: ChangeHub, collection: str) -> None:
+        super().__init__()
         self._hub = hub
         self._collection = collection
         self._loop = asyncio.get_running_loop()
-        self._queue: asyncio.Queue[RawChange | None] = asyncio.Queue()
-        self._closed = False
 
     def _deliver(self, change: RawChange | None) -> None:
         # Called from whichever thread wrote; hop onto the subscriber's loop
@@ -87,19 +110,30 @@ class QueueSubscription:
         elif not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._queue.put_nowait, change)
 
-    async def get(self) -> RawChange | None:
-        if self._closed and self._queue.empty():
-            return None
-        change = await self._queue.get()
-        if change is None:
-            self._closed = True
-        return change
-
     async def aclose(self) -> None:
         if not self._closed:
             self._hub.unsubscribe(self)
-            self._closed = True
-            self._queue.put_nowait(None)
+            self._end()
+
+
+class ClosingSubscription:
+    """A :class:`Subscription` that runs ``on_close`` once when it is closed.
+
+    Backends use it to count open feeds (e.g. to stop a poller when none is left).
+    """
+
+    def __init__(self, inner: Subscription, on_close: Callable[[], None]) -> None:
+        self._inner = inner
+        self._on_close: Callable[[], None] | None = on_close
+
+    async def get(self) -> RawChange | None:
+        return await self._inner.get()
+
+    async def aclose(self) -> None:
+        on_close, self._on_close = self._on_close, None
+        if on_close is not None:
+            on_close()
+        await self._inner.aclose()
 
 
 class ChangeHub:

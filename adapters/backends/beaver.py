@@ -39,7 +39,7 @@ from .._collection import Collection
 from .._errors import AdapterError, BackendUnavailable
 from .._filters import FilterNode, SortKey, matches, sort_records
 from .._store import Store
-from .._stored import ChangeHub, QueueSubscription, RawChange, Stored, Subscription, utc_now
+from .._stored import ChangeHub, ClosingSubscription, RawChange, Stored, Subscription, utc_now
 from ..beaver import AsyncBeaverClient, AsyncBeaverLog, BeaverError
 from .beaver_fold import Outcome, apply, is_operation, next_slot, operation
 
@@ -121,7 +121,7 @@ class _Mirror:
         self.watchers += 1
         if self.poller is None:
             self.poller = asyncio.get_running_loop().create_task(self._poll())
-        return _Watch(self, self.hub.subscribe(self.name))
+        return ClosingSubscription(self.hub.subscribe(self.name), self.unwatch)
 
     def unwatch(self) -> None:
         """Forget one feed; stop polling when none is left."""
@@ -138,24 +138,6 @@ class _Mirror:
             except BackendUnavailable as exc:
                 # The log keeps history: the next successful sync delivers what was missed.
                 logger.warning("watch on %r: %s; retrying", self.name, exc)
-
-
-class _Watch:
-    """A :class:`Subscription` that keeps its mirror's poller alive while open."""
-
-    def __init__(self, mirror: _Mirror, inner: QueueSubscription) -> None:
-        self._mirror = mirror
-        self._inner = inner
-        self._open = True
-
-    async def get(self) -> RawChange | None:
-        return await self._inner.get()
-
-    async def aclose(self) -> None:
-        if self._open:
-            self._open = False
-            self._mirror.unwatch()
-        await self._inner.aclose()
 
 
 class BeaverCollection(Collection[Any]):

@@ -21,7 +21,7 @@ from ..._errors import (
     NotFound,
 )
 from ..._filters import MISSING, FilterNode, SortKey, get_path, matches, sort_records
-from ..._stored import RawChange, Stored, Subscription
+from ..._stored import Stored, Subscription
 from ._batch import insert_chunked
 from ._core import CollectionCore
 from ._kv import KVUnavailable, KVWriteError, WrongRevision
@@ -284,7 +284,7 @@ class NatsCollection(MirrorLookups, Collection[Any]):
 
     async def _subscribe(self) -> Subscription:
         core = await self._ready()
-        return _CountedSubscription(core, core.hub.subscribe(self._name))
+        return core.watch()
 
     # -- brainlessdb-style callbacks ----------------------------------------------
 
@@ -346,22 +346,3 @@ class NatsCollection(MirrorLookups, Collection[Any]):
                 self._store._track(task)
         except Exception:
             logger.exception("nats: %s callback failed (isolated)", self._name)
-
-
-class _CountedSubscription:
-    """A hub subscription that keeps the core's watcher count (see ``_publish``)."""
-
-    def __init__(self, core: CollectionCore, sub: Subscription) -> None:
-        self._core = core
-        self._sub = sub
-        self._open = True
-        core.watchers += 1
-
-    async def get(self) -> RawChange | None:
-        return await self._sub.get()
-
-    async def aclose(self) -> None:
-        if self._open:
-            self._open = False
-            self._core.watchers -= 1
-        await self._sub.aclose()

@@ -21,7 +21,7 @@ from typing import Any
 import msgspec
 
 from ..._records import ChangeKind
-from ..._stored import ChangeHub, RawChange
+from ..._stored import ChangeHub, ClosingSubscription, RawChange, Subscription
 from ._conn import Connection
 from ._feed import BucketFeed
 from ._keylocks import KeyLocks
@@ -111,6 +111,14 @@ class CollectionCore:
         """Make the mirror include every write acknowledged before this call."""
         timeout = self.conn.options.attempt_timeout
         await asyncio.gather(*(feed.catch_up(timeout) for feed in self._feeds))
+
+    def watch(self) -> Subscription:
+        """A feed of this collection's changes (built only while some feed is open)."""
+        self.watchers += 1
+        return ClosingSubscription(self.hub.subscribe(self.name), self._unwatch)
+
+    def _unwatch(self) -> None:
+        self.watchers -= 1
 
     def _publish(self, key: str, old: Entry | None, new: Entry | None, local: bool) -> None:
         if not self.watchers:

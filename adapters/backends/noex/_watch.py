@@ -8,13 +8,12 @@ previous record as ``old``).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from noex_client import NoexClientError
 
-from ..._stored import RawChange, Stored
+from ..._stored import ChangeQueue, RawChange, Stored
 from ._records import record_to_stored
 
 if TYPE_CHECKING:
@@ -42,16 +41,15 @@ def diff(collection: str, old: dict[str, Stored], new: dict[str, Stored]) -> lis
     return changes
 
 
-class NoexWatch:
+class NoexWatch(ChangeQueue):
     """A :class:`~adapters._stored.Subscription` over ``store.subscribe``."""
 
     def __init__(self, store: NoexStore, collection: str) -> None:
+        super().__init__()
         self._store = store
         self._collection = collection
-        self._queue: asyncio.Queue[RawChange | None] = asyncio.Queue()
         self._state: dict[str, Stored] | None = None
         self._unsubscribe: Callable[[], None] | None = None
-        self._closed = False
 
     async def start(self) -> None:
         """Subscribe; the initial result becomes the baseline (changes start now)."""
@@ -78,21 +76,11 @@ class NoexWatch:
         for change in diff(self._collection, previous, current):
             self._queue.put_nowait(change)
 
-    async def get(self) -> RawChange | None:
-        """The next change; ``None`` once closed."""
-        if self._closed and self._queue.empty():
-            return None
-        change = await self._queue.get()
-        if change is None:
-            self._closed = True
-        return change
-
     async def aclose(self) -> None:
         """Unsubscribe (in the background) and end the feed."""
         if self._closed:
             return
-        self._closed = True
+        self._end()  # first: a result arriving meanwhile is ignored
         unsubscribe, self._unsubscribe = self._unsubscribe, None
         if unsubscribe is not None:
             unsubscribe()
-        self._queue.put_nowait(None)
