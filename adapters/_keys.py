@@ -5,9 +5,25 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["check_key", "uuid4_strings"]
+__all__ = ["check_key", "check_text", "uuid4_strings"]
 
 _MAX_KEY = 1024
+
+
+def check_text(value: Any, what: str, limit: int) -> str:
+    """Validate an identifier: a non-empty string without NUL, at most ``limit`` characters.
+
+    ``what`` names it in the errors (``"record key"``, ``"collection name"``).
+
+    Raises:
+        TypeError: ``value`` is not a string.
+        ValueError: ``value`` is empty, too long or contains NUL.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{what}s are strings, got {type(value).__name__}")
+    if not value or len(value) > limit or "\x00" in value:
+        raise ValueError(f"invalid {what} {value!r}: 1..{limit} characters, no NUL")
+    return value
 
 
 def check_key(key: Any) -> str:
@@ -17,11 +33,7 @@ def check_key(key: Any) -> str:
         TypeError: ``key`` is not a string.
         ValueError: ``key`` is empty, too long or contains NUL.
     """
-    if not isinstance(key, str):
-        raise TypeError(f"record keys are strings, got {type(key).__name__}")
-    if not key or len(key) > _MAX_KEY or "\x00" in key:
-        raise ValueError(f"invalid record key {key!r}: 1..{_MAX_KEY} characters, no NUL")
-    return key
+    return check_text(key, "record key", _MAX_KEY)
 
 
 # Byte maps that force the UUID4 version nibble and the RFC 4122 variant bits.

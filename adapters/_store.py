@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ._collection import Collection
 from ._errors import BackendUnavailable
+from ._keys import check_text
 from ._urls import redact_url
 
 if TYPE_CHECKING:
@@ -32,11 +33,7 @@ def check_name(name: Any) -> str:
         TypeError: ``name`` is not a string.
         ValueError: ``name`` is empty, too long or contains NUL.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"collection names are strings, got {type(name).__name__}")
-    if not name or len(name) > _MAX_NAME or "\x00" in name:
-        raise ValueError(f"invalid collection name {name!r}: 1..{_MAX_NAME} characters, no NUL")
-    return name
+    return check_text(name, "collection name", _MAX_NAME)
 
 
 def _check_fields(kind: str, fields: Sequence[str]) -> tuple[str, ...]:
