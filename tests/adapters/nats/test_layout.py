@@ -22,19 +22,7 @@ from adapters.backends.nats._layout import (
     encode_key,
 )
 from adapters.backends.nats._wire import ConfigValue, decode_config, dlq_entry, encode
-
-
-class Address(msgspec.Struct, tag_field="TYPE", tag=True):
-    street: str = ""
-    city: str = ""
-
-
-class AppaLocal(msgspec.Struct, tag_field="TYPE", tag=True):
-    cursor: int = 0
-
-
-class AppbLocal(msgspec.Struct, tag_field="TYPE", tag=True):
-    note: str = ""
+from bench.nats_common import Address, AppaLocal, AppbLocal
 
 
 class DeviceV1(msgspec.Struct, kw_only=True, tag_field="TYPE", tag=True):
