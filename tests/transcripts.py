@@ -1,6 +1,10 @@
 """Load the real-server transcripts recorded in ``../shared/transcripts``.
 
-The transcripts live beside the repository (``<repo>/../shared/transcripts``);
+The canonical transcripts live beside the repository
+(``<repo>/../shared/transcripts``, or ``shared/transcripts`` in any folder
+above it, for worktrees nested deeper). A checkout without them (a clone
+elsewhere) uses the copy kept in ``tests/data/transcripts``;
+``test_transcripts_copy_matches_the_shared_ones`` keeps the two identical.
 ``NOEX_TRANSCRIPTS`` overrides the location.
 """
 
@@ -13,7 +17,26 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Line", "Transcript", "load", "transcript_dir", "transcript_names"]
+__all__ = [
+    "COPY_DIR",
+    "Line",
+    "Transcript",
+    "load",
+    "shared_dir",
+    "transcript_dir",
+    "transcript_names",
+]
+
+COPY_DIR = Path(__file__).resolve().parent / "data" / "transcripts"
+
+
+def shared_dir() -> Path | None:
+    """The canonical ``shared/transcripts`` folder above the repository, if any."""
+    for parent in Path(__file__).resolve().parents[1:]:
+        candidate = parent / "shared" / "transcripts"
+        if candidate.is_dir():
+            return candidate
+    return None
 
 
 def transcript_dir() -> Path:
@@ -21,7 +44,7 @@ def transcript_dir() -> Path:
     env = os.environ.get("NOEX_TRANSCRIPTS")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "shared" / "transcripts"
+    return shared_dir() or COPY_DIR
 
 
 def transcript_names() -> list[str]:

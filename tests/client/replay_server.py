@@ -21,23 +21,14 @@ lists the ``seq`` of every recorded send that was matched.
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from tests.transcripts import Line, Transcript, transcript_dir
+from tests.transcripts import Line, Transcript
 
 __all__ = ["ReplayServer", "without_id"]
-
-# A worktree may sit deeper than ``<repo>/../shared``: find the transcripts upwards.
-if not transcript_dir().is_dir():
-    for _parent in Path(__file__).resolve().parents:
-        if (_parent / "shared" / "transcripts").is_dir():
-            os.environ["NOEX_TRANSCRIPTS"] = str(_parent / "shared" / "transcripts")
-            break
 
 GENERIC_WELCOME: dict[str, Any] = {
     "type": "welcome",

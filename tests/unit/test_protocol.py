@@ -20,7 +20,7 @@ from noex_client._protocol import (
     encode_pong,
     encode_request,
 )
-from tests.transcripts import load, transcript_names
+from tests.transcripts import COPY_DIR, load, shared_dir, transcript_names
 
 KINDS: dict[str, type[Any]] = {
     "welcome": Welcome,
@@ -44,6 +44,15 @@ def test_transcripts_are_present() -> None:
     names = transcript_names()
     assert {"store", "reconnect", "heartbeat", "shutdown", "auth"} <= set(names)
     assert len(recv_frames()) > 200
+
+
+def test_transcripts_copy_matches_the_shared_ones() -> None:
+    shared = shared_dir()
+    if shared is None:
+        pytest.skip("no shared/transcripts above this checkout: the copy is all there is")
+    files = {p.name: p.read_bytes() for p in shared.iterdir() if p.is_file()}
+    copy = {p.name: p.read_bytes() for p in COPY_DIR.iterdir() if p.is_file()}
+    assert copy == files, "tests/data/transcripts differs from shared/transcripts: copy it again"
 
 
 @pytest.mark.parametrize("name", transcript_names())
