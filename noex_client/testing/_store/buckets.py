@@ -3,7 +3,10 @@
 Records live in a ``dict`` keyed by the JS-``Map``-like form of their primary
 key, so the table order is insertion order and an update keeps its position.
 Every write reports ``(bucket, key)`` to ``on_change`` (the store turns those
-into change events for reactive queries).
+into change events for reactive queries). Every record about to be written
+(insert, update, in a transaction too) first goes through ``before_write``,
+which may complete it or refuse it (the logic engine's computed fields and
+constraints).
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from .errors import StoreError, UniqueConstraintError
 from .filters import aggregate, matches, sort_key_of
 from .schema import prepare_insert, prepare_update
 
-__all__ = ["Bucket", "parse_ttl"]
+__all__ = ["Bucket", "WriteHook", "parse_ttl"]
 
 _TTL = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$")
+WriteHook = Callable[["Bucket", Mapping[str, Any] | None, dict[str, Any]], None]
+"""``(bucket, existing, record)``: completes or refuses a record before it is written."""
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 
@@ -44,6 +49,9 @@ class Bucket:
         name: Bucket name.
         definition: The BucketDefinition (§5.1), stored as given.
         on_change: Called with ``(bucket, key)`` after every record write.
+        before_write: Called with ``(bucket, existing, record)`` for every
+            prepared record before it is stored (``existing`` is ``None`` for
+            an insert); may change ``record`` in place or raise a ``StoreError``.
 
     Raises:
         StoreError: The definition is invalid (INTERNAL_ERROR on the wire).
@@ -54,6 +62,7 @@ class Bucket:
         name: str,
         definition: dict[str, Any],
         on_change: Callable[[str, Any], None] = lambda _b, _k: None,
+        before_write: WriteHook | None = None,
     ) -> None:
         schema = definition.get("schema")
         if not isinstance(schema, dict):
@@ -79,6 +88,7 @@ class Bucket:
         )
         self.ordered = definition.get("etsType") == "ordered_set"
         self._on_change = on_change
+        self._before_write = before_write
         self._records: dict[Any, dict[str, Any]] = {}
         self._counter = 0
         self._indexes: dict[str, dict[Any, dict[Any, None]]] = {}
@@ -237,13 +247,19 @@ class Bucket:
 
     def build(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """Prepare and validate a new record without storing it."""
-        return prepare_insert(self.name, self.schema, data, self.next_counter, self.ttl_ms)
+        record = prepare_insert(self.name, self.schema, data, self.next_counter, self.ttl_ms)
+        if self._before_write is not None:
+            self._before_write(self, None, record)
+        return record
 
     def build_update(
         self, existing: Mapping[str, Any], changes: Mapping[str, Any]
     ) -> dict[str, Any]:
         """Prepare and validate an updated record without storing it."""
-        return prepare_update(self.name, self.schema, self.key_field, existing, changes)
+        record = prepare_update(self.name, self.schema, self.key_field, existing, changes)
+        if self._before_write is not None:
+            self._before_write(self, existing, record)
+        return record
 
     def insert(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """Insert a record (an existing key is replaced, as the real store does).

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._values import js_str, now_ms
-from .buckets import Bucket
+from .buckets import Bucket, WriteHook
 from .errors import (
     BucketAlreadyExistsError,
     BucketNotDefinedError,
@@ -59,6 +59,7 @@ class Store:
         self.buckets: dict[str, Bucket] = {}
         self.queries: dict[str, QueryDefinition] = {}
         self._listeners: list[ChangeListener] = []
+        self._write_hooks: list[WriteHook] = []
         self.active_subscriptions: Callable[[str | None], int] = lambda _q: 0
 
     # -- events -------------------------------------------------------------
@@ -67,8 +68,19 @@ class Store:
         self._listeners.append(listener)
 
     def reset_listeners(self) -> None:
-        """Remove every change listener (the reactive layer is being replaced)."""
+        """Remove every change listener and write hook (their owners are being replaced)."""
         self._listeners.clear()
+        self._write_hooks.clear()
+
+    def add_write_hook(self, hook: WriteHook) -> None:
+        """Call ``hook(bucket, existing, record)`` before every record is written."""
+        self._write_hooks.append(hook)
+
+    def _before_write(
+        self, bucket: Bucket, existing: Mapping[str, Any] | None, record: dict[str, Any]
+    ) -> None:
+        for hook in self._write_hooks:
+            hook(bucket, existing, record)
 
     def _publish(self, bucket: str, key: Any) -> None:
         for listener in list(self._listeners):
@@ -95,7 +107,7 @@ class Store:
         """
         if name in self.buckets:
             raise BucketAlreadyExistsError(f'Bucket "{name}" already exists')
-        bucket = Bucket(name, copy.deepcopy(dict(definition)), self._publish)
+        bucket = Bucket(name, copy.deepcopy(dict(definition)), self._publish, self._before_write)
         self.buckets[name] = bucket
         return bucket
 
