@@ -32,7 +32,7 @@ _KEYS = {
     "maxConnectionsPerIp", "maxPayloadBytes", "gracePeriodMs", "exposeErrorDetails",
     "host", "port", "path", "name", "storeName", "allowedOrigins",
 }  # fmt: skip
-_UNSUPPORTED = {"audit", "procedures", "identity"}
+_UNSUPPORTED = {"audit", "identity"}
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class ServerConfig:
         if unsupported:
             raise ConfigError(
                 f"config key(s) {sorted(unsupported)} are not supported by the test server "
-                "(built-in identity, audit and procedures are out of its scope)"
+                "(built-in identity and audit are out of its scope)"
             )
         unknown = set(data) - _KEYS
         if unknown:

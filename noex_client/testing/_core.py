@@ -1,7 +1,7 @@
 """The sans-I/O server core: parse pipeline, auth gate, rate limit, routing.
 
 :class:`ServerCore` owns all server state (store, reactive subscriptions,
-rule engine, connections, counters) and turns one text frame into at most
+rule engine, procedures, connections, counters) and turns one text frame into at most
 one response frame. Pushes and closes go through the callbacks of each
 :class:`ConnectionState`; the WebSocket layer only moves bytes.
 """
@@ -20,7 +20,9 @@ from ._auth import Revocations, check_permissions
 from ._config import ServerConfig, normalize_bucket
 from ._errors import RequestError
 from ._ops_other import AUTH_OPS, RULES_OPS, SERVER_OPS
+from ._ops_procedures import PROCEDURES_OPS
 from ._ops_store import STORE_OPS
+from ._procedures import ProcedureRegistry
 from ._rules import RuleEngine
 from ._state import ConnectionState
 from ._store import Reactive, Store, StoreError
@@ -63,6 +65,7 @@ class ServerCore:
         self.store = Store(config.store_name)
         self.reactive = Reactive(self.store)
         self.rules = RuleEngine() if config.rules else None
+        self.procedures = ProcedureRegistry()
         self.auth = config.auth
         # Fault injection: push the initial data before the subscribe result.
         self.early_subscription_push = False
@@ -166,13 +169,14 @@ class ServerCore:
         return revoked
 
     def adopt_data(self, old: ServerCore) -> None:
-        """Take over the store and facts of ``old`` (a restart keeping data)."""
+        """Take over the store, facts and procedures of ``old`` (a restart keeping data)."""
         self.store = old.store
         self.store.reset_listeners()
         self.reactive = Reactive(self.store)
         if self.rules is not None and old.rules is not None:
             self.rules.facts = old.rules.facts
             self.rules.rules = old.rules.rules
+        self.procedures = old.procedures
 
     def flush(self) -> int:
         """Send the pushes of changed store subscriptions."""
@@ -274,10 +278,7 @@ class ServerCore:
         elif dot and prefix in _NOT_CONFIGURED:
             raise RequestError("UNKNOWN_OPERATION", _NOT_CONFIGURED[prefix])
         elif dot and prefix == "procedures":
-            raise RequestError(
-                "UNKNOWN_OPERATION",
-                f'Unknown procedures operation "{op}" (not supported by the test server)',
-            )
+            table = PROCEDURES_OPS
         if table is None:
             raise RequestError("UNKNOWN_OPERATION", f'Unknown operation "{op}"')
         handler = table.get(name)
