@@ -1,7 +1,7 @@
 """The sans-I/O server core: parse pipeline, auth gate, rate limit, routing.
 
 :class:`ServerCore` owns all server state (store, reactive subscriptions,
-rule engine, procedures, connections, counters) and turns one text frame into at most
+rule engine, procedures, logic engine, connections, counters) and turns one text frame into at most
 one response frame. Pushes and closes go through the callbacks of each
 :class:`ConnectionState`; the WebSocket layer only moves bytes.
 """
@@ -19,6 +19,8 @@ import msgspec
 from ._auth import Revocations, check_permissions
 from ._config import ServerConfig, normalize_bucket
 from ._errors import RequestError
+from ._logic import LogicEngine
+from ._ops_logic import LOGIC_OPS, logic_engine
 from ._ops_other import AUTH_OPS, RULES_OPS, SERVER_OPS
 from ._ops_procedures import PROCEDURES_OPS
 from ._ops_store import STORE_OPS
@@ -66,6 +68,7 @@ class ServerCore:
         self.reactive = Reactive(self.store)
         self.rules = RuleEngine() if config.rules else None
         self.procedures = ProcedureRegistry()
+        self.logic = LogicEngine(self.store) if config.logic else None
         self.auth = config.auth
         # Fault injection: push the initial data before the subscribe result.
         self.early_subscription_push = False
@@ -102,8 +105,12 @@ class ServerCore:
         if self.rules is not None:
             for sub_id in conn.rules_subs:
                 self.rules.unsubscribe(sub_id)
+        if self.logic is not None:
+            for sub_id in conn.view_subs:
+                self.logic.unsubscribe_view(sub_id)
         conn.store_subs.clear()
         conn.rules_subs.clear()
+        conn.view_subs.clear()
 
     def connections_from(self, remote: str) -> int:
         """Open connections from one IP."""
@@ -131,11 +138,11 @@ class ServerCore:
     def check_subscription_limits(self, conn: ConnectionState) -> None:
         """Raise ``RATE_LIMITED`` when a subscription limit is reached (§2.6)."""
         limit = self.config.max_subscriptions_per_connection
-        if len(conn.store_subs) + len(conn.rules_subs) >= limit:
+        if conn.subscription_count >= limit:
             raise RequestError(
                 "RATE_LIMITED", f"Subscription limit reached (max {limit} per connection)"
             )
-        total = sum(len(c.store_subs) + len(c.rules_subs) for c in self.connections.values())
+        total = sum(c.subscription_count for c in self.connections.values())
         if total >= self.config.max_total_subscriptions:
             raise RequestError(
                 "RATE_LIMITED",
@@ -169,7 +176,7 @@ class ServerCore:
         return revoked
 
     def adopt_data(self, old: ServerCore) -> None:
-        """Take over the store, facts and procedures of ``old`` (a restart keeping data)."""
+        """Take over the store, facts, procedures and logic definitions of ``old`` (a restart keeping data)."""
         self.store = old.store
         self.store.reset_listeners()
         self.reactive = Reactive(self.store)
@@ -177,10 +184,17 @@ class ServerCore:
             self.rules.facts = old.rules.facts
             self.rules.rules = old.rules.rules
         self.procedures = old.procedures
+        if self.logic is not None:
+            self.logic = LogicEngine(self.store)
+            if old.logic is not None:
+                self.logic.adopt(old.logic)
 
     def flush(self) -> int:
-        """Send the pushes of changed store subscriptions."""
-        return self.reactive.flush()
+        """Send the pushes of changed store and view subscriptions."""
+        pushes = self.reactive.flush()
+        if self.logic is not None:
+            pushes += self.logic.flush()
+        return pushes
 
     # -- requests -----------------------------------------------------------
     async def handle_text(self, conn: ConnectionState, text: str) -> dict[str, Any] | None:
@@ -279,6 +293,9 @@ class ServerCore:
             raise RequestError("UNKNOWN_OPERATION", _NOT_CONFIGURED[prefix])
         elif dot and prefix == "procedures":
             table = PROCEDURES_OPS
+        elif dot and prefix == "logic":
+            logic_engine(self)  # LOGIC_NOT_AVAILABLE, as rules without an engine
+            table = LOGIC_OPS
         if table is None:
             raise RequestError("UNKNOWN_OPERATION", f'Unknown operation "{op}"')
         handler = table.get(name)

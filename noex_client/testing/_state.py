@@ -48,6 +48,12 @@ class ConnectionState:
     session: Session | None = None
     store_subs: dict[str, None] = field(default_factory=dict)
     rules_subs: dict[str, None] = field(default_factory=dict)
+    view_subs: dict[str, None] = field(default_factory=dict)
     open: bool = True
     last_ping: float | None = None
     last_pong: float = 0.0
+
+    @property
+    def subscription_count(self) -> int:
+        """Store, rules and view subscriptions together (the limits count them all)."""
+        return len(self.store_subs) + len(self.rules_subs) + len(self.view_subs)
