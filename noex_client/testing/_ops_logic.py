@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from ._errors import RequestError, validation
 from ._fields import opt_obj, req_obj, req_str
 from ._logic import LogicEngine
-from ._state import ConnectionState
+from ._state import ConnectionState, release_subscription
 
 if TYPE_CHECKING:
     from ._core import ServerCore
@@ -103,9 +103,7 @@ def _subscribe_view(core: ServerCore, conn: ConnectionState, msg: dict[str, Any]
 def _unsubscribe_view(core: ServerCore, conn: ConnectionState, msg: dict[str, Any]) -> Any:
     engine = logic_engine(core)
     sub_id = req_str(msg, "subscriptionId")
-    if sub_id not in conn.view_subs:
-        raise RequestError("NOT_FOUND", f'Subscription "{sub_id}" not found')
-    del conn.view_subs[sub_id]
+    release_subscription(conn.view_subs, sub_id)
     engine.unsubscribe_view(sub_id)
     return {"unsubscribed": True}
 

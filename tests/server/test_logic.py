@@ -6,15 +6,10 @@ view joins and grouping in ``test_logic_views.py``.
 
 from __future__ import annotations
 
-import asyncio
-import json
-import signal
-import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from websockets.asyncio.client import connect
 
 from noex_client.testing import ConfigError, LocalServer, ServerConfig
 from tests.server.conftest import Client, ClientFactory
@@ -455,26 +450,3 @@ def test_the_logic_config_key() -> None:
     assert ServerConfig.from_config({}).logic is False
     with pytest.raises(ConfigError, match="'logic' must be true, false or an object"):
         ServerConfig.from_config({"logic": "yes"})
-
-
-async def test_the_server_process_runs_the_logic_engine() -> None:
-    config = json.dumps({"buckets": [ORDERS], "logic": True})
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "noex_client.testing", "serve", "--config", config,
-        stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        async with asyncio.timeout(20):
-            url = (await proc.stdout.readline()).decode().strip()
-        async with connect(url) as ws:
-            client = Client(ws)
-            await client.recv()  # welcome
-            assert await client.ok("logic.evaluateExpr", expr={"$add": [2, 3]}) == 5
-        proc.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(20):
-            assert await proc.wait() == 0
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()

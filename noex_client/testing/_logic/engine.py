@@ -19,7 +19,7 @@ from typing import Any
 
 from .._errors import RequestError, validation
 from .._store import Bucket, Store
-from .._store._values import json_equal
+from .._store.reactive import flush_changed
 from .._store.schema import validate_record
 from .computed import ComputedFields, apply_computed, compile_computed
 from .constraints import Constraint, check_constraints, compile_constraint
@@ -38,7 +38,7 @@ class _ViewSubscription:
     id: str
     view: str
     push: ViewPush
-    last: list[dict[str, Any]]
+    last_result: list[dict[str, Any]]
 
 
 class LogicEngine:
@@ -195,22 +195,7 @@ class LogicEngine:
 
     def flush(self) -> int:
         """Re-evaluate the marked subscriptions; push changed results. Returns the pushes."""
-        pushes = 0
-        while self._dirty:
-            sub_id = next(iter(self._dirty))
-            del self._dirty[sub_id]
-            sub = self._subs.get(sub_id)
-            if sub is None:
-                continue
-            try:
-                rows = self.query_view(sub.view)
-            except Exception:  # a view that cannot be evaluated keeps its subscription, silently
-                continue
-            if not json_equal(sub.last, rows):
-                sub.last = rows
-                sub.push(sub.id, rows)
-                pushes += 1
-        return pushes
+        return flush_changed(self._dirty, self._subs, lambda sub: self.query_view(sub.view))
 
     # -- expressions and writes -----------------------------------------------
     def evaluate(self, expr: Any, record: Mapping[str, Any] | None = None) -> Any:

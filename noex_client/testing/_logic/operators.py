@@ -22,6 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from .._store._values import is_number, json_equal
+from .._store.filters import operator_matches
 from .nodes import Builder, Compiler, Expr, Scope, arg_list, merge, number_or_none, to_text, truthy
 
 __all__ = ["BASIC_OPERATORS"]
@@ -97,19 +98,12 @@ def _round(arg: Any, path: str, compile_: Compiler) -> Expr:
     return merge(nodes, run)
 
 
-def _ordered(a: Any, b: Any) -> bool:
-    return (is_number(a) and is_number(b)) or (isinstance(a, str) and isinstance(b, str))
+def _comparison(op: str) -> Builder:
+    """``$gt``/``$gte``/``$lt``/``$lte``: the store filter operator of the same name."""
 
-
-def _comparison(op: str, test: Callable[[Any, Any], bool]) -> Builder:
     def build(arg: Any, path: str, compile_: Compiler) -> Expr:
         left, right = _compile_args(op, arg, path, compile_, 2, 2)
-
-        def run(scope: Scope) -> Any:
-            a, b = left.run(scope), right.run(scope)
-            return _ordered(a, b) and bool(test(a, b))
-
-        return merge([left, right], run)
+        return merge([left, right], lambda s: operator_matches(op, right.run(s), left.run(s)))
 
     return build
 
@@ -127,7 +121,7 @@ def _between(arg: Any, path: str, compile_: Compiler) -> Expr:
 
     def run(scope: Scope) -> Any:
         value, low, high = (n.run(scope) for n in nodes)
-        return _ordered(value, low) and _ordered(value, high) and bool(low <= value <= high)
+        return operator_matches("$between", [low, high], value)
 
     return merge(nodes, run)
 
@@ -226,10 +220,10 @@ BASIC_OPERATORS: dict[str, Builder] = {
     "$ceil": _numeric("$ceil", 1, 1, lambda v: math.ceil(v[0]) if math.isfinite(v[0]) else None),
     "$eq": _equality("$eq", True),
     "$neq": _equality("$neq", False),
-    "$gt": _comparison("$gt", lambda a, b: a > b),
-    "$gte": _comparison("$gte", lambda a, b: a >= b),
-    "$lt": _comparison("$lt", lambda a, b: a < b),
-    "$lte": _comparison("$lte", lambda a, b: a <= b),
+    "$gt": _comparison("$gt"),
+    "$gte": _comparison("$gte"),
+    "$lt": _comparison("$lt"),
+    "$lte": _comparison("$lte"),
     "$between": _between,
     "$in": _in,
     "$and": _and,

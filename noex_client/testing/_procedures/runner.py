@@ -30,6 +30,7 @@ from .._rules import RuleEngine
 from .._store import Store, StoreError, Transaction
 from .._store._values import UNDEFINED, is_number, js_eq, js_num
 from .._store.errors import ValidationFailedError
+from .._store.filters import operator_matches
 from .templates import lookup, render, strip_undefined
 
 __all__ = ["clock", "run_procedure"]
@@ -52,26 +53,10 @@ class _Returned(Exception):
 
 
 def _compare(operator: str, actual: Any, expected: Any) -> bool:
-    if operator == "exists":
-        return actual is not None and actual is not UNDEFINED
-    if operator == "not_exists":
-        return actual is None or actual is UNDEFINED
-    if operator == "eq":
-        return js_eq(actual, expected)
-    if operator == "neq":
-        return not js_eq(actual, expected)
-    comparable = (is_number(actual) and is_number(expected)) or (
-        isinstance(actual, str) and isinstance(expected, str)
-    )
-    if not comparable:
-        return False
-    if operator == "gt":
-        return bool(actual > expected)
-    if operator == "gte":
-        return bool(actual >= expected)
-    if operator == "lt":
-        return bool(actual < expected)
-    return bool(actual <= expected)
+    """An ``if`` condition: the store filter operator of the same name."""
+    if operator in ("exists", "not_exists"):
+        return operator_matches("$exists", operator == "exists", actual)
+    return operator_matches(f"${operator}", expected, actual)
 
 
 def _aggregate(step: Mapping[str, Any], source: Any) -> Any:

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._store._values import is_number, js_type
+from .._store.schema import type_ok
 
 __all__ = [
     "ACTIONS",
@@ -167,18 +168,6 @@ def check_config(config: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def _type_ok(kind: str, value: Any) -> bool:
-    if kind == "number":
-        return is_number(value)
-    if kind == "object":
-        return isinstance(value, dict)
-    if kind == "array":
-        return isinstance(value, list)
-    if kind == "boolean":
-        return isinstance(value, bool)
-    return isinstance(value, str)
-
-
 def check_input(
     spec: Mapping[str, Any] | None, given: Mapping[str, Any]
 ) -> tuple[dict[str, Any], list[str]]:
@@ -192,6 +181,6 @@ def check_input(
             elif field.get("required", True):
                 issues.append(f'Missing required input "{key}"')
             continue
-        if not _type_ok(field.get("type", ""), given[key]):
+        if not type_ok(field.get("type"), given[key]):
             issues.append(f'Input "{key}": expected {field.get("type")}, got {js_type(given[key])}')
     return values, issues

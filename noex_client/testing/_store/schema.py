@@ -23,6 +23,7 @@ __all__ = [
     "generate_value",
     "prepare_insert",
     "prepare_update",
+    "type_ok",
     "validate_record",
 ]
 
@@ -144,7 +145,7 @@ def _check_value(field: dict[str, Any], value: Any, path: str, out: list[dict[st
             _issue(out, path, "Field is required", "required")
         return
     expected = field.get("type")
-    if not _type_ok(expected, value):
+    if not type_ok(expected, value):
         _issue(out, path, f'Expected type "{expected}", got {js_type(value)}', "type")
         return
     enum = field.get("enum")
@@ -189,7 +190,8 @@ def _same(a: object, b: object) -> bool:
     return type(a) is type(b) and a == b if isinstance(a, bool) or isinstance(b, bool) else a == b
 
 
-def _type_ok(expected: object, value: object) -> bool:
+def type_ok(expected: object, value: object) -> bool:
+    """Whether ``value`` has the schema type ``expected`` (unknown types accept anything)."""
     if expected == "string":
         return isinstance(value, str)
     if expected == "number":
