@@ -1,8 +1,8 @@
 """The sans-I/O server core: parse pipeline, auth gate, rate limit, routing.
 
 :class:`ServerCore` owns all server state (store, reactive subscriptions,
-rule engine, procedures, logic engine, connections, counters) and turns one text frame into at most
-one response frame. Pushes and closes go through the callbacks of each
+rule engine, procedures, logic engine, connections, counters) and turns one
+text frame into at most one response frame. Pushes and closes go through the callbacks of each
 :class:`ConnectionState`; the WebSocket layer only moves bytes.
 """
 
@@ -176,7 +176,10 @@ class ServerCore:
         return revoked
 
     def adopt_data(self, old: ServerCore) -> None:
-        """Take over the store, facts, procedures and logic definitions of ``old`` (a restart keeping data)."""
+        """Take over the data of ``old`` (a restart keeping data).
+
+        That is the store, facts, procedures and logic definitions.
+        """
         self.store = old.store
         self.store.reset_listeners()
         self.reactive = Reactive(self.store)

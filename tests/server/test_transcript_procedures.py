@@ -1,4 +1,4 @@
-"""``procedures.jsonl``: register/list/get/call/update/unregister and their errors, as the real server."""
+"""``procedures.jsonl``: register/list/get/call/update/unregister and their errors."""
 
 from tests.server.replay import replay
 from tests.transcripts import load
