@@ -106,6 +106,8 @@ def _drop_bucket(core: ServerCore, _c: ConnectionState, msg: dict[str, Any]) -> 
     name = req_str(msg, "name")
     core.store.drop_bucket(name)
     core.reactive.drop_bucket(name)
+    if core.logic is not None:
+        core.logic.drop_bucket(name)
     return {"name": name, "dropped": True}
 
 

@@ -14,7 +14,7 @@ import pytest
 from noex_client.testing import ConfigError, LocalServer, ServerConfig
 from tests.server.conftest import Client, ClientFactory
 
-ORDERS = {
+ORDERS: dict[str, Any] = {
     "name": "orders",
     "schema": {
         "status": {"type": "string", "default": "new"},
@@ -450,3 +450,22 @@ def test_the_logic_config_key() -> None:
     assert ServerConfig.from_config({}).logic is False
     with pytest.raises(ConfigError, match="'logic' must be true, false or an object"):
         ServerConfig.from_config({"logic": "yes"})
+
+
+async def test_dropping_a_bucket_drops_its_computed_fields_and_constraints(client: Client) -> None:
+    await client.ok("logic.defineComputed", bucket="orders", fields=TOTAL)
+    await client.ok("logic.defineConstraint", constraint=POSITIVE)
+    await client.ok("logic.defineView", definition=BIG)
+    await client.ok("logic.subscribeView", name="big")
+    await client.ok("store.dropBucket", name="orders")
+    assert await client.ok("logic.listComputed") == []
+    assert await client.ok("logic.listConstraints") == []
+    assert (await client.error("logic.queryView", name="big"))["code"] == "BUCKET_NOT_DEFINED"
+    schema = {"id": {"type": "string", "generated": "uuid"}, **ORDERS["schema"]}
+    await client.ok("store.defineBucket", name="orders", config={"key": "id", "schema": schema})
+    record = await insert(client, qty=0, price=2)
+    assert "total" not in record
+    assert await client.ok("logic.queryView", name="big") == [
+        {"id": record["id"], "total": None, "big": False}
+    ]
+    assert client.pushes == []  # the view's subscription ended with the bucket

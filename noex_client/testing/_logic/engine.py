@@ -58,6 +58,20 @@ class LogicEngine:
         store.add_listener(self._on_change)
         store.add_write_hook(self._before_write)
 
+    def drop_bucket(self, bucket: str) -> None:
+        """Forget what belongs to a dropped bucket.
+
+        Its computed fields and constraints go, so a bucket defined again
+        under the name starts clean; the subscriptions of views reading it end
+        silently, as store subscriptions do (the views stay defined).
+        """
+        self.computed.pop(bucket, None)
+        self.constraints = {n: c for n, c in self.constraints.items() if c.bucket != bucket}
+        for sub in list(self._subs.values()):
+            view = self.views.get(sub.view)
+            if view is None or bucket in view.buckets:
+                self.unsubscribe_view(sub.id)
+
     def adopt(self, old: LogicEngine) -> None:
         """Take over the definitions of ``old`` (a restart keeping data)."""
         self.computed = dict(old.computed)
