@@ -141,6 +141,25 @@ async def test_a_computed_value_must_fit_the_schema(client: Client) -> None:
     assert await client.ok("store.count", bucket="orders") == 0
 
 
+async def test_the_schema_may_require_a_computed_field(client_factory: ClientFactory) -> None:
+    required = {
+        **ORDERS,
+        "schema": {**ORDERS["schema"], "total": {"type": "number", "required": True}},
+    }
+    async with LocalServer.from_config({"buckets": [required], "logic": True}) as srv:
+        client = await client_factory(srv)
+        missing = await client.error("store.insert", bucket="orders", data={"qty": 1, "price": 2})
+        assert missing["details"][0]["message"] == "Field is required"
+        await client.ok("logic.defineComputed", bucket="orders", fields=TOTAL)
+        record = await insert(client, qty=1, price=2)
+        assert record["total"] == 2
+        # A value sent for the computed field is replaced before validation.
+        updated = await client.ok(
+            "store.update", bucket="orders", key=record["id"], data={"total": "x", "qty": 2}
+        )
+        assert updated["total"] == 4
+
+
 async def test_computed_fields_apply_in_transactions(client: Client) -> None:
     await client.ok("logic.defineComputed", bucket="orders", fields=TOTAL)
     ops = [{"op": "insert", "bucket": "orders", "data": {"qty": 3, "price": 3}}]

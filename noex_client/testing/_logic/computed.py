@@ -6,8 +6,8 @@ When a record of ``bucket`` is inserted, every computed field is set to its
 an earlier one). On an update a field is recomputed when one of its
 ``depends`` fields changed; otherwise it keeps its stored value. Computed
 fields are owned by the server: a value the client sends for one is replaced.
-The record is then validated against the bucket schema again, so a computed
-value must fit a field the schema declares.
+The record is validated against the bucket schema after the fields are set,
+so a schema may declare (and require) a computed field.
 
 Choices where the spec is silent: ``depends`` may be left out, and then is
 the list of fields the expression reads; defining the computed fields of a

@@ -20,7 +20,6 @@ from typing import Any
 from .._errors import RequestError, validation
 from .._store import Bucket, Store
 from .._store.reactive import flush_changed
-from .._store.schema import validate_record
 from .computed import ComputedFields, apply_computed, compile_computed
 from .constraints import Constraint, check_constraints, compile_constraint
 from .expr import compile_expr
@@ -56,7 +55,8 @@ class LogicEngine:
         self._dirty: dict[str, None] = {}
         self.store = store
         store.add_listener(self._on_change)
-        store.add_write_hook(self._before_write)
+        store.add_write_hook(self._complete, "complete")
+        store.add_write_hook(self._check, "check")
 
     def drop_bucket(self, bucket: str) -> None:
         """Forget what belongs to a dropped bucket.
@@ -223,13 +223,16 @@ class LogicEngine:
         except ExprError as exc:
             raise validation(str(exc)) from None
 
-    def _before_write(
+    def _complete(
         self, bucket: Bucket, existing: Mapping[str, Any] | None, record: dict[str, Any]
     ) -> None:
         computed = self.computed.get(bucket.name)
         if computed is not None:
             apply_computed(computed, existing, record)
-            validate_record(bucket.name, bucket.schema, record)
+
+    def _check(
+        self, bucket: Bucket, _existing: Mapping[str, Any] | None, record: dict[str, Any]
+    ) -> None:
         constraints = [c for c in self.constraints.values() if c.bucket == bucket.name]
         if constraints:
             check_constraints(constraints, record)

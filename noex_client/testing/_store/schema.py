@@ -65,8 +65,11 @@ def prepare_insert(
     data: Mapping[str, Any],
     next_counter: Callable[[], int],
     ttl_ms: int | None = None,
+    validate: bool = True,
 ) -> dict[str, Any]:
     """Build a new record from insert input (§5.2) and validate it.
+
+    ``validate=False`` leaves validation to the caller.
 
     Raises:
         ValidationFailedError: The record fails the schema.
@@ -86,7 +89,8 @@ def prepare_insert(
     record["_updatedAt"] = now
     if ttl_ms is not None and "_expiresAt" not in data:
         record["_expiresAt"] = now + ttl_ms
-    validate_record(bucket, schema, record)
+    if validate:
+        validate_record(bucket, schema, record)
     return record
 
 
@@ -96,8 +100,11 @@ def prepare_update(
     key_field: str,
     existing: Mapping[str, Any],
     changes: Mapping[str, Any],
+    validate: bool = True,
 ) -> dict[str, Any]:
     """Merge ``changes`` over ``existing`` (§5.3) and validate the result.
+
+    ``validate=False`` leaves validation to the caller.
 
     Raises:
         ValidationFailedError: The merged record fails the schema.
@@ -110,7 +117,8 @@ def prepare_update(
             merged[name] = value
     merged["_version"] = int(existing.get("_version", 0)) + 1
     merged["_updatedAt"] = now_ms()
-    validate_record(bucket, schema, merged)
+    if validate:
+        validate_record(bucket, schema, merged)
     return merged
 
 
