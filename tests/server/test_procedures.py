@@ -252,6 +252,9 @@ def test_step_errors_map_as_the_server_does(store: Store) -> None:
     assert error.code == "VALIDATION_ERROR"
     assert error.message.startswith('Validation failed for bucket "items"')
     assert not error.has_details
+    unnamed = [{"action": "store.count", "bucket": "{{ input.bucket }}", "as": "n"}]
+    error = failure(call, store, unnamed)
+    assert (error.code, error.message) == ("INTERNAL_ERROR", 'Bucket "undefined" is not defined')
     update = [{"action": "store.update", "bucket": "orders", "key": "x", "data": {}}]
     error = failure(call, store, update)
     assert error.message == 'Record with key "x" not found in bucket "orders"'

@@ -28,7 +28,7 @@ from typing import Any
 from .._errors import RequestError
 from .._rules import RuleEngine
 from .._store import Store, StoreError, Transaction
-from .._store._values import UNDEFINED, is_number, js_eq, js_num
+from .._store._values import UNDEFINED, is_number, js_eq, js_num, js_str
 from .._store.errors import ValidationFailedError
 from .._store.filters import operator_matches
 from .templates import lookup, render, strip_undefined
@@ -157,7 +157,8 @@ class _Run:
         action: str = step["action"]
         context = self.context
         if action.startswith("store."):
-            op = {"op": action.removeprefix("store."), "bucket": render(step["bucket"], context)}
+            bucket = render(step["bucket"], context)  # a missing name reads "undefined", as in JS
+            op = {"op": action.removeprefix("store."), "bucket": js_str(bucket)}
             for name in ("key", "filter"):
                 if name in step:
                     op[name] = render(step[name], context)
