@@ -1,9 +1,9 @@
 """The logic engine: computed fields, constraints, views and their subscriptions.
 
-It hooks into a :class:`~noex_client.testing._store.Store` twice: a write
-hook completes (computed fields) and checks (constraints) every record before
-it is stored, and a change listener marks the view subscriptions whose source
-buckets changed. :meth:`LogicEngine.flush` then re-evaluates each marked
+It hooks into a :class:`~noex_client.testing._store.Store` three times: a
+``complete`` write hook sets computed fields before a record is validated, a
+``check`` write hook refuses records that break a constraint, and a change
+listener marks the view subscriptions whose source buckets changed. :meth:`LogicEngine.flush` then re-evaluates each marked
 subscription once and pushes the whole new result when it differs from the
 last one, exactly like store subscriptions (protocol §5.8): one push per
 request at most, none when the result is unchanged. Sans-I/O: pushes go
