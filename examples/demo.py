@@ -1,8 +1,9 @@
 """A tour of noex-client on the embedded default: no external server needed.
 
-Starts the in-process noex server (``noex_client.testing.LocalServer``),
-connects a ``NoexClient``, defines a bucket and a live query, inserts and
-queries records, and shows the pushes a reactive subscription delivers.
+Starts the in-process noex server (``noex_client.testing.LocalServer``, with
+its logic engine), connects a ``NoexClient``, defines a bucket and a live
+query, inserts and queries records, shows the pushes a reactive subscription
+delivers, then lets the server compute an order total and a derived view.
 
 Run it with ``./scripts/demo``.
 """
@@ -27,6 +28,32 @@ USERS_SCHEMA: dict[str, Any] = {
 }
 
 
+ORDERS_SCHEMA: dict[str, Any] = {
+    "key": "id",
+    "schema": {
+        "id": {"type": "string", "generated": "uuid"},
+        "customer": {"type": "string", "required": True},
+        "qty": {"type": "number", "required": True},
+        "price": {"type": "number", "required": True},
+        "total": {"type": "number"},
+    },
+}
+# total = round(qty * price, 2), kept by the server whenever qty or price changes.
+ORDER_TOTAL = {
+    "total": {
+        "depends": ["qty", "price"],
+        "expr": {"$round": [{"$multiply": ["$qty", "$price"]}, 2]},
+    }
+}
+# One row per customer: a join of orders and users, grouped by the user's name.
+SPENDING_VIEW = {
+    "name": "spending",
+    "from": {"o": "orders", "u": "users"},
+    "join": {"o.customer": "u.id"},
+    "select": {"name": "u.name", "orders": {"$count": "*"}, "spent": {"$sum": "o.total"}},
+}
+
+
 def show(title: str, value: Any) -> None:
     """Print one step of the tour with its JSON result."""
     print(f"\n{title}")
@@ -38,7 +65,7 @@ def names(records: list[dict[str, Any]]) -> list[str]:
 
 
 async def main() -> None:
-    async with LocalServer() as server, NoexClient(server.url) as client:
+    async with LocalServer(logic=True) as server, NoexClient(server.url) as client:
         stats = await client.server.stats()
         print(f"Connected to {server.url} ({stats['name']}), state={client.state}")
 
@@ -87,7 +114,25 @@ async def main() -> None:
         await users.delete(carol["id"])
         show("Push after deleting Carol:", names(await updates.get()))
         unsubscribe()
+
+        await logic_tour(client, alice["id"])
     print("\nDisconnected; the in-process server is stopped.")
+
+
+async def logic_tour(client: NoexClient, customer: str) -> None:
+    """Computed fields and a derived view, served by the server's logic engine."""
+    await client.store.define_bucket("orders", ORDERS_SCHEMA)
+    await client.request("logic.defineComputed", bucket="orders", fields=ORDER_TOTAL)
+    orders = client.store.bucket("orders")
+    order = await orders.insert({"customer": customer, "qty": 3, "price": 19.99})
+    show("Computed field: an order's total is set by the server:", order["total"])
+    order = await orders.update(order["id"], {"qty": 4})
+    show("...and recomputed when qty changes:", order["total"])
+    await orders.insert({"customer": customer, "qty": 1, "price": 5})
+
+    await client.request("logic.defineView", definition=SPENDING_VIEW)
+    spending = await client.request("logic.queryView", name="spending")
+    show("Derived view 'spending' (orders joined to users):", spending)
 
 
 if __name__ == "__main__":

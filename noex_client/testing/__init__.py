@@ -5,8 +5,12 @@ WebSocket) on ``127.0.0.1``, port 0 by default, so a client under test cannot
 tell it from the real Node server: welcome first, parse errors with ``id: 0``,
 text frames only (binary closes 1003), server pings with close 4001 on a
 missing or stale pong, 1009 for oversized frames, 4003 over the per-IP limit,
-graceful shutdown, and the store, reactive-query, transaction, rules and
-token-auth semantics recorded from a real server (see ``protocol.md``).
+graceful shutdown, and the store, reactive-query, transaction, rules,
+procedures and token-auth semantics recorded from a real server (see
+``protocol.md``). With ``logic=True`` (``"logic": true`` in a JSON config) it
+also runs the logic engine of ``logic.md``: computed fields, derived views
+with reactive pushes, constraints and ``evaluateExpr``; without it every
+``logic.*`` request fails with ``LOGIC_NOT_AVAILABLE``.
 
 Usage::
 
@@ -16,6 +20,7 @@ Usage::
         buckets=[{"name": "users", "schema": {"name": {"type": "string", "required": True}}}],
         queries={"all-users": {"type": "all", "bucket": "users"}},
         heartbeat_interval_ms=50,
+        logic=True,
     ) as server:
         ...  # connect to server.url
 
@@ -44,7 +49,8 @@ Fault hooks (all on ``LocalServer``):
 - ``refuse_connections(True/False)``: answer new handshakes with HTTP 503.
 - ``await restart(keep_data=False)``: close all with 1000 and listen again on
   the same port; state is lost like a restarted server (subscription ids
-  restart at ``sub-1``) unless ``keep_data``.
+  restart at ``sub-1``) unless ``keep_data`` (which keeps buckets, records,
+  queries, facts, procedures and logic definitions).
 - ``pause_pings()`` / ``resume_pings()``: stop and restart the heartbeat.
 - ``revoke_sessions(user_id=None, role=None)``: ``system/session_revoked``
   then close 4002; the users cannot log in again for an hour.
@@ -59,7 +65,7 @@ Fault hooks (all on ``LocalServer``):
   ``request_count``, and ``await wait_for_connections(n)`` /
   ``await wait_until(lambda server: ...)`` to wait for them.
 
-Not implemented: built-in identity, audit, procedures (their operations answer
+Not implemented: built-in identity and audit (their operations answer
 ``UNKNOWN_OPERATION``), timers and non-event rule triggers, persistence.
 """
 

@@ -213,7 +213,8 @@ class LocalServer:
 
         Like a restarted real server, all state is lost (data, sessions,
         subscriptions; subscription ids restart at ``sub-1``) unless
-        ``keep_data`` is true, which keeps buckets, records, queries and facts.
+        ``keep_data`` is true, which keeps buckets, records, queries, facts,
+        procedures and logic definitions.
         """
         await self.shutdown(0)
         old = self.core

@@ -6,7 +6,7 @@ The JSON shape is the one the transcripts record in ``meta.server_configs``::
      "queries": [{"name", "type": "all"|"where"|..., "bucket", "field"?}],
      "auth": {"sessions": {token: {"userId", "roles", "expiresAt"?}},
               "required"?, "permissions"?},
-     "rules": false, "heartbeat": {"intervalMs", "timeoutMs"},
+     "rules": false, "logic": true, "heartbeat": {"intervalMs", "timeoutMs"},
      "rateLimit": {"maxRequests", "windowMs"},
      "connectionLimits": {"maxSubscriptionsPerConnection", "maxTotalSubscriptions"},
      "maxConnectionsPerIp", "maxPayloadBytes", "gracePeriodMs",
@@ -28,11 +28,11 @@ from ._store.queries import config_query
 __all__ = ["RateLimit", "ServerConfig", "normalize_bucket"]
 
 _KEYS = {
-    "buckets", "queries", "auth", "rules", "heartbeat", "rateLimit", "connectionLimits",
+    "buckets", "queries", "auth", "rules", "logic", "heartbeat", "rateLimit", "connectionLimits",
     "maxConnectionsPerIp", "maxPayloadBytes", "gracePeriodMs", "exposeErrorDetails",
     "host", "port", "path", "name", "storeName", "allowedOrigins",
 }  # fmt: skip
-_UNSUPPORTED = {"audit", "procedures", "identity"}
+_UNSUPPORTED = {"audit", "identity"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ class ServerConfig:
     queries: dict[str, QueryFunction | dict[str, Any]] = field(default_factory=dict)
     auth: AuthConfig | None = None
     rules: bool = True
+    logic: bool = False
     heartbeat_interval_ms: int = 30_000
     rate_limit: RateLimit | None = None
     max_subscriptions_per_connection: int = 100
@@ -82,7 +83,7 @@ class ServerConfig:
         if unsupported:
             raise ConfigError(
                 f"config key(s) {sorted(unsupported)} are not supported by the test server "
-                "(built-in identity, audit and procedures are out of its scope)"
+                "(built-in identity and audit are out of its scope)"
             )
         unknown = set(data) - _KEYS
         if unknown:
@@ -107,6 +108,10 @@ class ServerConfig:
         if data.get("auth") is not None:
             config.auth = AuthConfig.from_config(data["auth"])
         config.rules = data.get("rules", True) is not False
+        logic = data.get("logic", False)
+        if not isinstance(logic, bool | dict) and logic is not None:
+            raise ConfigError("'logic' must be true, false or an object")
+        config.logic = bool(logic is True or isinstance(logic, dict))
         heartbeat = data.get("heartbeat") or {}
         config.heartbeat_interval_ms = int(heartbeat.get("intervalMs", 30_000))
         if data.get("rateLimit"):

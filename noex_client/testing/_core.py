@@ -1,8 +1,8 @@
 """The sans-I/O server core: parse pipeline, auth gate, rate limit, routing.
 
 :class:`ServerCore` owns all server state (store, reactive subscriptions,
-rule engine, connections, counters) and turns one text frame into at most
-one response frame. Pushes and closes go through the callbacks of each
+rule engine, procedures, logic engine, connections, counters) and turns one
+text frame into at most one response frame. Pushes and closes go through the callbacks of each
 :class:`ConnectionState`; the WebSocket layer only moves bytes.
 """
 
@@ -19,8 +19,12 @@ import msgspec
 from ._auth import Revocations, check_permissions
 from ._config import ServerConfig, normalize_bucket
 from ._errors import RequestError
+from ._logic import LogicEngine
+from ._ops_logic import LOGIC_OPS, logic_engine
 from ._ops_other import AUTH_OPS, RULES_OPS, SERVER_OPS
+from ._ops_procedures import PROCEDURES_OPS
 from ._ops_store import STORE_OPS
+from ._procedures import ProcedureRegistry
 from ._rules import RuleEngine
 from ._state import ConnectionState
 from ._store import Reactive, Store, StoreError
@@ -63,6 +67,8 @@ class ServerCore:
         self.store = Store(config.store_name)
         self.reactive = Reactive(self.store)
         self.rules = RuleEngine() if config.rules else None
+        self.procedures = ProcedureRegistry()
+        self.logic = LogicEngine(self.store) if config.logic else None
         self.auth = config.auth
         # Fault injection: push the initial data before the subscribe result.
         self.early_subscription_push = False
@@ -99,8 +105,12 @@ class ServerCore:
         if self.rules is not None:
             for sub_id in conn.rules_subs:
                 self.rules.unsubscribe(sub_id)
+        if self.logic is not None:
+            for sub_id in conn.view_subs:
+                self.logic.unsubscribe_view(sub_id)
         conn.store_subs.clear()
         conn.rules_subs.clear()
+        conn.view_subs.clear()
 
     def connections_from(self, remote: str) -> int:
         """Open connections from one IP."""
@@ -128,11 +138,11 @@ class ServerCore:
     def check_subscription_limits(self, conn: ConnectionState) -> None:
         """Raise ``RATE_LIMITED`` when a subscription limit is reached (§2.6)."""
         limit = self.config.max_subscriptions_per_connection
-        if len(conn.store_subs) + len(conn.rules_subs) >= limit:
+        if conn.subscription_count >= limit:
             raise RequestError(
                 "RATE_LIMITED", f"Subscription limit reached (max {limit} per connection)"
             )
-        total = sum(len(c.store_subs) + len(c.rules_subs) for c in self.connections.values())
+        total = sum(c.subscription_count for c in self.connections.values())
         if total >= self.config.max_total_subscriptions:
             raise RequestError(
                 "RATE_LIMITED",
@@ -166,17 +176,28 @@ class ServerCore:
         return revoked
 
     def adopt_data(self, old: ServerCore) -> None:
-        """Take over the store and facts of ``old`` (a restart keeping data)."""
+        """Take over the data of ``old`` (a restart keeping data).
+
+        That is the store, facts, procedures and logic definitions.
+        """
         self.store = old.store
         self.store.reset_listeners()
         self.reactive = Reactive(self.store)
         if self.rules is not None and old.rules is not None:
             self.rules.facts = old.rules.facts
             self.rules.rules = old.rules.rules
+        self.procedures = old.procedures
+        if self.logic is not None:
+            self.logic = LogicEngine(self.store)
+            if old.logic is not None:
+                self.logic.adopt(old.logic)
 
     def flush(self) -> int:
-        """Send the pushes of changed store subscriptions."""
-        return self.reactive.flush()
+        """Send the pushes of changed store and view subscriptions."""
+        pushes = self.reactive.flush()
+        if self.logic is not None:
+            pushes += self.logic.flush()
+        return pushes
 
     # -- requests -----------------------------------------------------------
     async def handle_text(self, conn: ConnectionState, text: str) -> dict[str, Any] | None:
@@ -274,10 +295,10 @@ class ServerCore:
         elif dot and prefix in _NOT_CONFIGURED:
             raise RequestError("UNKNOWN_OPERATION", _NOT_CONFIGURED[prefix])
         elif dot and prefix == "procedures":
-            raise RequestError(
-                "UNKNOWN_OPERATION",
-                f'Unknown procedures operation "{op}" (not supported by the test server)',
-            )
+            table = PROCEDURES_OPS
+        elif dot and prefix == "logic":
+            logic_engine(self)  # LOGIC_NOT_AVAILABLE, as rules without an engine
+            table = LOGIC_OPS
         if table is None:
             raise RequestError("UNKNOWN_OPERATION", f'Unknown operation "{op}"')
         handler = table.get(name)

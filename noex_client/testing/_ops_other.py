@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ._errors import RequestError, validation
 from ._fields import req_obj, req_str
 from ._rules import RuleEngine, validate_rule
-from ._state import ConnectionState
+from ._state import ConnectionState, release_subscription
 from ._store._values import now_ms
 
 if TYPE_CHECKING:
@@ -98,9 +98,7 @@ def _rules_subscribe(core: ServerCore, conn: ConnectionState, msg: dict[str, Any
 def _rules_unsubscribe(core: ServerCore, conn: ConnectionState, msg: dict[str, Any]) -> Any:
     engine = _engine(core)
     sub_id = req_str(msg, "subscriptionId")
-    if sub_id not in conn.rules_subs:
-        raise RequestError("NOT_FOUND", f'Subscription "{sub_id}" not found')
-    del conn.rules_subs[sub_id]
+    release_subscription(conn.rules_subs, sub_id)
     engine.unsubscribe(sub_id)
     return {"unsubscribed": True}
 

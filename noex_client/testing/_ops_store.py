@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._errors import RequestError, validation
+from ._errors import validation
 from ._fields import opt_obj, req_key, req_obj, req_posint, req_str
-from ._state import ConnectionState
+from ._state import ConnectionState, release_subscription
 from ._store import run_transaction
 from ._store._values import UNDEFINED
 
@@ -106,6 +106,8 @@ def _drop_bucket(core: ServerCore, _c: ConnectionState, msg: dict[str, Any]) -> 
     name = req_str(msg, "name")
     core.store.drop_bucket(name)
     core.reactive.drop_bucket(name)
+    if core.logic is not None:
+        core.logic.drop_bucket(name)
     return {"name": name, "dropped": True}
 
 
@@ -162,9 +164,7 @@ def _subscribe(core: ServerCore, conn: ConnectionState, msg: dict[str, Any]) -> 
 
 def _unsubscribe(core: ServerCore, conn: ConnectionState, msg: dict[str, Any]) -> Any:
     sub_id = req_str(msg, "subscriptionId")
-    if sub_id not in conn.store_subs:
-        raise RequestError("NOT_FOUND", f'Subscription "{sub_id}" not found')
-    del conn.store_subs[sub_id]
+    release_subscription(conn.store_subs, sub_id)
     core.reactive.unsubscribe(sub_id)
     return {"unsubscribed": True}
 

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ConnectionState", "Session"]
+from ._errors import RequestError
+
+__all__ = ["ConnectionState", "Session", "release_subscription"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,24 @@ class ConnectionState:
     session: Session | None = None
     store_subs: dict[str, None] = field(default_factory=dict)
     rules_subs: dict[str, None] = field(default_factory=dict)
+    view_subs: dict[str, None] = field(default_factory=dict)
     open: bool = True
     last_ping: float | None = None
     last_pong: float = 0.0
+
+    @property
+    def subscription_count(self) -> int:
+        """Store, rules and view subscriptions together (the limits count them all)."""
+        return len(self.store_subs) + len(self.rules_subs) + len(self.view_subs)
+
+
+def release_subscription(subs: dict[str, None], sub_id: str) -> None:
+    """Remove ``sub_id`` from one of a connection's subscription tables.
+
+    Raises:
+        RequestError: ``NOT_FOUND`` ``Subscription "<id>" not found`` (each
+            kind of subscription keeps its own table).
+    """
+    if sub_id not in subs:
+        raise RequestError("NOT_FOUND", f'Subscription "{sub_id}" not found')
+    del subs[sub_id]

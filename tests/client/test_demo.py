@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
+from pathlib import Path
+
 import pytest
 
 from examples import demo
@@ -21,4 +25,29 @@ async def test_demo_tours_the_client_against_the_in_process_server(
     pushes = out.split("Push after deleting Carol:")[1]
     assert '"Alice"' in pushes
     assert '"Carol"' not in pushes
+    # The logic engine computed the order totals and the derived view.
+    logic = out.split("Computed field:")[1]
+    assert "\n  59.97\n" in logic
+    assert "recomputed when qty changes:\n  79.96\n" in logic
+    assert '"orders": 2' in logic
+    assert '"spent": 84.96' in logic
     assert out.rstrip().endswith("the in-process server is stopped.")
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_demo_runs_as_a_script_without_stderr() -> None:
+    root = ROOT
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(root / "examples" / "demo.py"),
+        cwd=root,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    async with asyncio.timeout(60):
+        out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    assert err == b""
+    assert b'"spent": 84.96' in out

@@ -22,11 +22,16 @@ USERS = {
 
 
 class Client:
-    """A raw WebSocket client that numbers its requests."""
+    """A raw WebSocket client that numbers its requests.
+
+    Pushes that arrive while :meth:`request` waits for its response are kept
+    in :attr:`pushes`, in arrival order.
+    """
 
     def __init__(self, ws: ClientConnection) -> None:
         self.ws = ws
         self._next_id = 0
+        self.pushes: list[dict[str, Any]] = []
 
     async def recv(self) -> dict[str, Any]:
         """The next frame, skipping server pings."""
@@ -45,6 +50,8 @@ class Client:
             if frame.get("type") in ("result", "error"):
                 assert frame["id"] == self._next_id
                 return frame
+            if frame.get("type") == "push":
+                self.pushes.append(frame)
 
     async def ok(self, op: str, **fields: Any) -> Any:
         """Send a request that must succeed; return its ``data``."""

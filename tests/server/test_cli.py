@@ -14,6 +14,7 @@ from noex_client.testing.__main__ import main
 CONFIG = {
     "buckets": [{"name": "users", "schema": {"name": {"type": "string"}}}],
     "gracePeriodMs": 50,
+    "logic": True,
 }
 
 
@@ -32,6 +33,10 @@ async def test_serve_prints_url_and_stops_on_sigterm() -> None:
             await ws.send(json.dumps({"id": 1, "type": "store.buckets"}))
             reply = json.loads(await ws.recv())
             assert reply["data"] == {"count": 1, "names": ["users"]}
+            await ws.send(
+                json.dumps({"id": 2, "type": "logic.evaluateExpr", "expr": {"$add": [2, 3]}})
+            )
+            assert json.loads(await ws.recv())["data"] == 5
             proc.send_signal(signal.SIGTERM)
             assert json.loads(await ws.recv()) == {
                 "type": "system",

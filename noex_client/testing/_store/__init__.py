@@ -5,7 +5,7 @@ from .errors import StoreError
 from .queries import QueryContext, QueryFunction
 from .reactive import Reactive
 from .store import Store
-from .transactions import run_transaction
+from .transactions import Transaction, run_transaction
 
 __all__ = [
     "Bucket",
@@ -14,5 +14,6 @@ __all__ = [
     "Reactive",
     "Store",
     "StoreError",
+    "Transaction",
     "run_transaction",
 ]

@@ -6,6 +6,7 @@ noex-store runs on Node, so equality, ``typeof`` names, number formatting and
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from typing import Final
@@ -21,6 +22,7 @@ __all__ = [
     "json_equal",
     "now_ms",
     "to_key",
+    "to_text",
 ]
 
 
@@ -143,3 +145,15 @@ def json_equal(a: object, b: object) -> bool:
     if isinstance(a, dict | list) or isinstance(b, dict | list):
         return False
     return a is b if a is None or b is None or isinstance(a, Undefined) else a == b
+
+
+def to_text(value: object) -> str:
+    """A value as template text: ``null``/undefined are ``""``, numbers as
+    JavaScript prints them, objects and arrays as compact JSON."""
+    if value is None or isinstance(value, Undefined):
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float):
+        return js_str(value)
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

@@ -3,7 +3,10 @@
 Records live in a ``dict`` keyed by the JS-``Map``-like form of their primary
 key, so the table order is insertion order and an update keeps its position.
 Every write reports ``(bucket, key)`` to ``on_change`` (the store turns those
-into change events for reactive queries).
+into change events for reactive queries). Every record about to be written
+(insert, update, in a transaction too) goes through the store's write hooks:
+``complete`` before schema validation (the logic engine sets computed fields
+there), ``check`` after it (constraints may refuse the record).
 """
 
 from __future__ import annotations
@@ -11,16 +14,34 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from ._values import UNDEFINED, js_eq, js_str, to_key
 from .errors import StoreError, UniqueConstraintError
 from .filters import aggregate, matches, sort_key_of
-from .schema import prepare_insert, prepare_update
+from .schema import prepare_insert, prepare_update, validate_record
 
-__all__ = ["Bucket", "parse_ttl"]
+__all__ = ["Bucket", "WriteHook", "WriteHooks", "parse_ttl"]
 
 _TTL = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$")
+WriteHook = Callable[["Bucket", Mapping[str, Any] | None, dict[str, Any]], None]
+"""``(bucket, existing, record)``: completes or refuses a record before it is written."""
+
+
+class WriteHooks(Protocol):
+    """The two stages a prepared record goes through (``existing`` is ``None`` on insert)."""
+
+    def complete(
+        self, bucket: Bucket, existing: Mapping[str, Any] | None, record: dict[str, Any]
+    ) -> None:
+        """Change ``record`` in place before it is validated."""
+
+    def check(
+        self, bucket: Bucket, existing: Mapping[str, Any] | None, record: dict[str, Any]
+    ) -> None:
+        """Raise a ``StoreError`` to refuse the validated ``record``."""
+
+
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 
@@ -44,6 +65,8 @@ class Bucket:
         name: Bucket name.
         definition: The BucketDefinition (§5.1), stored as given.
         on_change: Called with ``(bucket, key)`` after every record write.
+        hooks: Completes every prepared record before validation and checks
+            it after (see :class:`WriteHooks`).
 
     Raises:
         StoreError: The definition is invalid (INTERNAL_ERROR on the wire).
@@ -54,6 +77,7 @@ class Bucket:
         name: str,
         definition: dict[str, Any],
         on_change: Callable[[str, Any], None] = lambda _b, _k: None,
+        hooks: WriteHooks | None = None,
     ) -> None:
         schema = definition.get("schema")
         if not isinstance(schema, dict):
@@ -79,6 +103,7 @@ class Bucket:
         )
         self.ordered = definition.get("etsType") == "ordered_set"
         self._on_change = on_change
+        self._hooks = hooks
         self._records: dict[Any, dict[str, Any]] = {}
         self._counter = 0
         self._indexes: dict[str, dict[Any, dict[Any, None]]] = {}
@@ -237,13 +262,27 @@ class Bucket:
 
     def build(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """Prepare and validate a new record without storing it."""
-        return prepare_insert(self.name, self.schema, data, self.next_counter, self.ttl_ms)
+        record = prepare_insert(
+            self.name, self.schema, data, self.next_counter, self.ttl_ms, validate=False
+        )
+        return self._finish(None, record)
 
     def build_update(
         self, existing: Mapping[str, Any], changes: Mapping[str, Any]
     ) -> dict[str, Any]:
         """Prepare and validate an updated record without storing it."""
-        return prepare_update(self.name, self.schema, self.key_field, existing, changes)
+        record = prepare_update(
+            self.name, self.schema, self.key_field, existing, changes, validate=False
+        )
+        return self._finish(existing, record)
+
+    def _finish(self, existing: Mapping[str, Any] | None, record: dict[str, Any]) -> dict[str, Any]:
+        if self._hooks is not None:
+            self._hooks.complete(self, existing, record)
+        validate_record(self.name, self.schema, record)
+        if self._hooks is not None:
+            self._hooks.check(self, existing, record)
+        return record
 
     def insert(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """Insert a record (an existing key is replaced, as the real store does).

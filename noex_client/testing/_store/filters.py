@@ -19,6 +19,7 @@ __all__ = [
     "is_operator_set",
     "js_less",
     "matches",
+    "operator_matches",
 ]
 
 
@@ -44,7 +45,7 @@ def matches(record: Mapping[str, Any], flt: Mapping[str, Any]) -> bool:
             continue
         value = record.get(field, UNDEFINED)
         if is_operator_set(cond):
-            if not all(_operator(op, arg, value) for op, arg in cond.items()):
+            if not all(operator_matches(op, arg, value) for op, arg in cond.items()):
                 return False
         elif not js_eq(value, cond):
             return False
@@ -59,7 +60,8 @@ def _ordered(a: object, b: object) -> tuple[Any, Any] | None:
     return None
 
 
-def _operator(op: str, arg: Any, value: Any) -> bool:
+def operator_matches(op: str, arg: Any, value: Any) -> bool:
+    """Whether a record value satisfies one filter operator, e.g. ``$gt`` with ``arg`` 3."""
     if op == "$eq":
         return js_eq(value, arg)
     if op == "$neq":

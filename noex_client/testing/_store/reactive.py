@@ -9,17 +9,59 @@ a single push for a whole transaction, and none for ``store.clear``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from ._values import json_equal
 from .queries import Dependencies
 from .store import Store
 
-__all__ = ["Reactive", "StoreSubscription"]
+__all__ = ["PushSubscription", "Reactive", "StoreSubscription", "flush_changed"]
 
 PushCallback = Callable[[str, Any], None]
+
+
+class PushSubscription(Protocol):
+    """What :func:`flush_changed` needs of a subscription."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def push(self) -> Callable[[str, Any], None]: ...
+
+    last_result: Any
+
+
+S = TypeVar("S", bound=PushSubscription)
+
+
+def flush_changed(
+    dirty: dict[str, None], subs: Mapping[str, S], evaluate: Callable[[S], Any]
+) -> int:
+    """Re-evaluate each dirty subscription once; push the whole result when it changed.
+
+    The push rule of §5.8: only when the new result differs (deep equality)
+    from the last one. A failing ``evaluate`` keeps the subscription and
+    sends nothing. Returns the number of pushes.
+    """
+    pushes = 0
+    while dirty:
+        sub_id = next(iter(dirty))
+        del dirty[sub_id]
+        sub = subs.get(sub_id)
+        if sub is None:
+            continue
+        try:
+            result = evaluate(sub)
+        except Exception:  # a failing query keeps its subscription, silently
+            continue
+        if not json_equal(sub.last_result, result):
+            sub.last_result = result
+            sub.push(sub.id, result)
+            pushes += 1
+    return pushes
 
 
 @dataclass
@@ -98,20 +140,10 @@ class Reactive:
 
     def flush(self) -> int:
         """Re-evaluate dirty subscriptions; returns the number of pushes."""
-        pushes = 0
-        while self._dirty:
-            sub_id = next(iter(self._dirty))
-            del self._dirty[sub_id]
-            sub = self._subs.get(sub_id)
-            if sub is None:
-                continue
-            try:
-                result, ctx = self._store.run_query(sub.query, sub.params)
-            except Exception:  # a failing query keeps its subscription, silently
-                continue
+
+        def evaluate(sub: StoreSubscription) -> Any:
+            result, ctx = self._store.run_query(sub.query, sub.params)
             sub.deps = ctx.deps
-            if not json_equal(sub.last_result, result):
-                sub.last_result = result
-                sub.push(sub.id, result)
-                pushes += 1
-        return pushes
+            return result
+
+        return flush_changed(self._dirty, self._subs, evaluate)

@@ -23,6 +23,7 @@ __all__ = [
     "generate_value",
     "prepare_insert",
     "prepare_update",
+    "type_ok",
     "validate_record",
 ]
 
@@ -64,8 +65,11 @@ def prepare_insert(
     data: Mapping[str, Any],
     next_counter: Callable[[], int],
     ttl_ms: int | None = None,
+    validate: bool = True,
 ) -> dict[str, Any]:
     """Build a new record from insert input (§5.2) and validate it.
+
+    ``validate=False`` leaves validation to the caller.
 
     Raises:
         ValidationFailedError: The record fails the schema.
@@ -85,7 +89,8 @@ def prepare_insert(
     record["_updatedAt"] = now
     if ttl_ms is not None and "_expiresAt" not in data:
         record["_expiresAt"] = now + ttl_ms
-    validate_record(bucket, schema, record)
+    if validate:
+        validate_record(bucket, schema, record)
     return record
 
 
@@ -95,8 +100,11 @@ def prepare_update(
     key_field: str,
     existing: Mapping[str, Any],
     changes: Mapping[str, Any],
+    validate: bool = True,
 ) -> dict[str, Any]:
     """Merge ``changes`` over ``existing`` (§5.3) and validate the result.
+
+    ``validate=False`` leaves validation to the caller.
 
     Raises:
         ValidationFailedError: The merged record fails the schema.
@@ -109,7 +117,8 @@ def prepare_update(
             merged[name] = value
     merged["_version"] = int(existing.get("_version", 0)) + 1
     merged["_updatedAt"] = now_ms()
-    validate_record(bucket, schema, merged)
+    if validate:
+        validate_record(bucket, schema, merged)
     return merged
 
 
@@ -144,7 +153,7 @@ def _check_value(field: dict[str, Any], value: Any, path: str, out: list[dict[st
             _issue(out, path, "Field is required", "required")
         return
     expected = field.get("type")
-    if not _type_ok(expected, value):
+    if not type_ok(expected, value):
         _issue(out, path, f'Expected type "{expected}", got {js_type(value)}', "type")
         return
     enum = field.get("enum")
@@ -189,7 +198,8 @@ def _same(a: object, b: object) -> bool:
     return type(a) is type(b) and a == b if isinstance(a, bool) or isinstance(b, bool) else a == b
 
 
-def _type_ok(expected: object, value: object) -> bool:
+def type_ok(expected: object, value: object) -> bool:
+    """Whether ``value`` has the schema type ``expected`` (unknown types accept anything)."""
     if expected == "string":
         return isinstance(value, str)
     if expected == "number":

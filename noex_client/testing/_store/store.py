@@ -9,10 +9,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from ._values import js_str, now_ms
-from .buckets import Bucket
+from .buckets import Bucket, WriteHook
 from .errors import (
     BucketAlreadyExistsError,
     BucketNotDefinedError,
@@ -59,6 +59,7 @@ class Store:
         self.buckets: dict[str, Bucket] = {}
         self.queries: dict[str, QueryDefinition] = {}
         self._listeners: list[ChangeListener] = []
+        self._write_hooks: dict[str, list[WriteHook]] = {"complete": [], "check": []}
         self.active_subscriptions: Callable[[str | None], int] = lambda _q: 0
 
     # -- events -------------------------------------------------------------
@@ -67,8 +68,35 @@ class Store:
         self._listeners.append(listener)
 
     def reset_listeners(self) -> None:
-        """Remove every change listener (the reactive layer is being replaced)."""
+        """Remove every change listener and write hook (their owners are being replaced)."""
         self._listeners.clear()
+        for hooks in self._write_hooks.values():
+            hooks.clear()
+
+    def add_write_hook(self, hook: WriteHook, stage: Literal["complete", "check"]) -> None:
+        """Call ``hook(bucket, existing, record)`` for every record about to be written.
+
+        Args:
+            hook: The hook; ``existing`` is ``None`` for an insert.
+            stage: ``"complete"`` runs before schema validation and may change
+                the record; ``"check"`` runs after it and may refuse the record
+                by raising a ``StoreError``.
+        """
+        self._write_hooks[stage].append(hook)
+
+    def complete(
+        self, bucket: Bucket, existing: Mapping[str, Any] | None, record: dict[str, Any]
+    ) -> None:
+        """Run the ``complete`` write hooks (called by buckets)."""
+        for hook in self._write_hooks["complete"]:
+            hook(bucket, existing, record)
+
+    def check(
+        self, bucket: Bucket, existing: Mapping[str, Any] | None, record: dict[str, Any]
+    ) -> None:
+        """Run the ``check`` write hooks (called by buckets)."""
+        for hook in self._write_hooks["check"]:
+            hook(bucket, existing, record)
 
     def _publish(self, bucket: str, key: Any) -> None:
         for listener in list(self._listeners):
@@ -95,7 +123,7 @@ class Store:
         """
         if name in self.buckets:
             raise BucketAlreadyExistsError(f'Bucket "{name}" already exists')
-        bucket = Bucket(name, copy.deepcopy(dict(definition)), self._publish)
+        bucket = Bucket(name, copy.deepcopy(dict(definition)), self._publish, self)
         self.buckets[name] = bucket
         return bucket
 

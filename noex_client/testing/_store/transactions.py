@@ -17,7 +17,7 @@ from .errors import StoreError, TransactionConflictError
 from .filters import matches
 from .store import Store
 
-__all__ = ["run_transaction"]
+__all__ = ["Transaction", "run_transaction"]
 
 _DELETED: Any = object()
 
@@ -54,6 +54,46 @@ class _Overlay:
         return out
 
 
+class Transaction:
+    """A running transaction: reads see its buffered writes, :meth:`commit` applies them.
+
+    Args:
+        store: The store the transaction reads from and commits to.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._overlays: dict[str, _Overlay] = {}
+
+    def run(self, op: Mapping[str, Any]) -> Any:
+        """Run one validated operation ``{op, bucket, key?, data?, filter?}``.
+
+        Returns:
+            The operation's result (§3.4).
+
+        Raises:
+            StoreError: An unknown bucket or a missing record (INTERNAL_ERROR).
+            ValidationFailedError: A schema failure.
+        """
+        name = str(op["bucket"])
+        overlay = self._overlays.get(name)
+        if overlay is None:
+            bucket = self._store.buckets.get(name)
+            if bucket is None:
+                raise StoreError(f'Bucket "{name}" is not defined')
+            overlay = self._overlays[name] = _Overlay(bucket)
+        return _run_op(overlay, op)
+
+    def commit(self) -> None:
+        """Apply the buffered writes, all or nothing.
+
+        Raises:
+            TransactionConflictError: A commit conflict.
+            UniqueConstraintError: A unique clash.
+        """
+        _commit(list(self._overlays.values()))
+
+
 def run_transaction(store: Store, operations: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Run validated transaction operations and commit them.
 
@@ -66,18 +106,9 @@ def run_transaction(store: Store, operations: list[Mapping[str, Any]]) -> list[d
         TransactionConflictError: A commit conflict.
         UniqueConstraintError: A unique clash at commit.
     """
-    overlays: dict[str, _Overlay] = {}
-    results: list[dict[str, Any]] = []
-    for index, op in enumerate(operations):
-        name = str(op["bucket"])
-        overlay = overlays.get(name)
-        if overlay is None:
-            bucket = store.buckets.get(name)
-            if bucket is None:
-                raise StoreError(f'Bucket "{name}" is not defined')
-            overlay = overlays[name] = _Overlay(bucket)
-        results.append({"index": index, "data": _run_op(overlay, op)})
-    _commit(list(overlays.values()))
+    transaction = Transaction(store)
+    results = [{"index": i, "data": transaction.run(op)} for i, op in enumerate(operations)]
+    transaction.commit()
     return results
 
 
