@@ -149,7 +149,8 @@ class AuthConfig:
         unknown = set(data) - {"sessions", "required", "permissions", "revocationTtlMs"}
         if unknown:
             raise ConfigError(
-                f"auth: unknown key(s) {sorted(unknown)} (built-in identity is not supported)"
+                f"auth: unknown key(s) {sorted(unknown)} (built-in identity needs "
+                '"builtIn": true and "adminSecret")'
             )
         table = data.get("sessions", {})
         if not isinstance(table, dict):

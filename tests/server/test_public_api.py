@@ -7,6 +7,7 @@ def test_exported_names() -> None:
     assert sorted(testing.__all__) == [
         "AuthConfig",
         "ConfigError",
+        "IdentityConfig",
         "LocalServer",
         "PermissionRule",
         "QueryContext",
