@@ -6,7 +6,7 @@ tell it from the real Node server: welcome first, parse errors with ``id: 0``,
 text frames only (binary closes 1003), server pings with close 4001 on a
 missing or stale pong, 1009 for oversized frames, 4003 over the per-IP limit,
 graceful shutdown, and the store, reactive-query, transaction, rules,
-procedures, token-auth and built-in identity semantics recorded from
+procedures, token-auth, built-in identity and audit semantics recorded from
 a real server (see ``protocol.md``). With ``logic=True`` (``"logic": true`` in a JSON config) it
 also runs the logic engine of ``logic.md``: computed fields, derived views
 with reactive pushes, constraints and ``evaluateExpr``; without it every
@@ -41,7 +41,9 @@ resource owners and login sessions: ``identity.loginWithSecret`` logs in the
 virtual ``__superadmin__``, passwords are stored as salted scrypt hashes,
 sessions expire after ``sessionTtl`` (24 h) and resume on a new connection
 with ``auth.login {token}``, failed logins are limited per user and per IP,
-and every other request passes the ACL/role check of the real server.
+and every other request passes the ACL/role check of the real server. An
+audit log (``audit={"tiers": ["admin", "write"]}``, default ``["admin"]``)
+records every request of those tiers for ``audit.query``.
 
 As a process (benchmarks, other languages)::
 
@@ -78,6 +80,7 @@ Not implemented: timers and non-event rule triggers, persistence.
 """
 
 from ._app import LocalServer
+from ._audit import AuditConfig
 from ._auth import AuthConfig, PermissionRule
 from ._config import RateLimit, ServerConfig
 from ._errors import ConfigError
@@ -86,6 +89,7 @@ from ._state import Session
 from ._store import QueryContext
 
 __all__ = [
+    "AuditConfig",
     "AuthConfig",
     "ConfigError",
     "IdentityConfig",

@@ -12,6 +12,7 @@ from typing import Any
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
+from ._audit import AuditConfig
 from ._auth import AuthConfig
 from ._config import RateLimit, ServerConfig, parse_auth
 from ._connection import serve_connection
@@ -62,7 +63,9 @@ class LocalServer:
             must be left out).
         **options: Any other :class:`ServerConfig` field, e.g.
             ``heartbeat_interval_ms=50``, ``rate_limit=RateLimit(5, 1000)``,
-            or ``identity=IdentityConfig(admin_secret=...)``.
+            ``identity=IdentityConfig(admin_secret=...)`` or
+            ``audit=AuditConfig(tiers=frozenset({"admin", "write"}))`` (the
+            JSON ``{"tiers": [...]}`` form works too).
 
     Raises:
         ConfigError: Invalid configuration.
@@ -93,6 +96,8 @@ class LocalServer:
                     raise TypeError(f"LocalServer got an unknown option {name!r}")
                 if name == "rate_limit" and isinstance(value, Mapping):
                     value = RateLimit(int(value["maxRequests"]), int(value["windowMs"]))
+                if name == "audit" and isinstance(value, Mapping):
+                    value = AuditConfig.from_config(value)
                 setattr(config, name, value)
         elif buckets is not None or queries is not None or auth is not None or options:
             raise TypeError("pass either config= or the individual options, not both")
@@ -227,8 +232,8 @@ class LocalServer:
         subscriptions; subscription ids restart at ``sub-1``) unless
         ``keep_data`` is true, which keeps buckets, records, queries, facts,
         procedures, logic definitions and built-in identity data (users,
-        roles, ACLs, owners and stored session tokens; login failure
-        counters start empty).
+        roles, ACLs, owners and stored session tokens; the audit log and
+        login failure counters start empty).
         """
         await self.shutdown(0)
         old = self.core

@@ -7,6 +7,7 @@ The JSON shape is the one the transcripts record in ``meta.server_configs``::
      "auth": {"sessions": {token: {"userId", "roles", "expiresAt"?}},
               "required"?, "permissions"?}
            | {"builtIn": true, "adminSecret", "sessionTtl"?, "loginRateLimit"?},
+     "audit": {"tiers"?, "maxEntries"?} (or true for the defaults),
      "rules": false, "logic": true, "heartbeat": {"intervalMs", "timeoutMs"},
      "rateLimit": {"maxRequests", "windowMs"},
      "connectionLimits": {"maxSubscriptionsPerConnection", "maxTotalSubscriptions"},
@@ -21,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._audit import AuditConfig
 from ._auth import AuthConfig
 from ._errors import ConfigError
 from ._identity import IdentityConfig
@@ -30,7 +32,7 @@ from ._store.queries import config_query
 __all__ = ["RateLimit", "ServerConfig", "normalize_bucket", "parse_auth"]
 
 _KEYS = {
-    "buckets", "queries", "auth", "rules", "logic", "heartbeat", "rateLimit",
+    "buckets", "queries", "auth", "audit", "rules", "logic", "heartbeat", "rateLimit",
     "connectionLimits",
     "maxConnectionsPerIp", "maxPayloadBytes", "gracePeriodMs", "exposeErrorDetails",
     "host", "port", "path", "name", "storeName", "allowedOrigins",
@@ -56,6 +58,7 @@ class ServerConfig:
     queries: dict[str, QueryFunction | dict[str, Any]] = field(default_factory=dict)
     auth: AuthConfig | None = None
     identity: IdentityConfig | None = None
+    audit: AuditConfig | None = None
     rules: bool = True
     logic: bool = False
     heartbeat_interval_ms: int = 30_000
@@ -104,6 +107,11 @@ class ServerConfig:
             config.queries[spec["name"]] = config_query(spec)
         if data.get("auth") is not None:
             config.auth, config.identity = parse_auth(data["auth"])
+        audit = data.get("audit")
+        if audit is True:
+            config.audit = AuditConfig()
+        elif audit is not None and audit is not False:
+            config.audit = AuditConfig.from_config(audit)
         config.rules = data.get("rules", True) is not False
         logic = data.get("logic", False)
         if not isinstance(logic, bool | dict) and logic is not None:

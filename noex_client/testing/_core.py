@@ -1,7 +1,7 @@
 """The sans-I/O server core: parse pipeline, auth gate, rate limit, routing.
 
 :class:`ServerCore` owns all server state (store, reactive subscriptions,
-rule engine, procedures, logic engine, built-in identity,
+rule engine, procedures, logic engine, built-in identity, audit log,
 connections, counters) and turns one text frame into at most one response
 frame. Pushes and closes go through the callbacks of each
 :class:`ConnectionState`; the WebSocket layer only moves bytes.
@@ -17,6 +17,7 @@ from typing import Any
 
 import msgspec
 
+from ._audit import AUDIT_OPS, AuditLog
 from ._auth import Revocations, check_permissions
 from ._config import ServerConfig, normalize_bucket
 from ._errors import ConfigError, RequestError
@@ -79,6 +80,7 @@ class ServerCore:
                 raise ConfigError("configure either token auth or built-in identity, not both")
             self.identity = IdentityEngine(config.identity)
             self.auth = self.identity.auth_config()
+        self.audit = None if config.audit is None else AuditLog(config.audit)
         # Fault injection: push the initial data before the subscribe result.
         self.early_subscription_push = False
         self.revocations = Revocations()
@@ -233,6 +235,14 @@ class ServerCore:
         request_id = msg.get("id")
         if not _finite(request_id):
             return error_frame(0, "INVALID_REQUEST", 'Request must include finite numeric "id"')
+        frame = await self._respond(conn, op, request_id, msg)
+        if self.audit is not None:
+            self.audit.record(conn, op, msg, frame)
+        return frame
+
+    async def _respond(
+        self, conn: ConnectionState, op: str, request_id: Any, msg: dict[str, Any]
+    ) -> dict[str, Any]:
         try:
             data = await self._route(conn, op, msg)
         except RequestError as exc:
@@ -311,6 +321,8 @@ class ServerCore:
             table = AUTH_OPS
         elif dot and prefix == "identity" and self.identity is not None:
             table = IDENTITY_OPS
+        elif dot and prefix == "audit" and self.audit is not None:
+            table = AUDIT_OPS
         elif dot and prefix in _NOT_CONFIGURED:
             raise RequestError("UNKNOWN_OPERATION", _NOT_CONFIGURED[prefix])
         elif dot and prefix == "procedures":

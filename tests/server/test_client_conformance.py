@@ -1,5 +1,5 @@
 """The client's documented methods against ``LocalServer``, for every recorded identity
-request.
+and audit request.
 
 ``test_api_conformance`` proves the client turns every recorded response into
 its documented result (against a server replaying the recordings); the
@@ -82,7 +82,7 @@ async def _drive(segment: Segment) -> int:
     return checked
 
 
-@pytest.mark.parametrize("name", ["identity"])
+@pytest.mark.parametrize("name", ["identity", "audit"])
 async def test_recorded_requests_through_the_client_against_local_server(name: str) -> None:
     checked = sum([await _drive(segment) for segment in split_segments(load(name))])
     sends = [line for line in load(name).of("send") if "frame" in line.raw]

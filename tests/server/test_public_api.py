@@ -5,6 +5,7 @@ import noex_client.testing as testing
 
 def test_exported_names() -> None:
     assert sorted(testing.__all__) == [
+        "AuditConfig",
         "AuthConfig",
         "ConfigError",
         "IdentityConfig",

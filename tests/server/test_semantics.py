@@ -127,5 +127,7 @@ def test_config_errors_name_the_problem() -> None:
         LocalServer.from_config({"auth": {"builtIn": True}})
     with pytest.raises(ConfigError, match="builtIn"):
         LocalServer.from_config({"auth": {"adminSecret": "s"}})
+    with pytest.raises(ConfigError, match=r"audit\.tiers"):
+        LocalServer.from_config({"audit": {"tiers": ["everything"]}})
     with pytest.raises(TypeError, match="unknown option"):
         LocalServer(heartbeat=5)
