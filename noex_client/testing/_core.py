@@ -339,7 +339,7 @@ class ServerCore:
         if inspect.isawaitable(result):
             result = await result
         if self.identity is not None and prefix == "store":
-            self.identity.after_store(conn.session, op, msg)
+            result = self.identity.after_store(conn.session, op, msg, result)
         return result
 
 

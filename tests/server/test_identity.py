@@ -462,3 +462,17 @@ def vera_session(server: LocalServer, user_id: str) -> object:
         for c in server.core.connections.values()
         if c.session is not None and c.session.user_id == user_id
     )
+
+
+async def test_store_buckets_hides_system_buckets(client_factory: ClientFactory) -> None:
+    hidden = {"name": "_internal", "schema": {"x": {"type": "string"}}}
+    async with LocalServer(
+        buckets=[hidden, {"name": "notes", "schema": {}}],
+        auth={"builtIn": True, "adminSecret": SECRET},
+    ) as srv:
+        admin = await client_factory(srv)
+        await admin.ok("identity.loginWithSecret", secret=SECRET)
+        assert await admin.ok("store.buckets") == {"count": 1, "names": ["notes"]}
+        assert (await admin.error("store.all", bucket="_internal"))["message"] == (
+            'Cannot access system bucket "_internal" directly'
+        )

@@ -146,16 +146,21 @@ class IdentityEngine:
             if isinstance(value, str) and value.startswith("_"):
                 raise RequestError("FORBIDDEN", f'Cannot access system bucket "{value}" directly')
 
-    def after_store(self, session: Session | None, op: str, msg: Mapping[str, Any]) -> None:
-        """Ownership side effects of a successful store admin op.
+    def after_store(
+        self, session: Session | None, op: str, msg: Mapping[str, Any], result: Any
+    ) -> Any:
+        """Identity side effects of a successful ``store.*`` op; returns its result.
 
         Defining a bucket or query makes the caller its owner; dropping it
         removes the owner record and every ACL entry of the resource.
+        ``store.buckets`` leaves out system buckets (names starting with ``_``).
         """
         name = msg.get("name")
-        if not isinstance(name, str):
-            return
-        if op in _OWNED and session is not None:
+        if op == "store.buckets" and isinstance(result, dict):
+            names = [n for n in result.get("names", []) if not str(n).startswith("_")]
+            return {**result, "count": len(names), "names": names}
+        if op in _OWNED and session is not None and isinstance(name, str):
             self.access.set_owner(_OWNED[op], name, session.user_id)
-        elif op in _DROPPED:
+        elif op in _DROPPED and isinstance(name, str):
             self.access.forget_resource(_DROPPED[op], name)
+        return result
