@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from noex_client.testing import LocalServer
+from noex_client.testing import ConfigError, IdentityConfig, LocalServer
 from tests.server.conftest import Client, ClientFactory
 
 SECRET = "identity-test-secret"
@@ -476,3 +476,36 @@ async def test_store_buckets_hides_system_buckets(client_factory: ClientFactory)
         assert (await admin.error("store.all", bucket="_internal"))["message"] == (
             'Cannot access system bucket "_internal" directly'
         )
+
+
+async def test_python_options_and_restart_keeping_data(client_factory: ClientFactory) -> None:
+    async with LocalServer(identity=IdentityConfig(admin_secret=SECRET)) as srv:
+        admin = await client_factory(srv)
+        await admin.ok("identity.loginWithSecret", secret=SECRET)
+        user_id = await make_user(admin, "walt", "writer")
+        _, session = await login(srv, client_factory, "walt")
+        await srv.restart(keep_data=True)
+        resumed = await client_factory(srv)
+        assert (await resumed.ok("auth.login", token=session["token"]))["roles"] == ["writer"]
+        await srv.restart()
+        fresh = await client_factory(srv)
+        assert (await fresh.error("auth.login", token=session["token"]))["message"] == (
+            "Invalid token"
+        )
+        await fresh.ok("identity.loginWithSecret", secret=SECRET)
+        assert (await fresh.error("identity.getUser", userId=user_id))["code"] == "NOT_FOUND"
+
+
+def test_identity_config_errors_name_the_key() -> None:
+    with pytest.raises(ConfigError, match="loginRateLimit"):
+        IdentityConfig.from_config({"adminSecret": "s", "loginRateLimit": {"max": 1}})
+    with pytest.raises(ConfigError, match="sessionTtl"):
+        IdentityConfig.from_config({"adminSecret": "s", "sessionTtl": 0})
+    with pytest.raises(ConfigError, match="unknown built-in identity key"):
+        IdentityConfig.from_config({"adminSecret": "s", "sessions": {}})
+    with pytest.raises(ConfigError, match="either token auth or built-in identity"):
+        LocalServer(auth={"sessions": {}}, identity=IdentityConfig(admin_secret="s"))
+    ignored = IdentityConfig.from_config(
+        {"builtIn": True, "adminSecret": "s", "passwordMinLength": 12, "maxSessionsPerUser": 1}
+    )
+    assert ignored.session_ttl_ms == 86_400_000
