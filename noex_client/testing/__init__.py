@@ -6,8 +6,8 @@ tell it from the real Node server: welcome first, parse errors with ``id: 0``,
 text frames only (binary closes 1003), server pings with close 4001 on a
 missing or stale pong, 1009 for oversized frames, 4003 over the per-IP limit,
 graceful shutdown, and the store, reactive-query, transaction, rules,
-procedures and token-auth semantics recorded from a real server (see
-``protocol.md``). With ``logic=True`` (``"logic": true`` in a JSON config) it
+procedures, token-auth, built-in identity and audit semantics recorded from
+a real server (see ``protocol.md``). With ``logic=True`` (``"logic": true`` in a JSON config) it
 also runs the logic engine of ``logic.md``: computed fields, derived views
 with reactive pushes, constraints and ``evaluateExpr``; without it every
 ``logic.*`` request fails with ``LOGIC_NOT_AVAILABLE``.
@@ -33,6 +33,17 @@ functions ``(ctx: QueryContext, params) -> result``, config queries
 ``AuthConfig(validate=token -> Session | None, required=..., check=...)`` or
 the JSON form ``{"sessions": {token: {"userId", "roles", "expiresAt"?}},
 "required"?, "permissions"?: {"checkRoles": [...]}}``.
+
+Built-in identity (``auth={"builtIn": True, "adminSecret": "..."}``, or
+``identity=IdentityConfig(admin_secret=...)``) keeps users, the system roles
+``superadmin``/``admin``/``writer``/``reader`` and custom roles, ACLs,
+resource owners and login sessions: ``identity.loginWithSecret`` logs in the
+virtual ``__superadmin__``, passwords are stored as salted scrypt hashes,
+sessions expire after ``sessionTtl`` (24 h) and resume on a new connection
+with ``auth.login {token}``, failed logins are limited per user and per IP,
+and every other request passes the ACL/role check of the real server. An
+audit log (``audit={"tiers": ["admin", "write"]}``, default ``["admin"]``)
+records every request of those tiers for ``audit.query``.
 
 As a process (benchmarks, other languages)::
 
@@ -65,20 +76,23 @@ Fault hooks (all on ``LocalServer``):
   ``request_count``, and ``await wait_for_connections(n)`` /
   ``await wait_until(lambda server: ...)`` to wait for them.
 
-Not implemented: built-in identity and audit (their operations answer
-``UNKNOWN_OPERATION``), timers and non-event rule triggers, persistence.
+Not implemented: timers and non-event rule triggers, persistence.
 """
 
 from ._app import LocalServer
+from ._audit import AuditConfig
 from ._auth import AuthConfig, PermissionRule
 from ._config import RateLimit, ServerConfig
 from ._errors import ConfigError
+from ._identity import IdentityConfig
 from ._state import Session
 from ._store import QueryContext
 
 __all__ = [
+    "AuditConfig",
     "AuthConfig",
     "ConfigError",
+    "IdentityConfig",
     "LocalServer",
     "PermissionRule",
     "QueryContext",

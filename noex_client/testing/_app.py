@@ -5,20 +5,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import http
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
+from ._audit import AuditConfig
 from ._auth import AuthConfig
-from ._config import RateLimit, ServerConfig
+from ._config import RateLimit, ServerConfig, parse_auth
 from ._connection import serve_connection
 from ._core import ServerCore
 from ._state import ConnectionState
 from ._store import QueryFunction, Store
 
 __all__ = ["LocalServer"]
+
+# The WebSocket layer's logger. At DEBUG, websockets logs the start of every
+# frame, and frames carry passwords, secrets and session tokens: it stays at
+# INFO unless a user lowers it on purpose.
+_WIRE_LOGGER = logging.getLogger("noex_client.testing.websockets")
+_WIRE_LOGGER.setLevel(logging.INFO)
 
 
 async def _stop_accepting(server: Server) -> None:
@@ -49,11 +57,15 @@ class LocalServer:
         queries: Query name -> a function ``(ctx, params) -> result``, a config
             query ``{"type": "all"|"where"|..., "bucket", "field"?}`` or a
             declarative config ``{"bucket", "filter"?, "sort"?, ...}``.
-        auth: An :class:`AuthConfig`, or the JSON ``auth`` config.
+        auth: An :class:`AuthConfig`, or the JSON ``auth`` config (token
+            auth, or built-in identity with ``{"builtIn": True, "adminSecret": ...}``).
         config: A complete :class:`ServerConfig` (the other arguments then
             must be left out).
         **options: Any other :class:`ServerConfig` field, e.g.
-            ``heartbeat_interval_ms=50`` or ``rate_limit=RateLimit(5, 1000)``.
+            ``heartbeat_interval_ms=50``, ``rate_limit=RateLimit(5, 1000)``,
+            ``identity=IdentityConfig(admin_secret=...)`` or
+            ``audit=AuditConfig(tiers=frozenset({"admin", "write"}))`` (the
+            JSON ``{"tiers": [...]}`` form works too).
 
     Raises:
         ConfigError: Invalid configuration.
@@ -75,13 +87,17 @@ class LocalServer:
                 config.buckets = [dict(b) for b in buckets]
             if queries is not None:
                 config.queries = dict(queries)
-            if auth is not None:
-                config.auth = auth if isinstance(auth, AuthConfig) else AuthConfig.from_config(auth)
+            if isinstance(auth, AuthConfig):
+                config.auth = auth
+            elif auth is not None:
+                config.auth, config.identity = parse_auth(auth)
             for name, value in options.items():
                 if name not in ServerConfig.__dataclass_fields__:
                     raise TypeError(f"LocalServer got an unknown option {name!r}")
                 if name == "rate_limit" and isinstance(value, Mapping):
                     value = RateLimit(int(value["maxRequests"]), int(value["windowMs"]))
+                if name == "audit" and isinstance(value, Mapping):
+                    value = AuditConfig.from_config(value)
                 setattr(config, name, value)
         elif buckets is not None or queries is not None or auth is not None or options:
             raise TypeError("pass either config= or the individual options, not both")
@@ -144,6 +160,7 @@ class LocalServer:
             max_size=None,  # noex closes with 1009 and an empty reason: checked per message
             ping_interval=None,
             compression=None,
+            logger=_WIRE_LOGGER,
         )
         sock = next(iter(self._server.sockets))
         self._port = int(sock.getsockname()[1])
@@ -214,7 +231,9 @@ class LocalServer:
         Like a restarted real server, all state is lost (data, sessions,
         subscriptions; subscription ids restart at ``sub-1``) unless
         ``keep_data`` is true, which keeps buckets, records, queries, facts,
-        procedures and logic definitions.
+        procedures, logic definitions and built-in identity data (users,
+        roles, ACLs, owners and stored session tokens; the audit log and
+        login failure counters start empty).
         """
         await self.shutdown(0)
         old = self.core

@@ -22,6 +22,7 @@ __all__ = [
     "PermissionRule",
     "Revocations",
     "check_permissions",
+    "permission_allows",
     "resource_of",
     "tier_of",
 ]
@@ -148,7 +149,8 @@ class AuthConfig:
         unknown = set(data) - {"sessions", "required", "permissions", "revocationTtlMs"}
         if unknown:
             raise ConfigError(
-                f"auth: unknown key(s) {sorted(unknown)} (built-in identity is not supported)"
+                f"auth: unknown key(s) {sorted(unknown)} (built-in identity needs "
+                '"builtIn": true and "adminSecret")'
             )
         table = data.get("sessions", {})
         if not isinstance(table, dict):
@@ -217,6 +219,29 @@ def _pattern_allows(pattern: str, op: str) -> bool:
     return pattern == op
 
 
+def permission_allows(
+    allow: object, buckets: object, topics: object, op: str, resource: str
+) -> bool:
+    """Whether one permission entry lets ``op`` run on ``resource``.
+
+    ``allow`` is a pattern (``*``, ``prefix.*`` or an exact op) or a list of
+    them; ``buckets`` (exact names) constrain ``store.*`` ops and ``topics``
+    (topic patterns) constrain ``rules.*`` ops; ``None`` means unconstrained.
+    """
+    patterns = [allow] if isinstance(allow, str) else allow
+    if not isinstance(patterns, list | tuple):
+        return False
+    if not any(isinstance(p, str) and _pattern_allows(p, op) for p in patterns):
+        return False
+    if isinstance(buckets, list | tuple) and op.startswith("store.") and resource not in buckets:
+        return False
+    return not (
+        isinstance(topics, list | tuple)
+        and op.startswith("rules.")
+        and not any(isinstance(t, str) and topic_matches(t, resource) for t in topics)
+    )
+
+
 def check_permissions(auth: AuthConfig, session: Session, op: str, msg: Mapping[str, Any]) -> None:
     """The external-auth checks of the gate (§2.2 step 5).
 
@@ -233,25 +258,11 @@ def check_permissions(auth: AuthConfig, session: Session, op: str, msg: Mapping[
     if auth.check is not None:
         allowed = auth.check(session, op, resource)
     else:
-        allowed = auth.default == "allow"
-        for rule in auth.rules:
-            patterns = (rule.allow,) if isinstance(rule.allow, str) else rule.allow
-            if rule.role not in session.roles or not any(_pattern_allows(p, op) for p in patterns):
-                continue
-            if (
-                rule.buckets is not None
-                and op.startswith("store.")
-                and resource not in rule.buckets
-            ):
-                continue
-            if (
-                rule.topics is not None
-                and op.startswith("rules.")
-                and not any(topic_matches(t, resource) for t in rule.topics)
-            ):
-                continue
-            allowed = True
-            break
+        allowed = any(
+            rule.role in session.roles
+            and permission_allows(rule.allow, rule.buckets, rule.topics, op, resource)
+            for rule in auth.rules
+        ) or (auth.default == "allow")
     if not allowed:
         raise RequestError("FORBIDDEN", f"No permission for {op} on {resource}")
 

@@ -5,7 +5,9 @@ The JSON shape is the one the transcripts record in ``meta.server_configs``::
     {"buckets": [{"name", "schema", "key"?, "indexes"?, ...}],
      "queries": [{"name", "type": "all"|"where"|..., "bucket", "field"?}],
      "auth": {"sessions": {token: {"userId", "roles", "expiresAt"?}},
-              "required"?, "permissions"?},
+              "required"?, "permissions"?}
+           | {"builtIn": true, "adminSecret", "sessionTtl"?, "loginRateLimit"?},
+     "audit": {"tiers"?, "maxEntries"?} (or true for the defaults),
      "rules": false, "logic": true, "heartbeat": {"intervalMs", "timeoutMs"},
      "rateLimit": {"maxRequests", "windowMs"},
      "connectionLimits": {"maxSubscriptionsPerConnection", "maxTotalSubscriptions"},
@@ -20,19 +22,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._audit import AuditConfig
 from ._auth import AuthConfig
 from ._errors import ConfigError
+from ._identity import IdentityConfig
 from ._store import QueryFunction
 from ._store.queries import config_query
 
-__all__ = ["RateLimit", "ServerConfig", "normalize_bucket"]
+__all__ = ["RateLimit", "ServerConfig", "normalize_bucket", "parse_auth"]
 
 _KEYS = {
-    "buckets", "queries", "auth", "rules", "logic", "heartbeat", "rateLimit", "connectionLimits",
+    "buckets", "queries", "auth", "audit", "rules", "logic", "heartbeat", "rateLimit",
+    "connectionLimits",
     "maxConnectionsPerIp", "maxPayloadBytes", "gracePeriodMs", "exposeErrorDetails",
     "host", "port", "path", "name", "storeName", "allowedOrigins",
 }  # fmt: skip
-_UNSUPPORTED = {"audit", "identity"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class ServerConfig:
     buckets: list[dict[str, Any]] = field(default_factory=list)
     queries: dict[str, QueryFunction | dict[str, Any]] = field(default_factory=dict)
     auth: AuthConfig | None = None
+    identity: IdentityConfig | None = None
+    audit: AuditConfig | None = None
     rules: bool = True
     logic: bool = False
     heartbeat_interval_ms: int = 30_000
@@ -79,12 +85,6 @@ class ServerConfig:
         """
         if not isinstance(data, Mapping):
             raise ConfigError("config must be a JSON object")
-        unsupported = set(data) & _UNSUPPORTED
-        if unsupported:
-            raise ConfigError(
-                f"config key(s) {sorted(unsupported)} are not supported by the test server "
-                "(built-in identity and audit are out of its scope)"
-            )
         unknown = set(data) - _KEYS
         if unknown:
             raise ConfigError(f"unknown config key(s): {sorted(unknown)}")
@@ -106,7 +106,12 @@ class ServerConfig:
                 raise ConfigError("queries entries need a string 'name'")
             config.queries[spec["name"]] = config_query(spec)
         if data.get("auth") is not None:
-            config.auth = AuthConfig.from_config(data["auth"])
+            config.auth, config.identity = parse_auth(data["auth"])
+        audit = data.get("audit")
+        if audit is True:
+            config.audit = AuditConfig()
+        elif audit is not None and audit is not False:
+            config.audit = AuditConfig.from_config(audit)
         config.rules = data.get("rules", True) is not False
         logic = data.get("logic", False)
         if not isinstance(logic, bool | dict) and logic is not None:
@@ -159,3 +164,16 @@ def normalize_bucket(spec: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
             **definition["schema"],
         }
     return spec["name"], definition
+
+
+def parse_auth(data: Mapping[str, Any]) -> tuple[AuthConfig | None, IdentityConfig | None]:
+    """Parse the JSON ``auth`` config: token auth, or built-in identity with ``builtIn: true``.
+
+    Raises:
+        ConfigError: Not an object, or an invalid key or value.
+    """
+    if not isinstance(data, Mapping):
+        raise ConfigError("auth must be an object")
+    if data.get("builtIn") is True:
+        return None, IdentityConfig.from_config(data)
+    return AuthConfig.from_config({k: v for k, v in data.items() if k != "builtIn"}), None

@@ -1,8 +1,9 @@
 """The sans-I/O server core: parse pipeline, auth gate, rate limit, routing.
 
 :class:`ServerCore` owns all server state (store, reactive subscriptions,
-rule engine, procedures, logic engine, connections, counters) and turns one
-text frame into at most one response frame. Pushes and closes go through the callbacks of each
+rule engine, procedures, logic engine, built-in identity, audit log,
+connections, counters) and turns one text frame into at most one response
+frame. Pushes and closes go through the callbacks of each
 :class:`ConnectionState`; the WebSocket layer only moves bytes.
 """
 
@@ -16,10 +17,13 @@ from typing import Any
 
 import msgspec
 
+from ._audit import AUDIT_OPS, AuditLog
 from ._auth import Revocations, check_permissions
 from ._config import ServerConfig, normalize_bucket
-from ._errors import RequestError
+from ._errors import ConfigError, RequestError
+from ._identity import IdentityEngine
 from ._logic import LogicEngine
+from ._ops_identity import IDENTITY_OPS
 from ._ops_logic import LOGIC_OPS, logic_engine
 from ._ops_other import AUTH_OPS, RULES_OPS, SERVER_OPS
 from ._ops_procedures import PROCEDURES_OPS
@@ -70,6 +74,13 @@ class ServerCore:
         self.procedures = ProcedureRegistry()
         self.logic = LogicEngine(self.store) if config.logic else None
         self.auth = config.auth
+        self.identity: IdentityEngine | None = None
+        if config.identity is not None:
+            if config.auth is not None:
+                raise ConfigError("configure either token auth or built-in identity, not both")
+            self.identity = IdentityEngine(config.identity)
+            self.auth = self.identity.auth_config()
+        self.audit = None if config.audit is None else AuditLog(config.audit)
         # Fault injection: push the initial data before the subscribe result.
         self.early_subscription_push = False
         self.revocations = Revocations()
@@ -187,6 +198,8 @@ class ServerCore:
             self.rules.facts = old.rules.facts
             self.rules.rules = old.rules.rules
         self.procedures = old.procedures
+        if self.identity is not None and old.identity is not None:
+            self.identity.adopt(old.identity)
         if self.logic is not None:
             self.logic = LogicEngine(self.store)
             if old.logic is not None:
@@ -222,6 +235,14 @@ class ServerCore:
         request_id = msg.get("id")
         if not _finite(request_id):
             return error_frame(0, "INVALID_REQUEST", 'Request must include finite numeric "id"')
+        frame = await self._respond(conn, op, request_id, msg)
+        if self.audit is not None:
+            self.audit.record(conn, op, msg, frame)
+        return frame
+
+    async def _respond(
+        self, conn: ConnectionState, op: str, request_id: Any, msg: dict[str, Any]
+    ) -> dict[str, Any]:
         try:
             data = await self._route(conn, op, msg)
         except RequestError as exc:
@@ -246,6 +267,8 @@ class ServerCore:
     def _gate(self, conn: ConnectionState, op: str, msg: dict[str, Any]) -> None:
         if op.startswith("auth.") or op == "ping":
             return
+        if self.identity is not None and op in ("identity.login", "identity.loginWithSecret"):
+            return
         session = conn.session
         if session is None:
             if self.requires_auth:
@@ -254,7 +277,9 @@ class ServerCore:
         if session.expires_at is not None and session.expires_at < now_ms():
             conn.session = None
             raise RequestError("UNAUTHORIZED", "Session expired")
-        if self.auth is not None:
+        if self.identity is not None:
+            self.identity.check_access(session, op, msg)
+        elif self.auth is not None:
             check_permissions(self.auth, session, op, msg)
 
     def _rate_limit(self, conn: ConnectionState) -> None:
@@ -281,6 +306,8 @@ class ServerCore:
         prefix, dot, name = op.partition(".")
         table: dict[str, Any] | None = None
         if dot and prefix == "store":
+            if self.identity is not None:
+                self.identity.guard_store(op, msg)
             table = STORE_OPS
         elif dot and prefix == "rules":
             if self.rules is None:
@@ -292,6 +319,10 @@ class ServerCore:
             if self.auth is None:
                 raise RequestError("UNKNOWN_OPERATION", _NOT_CONFIGURED["auth"])
             table = AUTH_OPS
+        elif dot and prefix == "identity" and self.identity is not None:
+            table = IDENTITY_OPS
+        elif dot and prefix == "audit" and self.audit is not None:
+            table = AUDIT_OPS
         elif dot and prefix in _NOT_CONFIGURED:
             raise RequestError("UNKNOWN_OPERATION", _NOT_CONFIGURED[prefix])
         elif dot and prefix == "procedures":
@@ -307,6 +338,8 @@ class ServerCore:
         result = handler(self, conn, msg)
         if inspect.isawaitable(result):
             result = await result
+        if self.identity is not None and prefix == "store":
+            result = self.identity.after_store(conn.session, op, msg, result)
         return result
 
 

@@ -19,11 +19,14 @@ class Session:
         user_id: The user id reported by ``auth.login``/``whoami``.
         roles: Role names; ``reader``/``writer``/``admin`` drive the tier check.
         expires_at: Expiry in ms since the epoch, or ``None``.
+        token: The built-in identity session token this connection logged in
+            with (``identity.login``); ``None`` otherwise. Never in reprs.
     """
 
     user_id: str
     roles: tuple[str, ...] = ()
     expires_at: int | None = None
+    token: str | None = field(default=None, repr=False, compare=False)
 
     def to_wire(self) -> dict[str, Any]:
         """``{userId, roles, expiresAt}`` as ``auth.login`` returns it."""

@@ -33,10 +33,19 @@ from websockets.exceptions import ConnectionClosed
 from noex_client.testing import LocalServer
 from tests.transcripts import Line, Transcript
 
-__all__ = ["NONDETERMINISTIC_KEYS", "Mismatch", "Segment", "replay", "split_segments"]
+__all__ = [
+    "NONDETERMINISTIC_KEYS",
+    "Ids",
+    "Mismatch",
+    "Segment",
+    "compare",
+    "replay",
+    "split_segments",
+]
 
 # Keys whose values are clocks or timings: the README's `_createdAt`,
-# `_updatedAt`, `serverTime`, ping/event `timestamp`, `retryAfterMs`, and by
+# `_updatedAt`, `serverTime`, ping/event `timestamp`, `retryAfterMs`, identity
+# session `expiresAt` (a `null` expiresAt is still compared), and by
 # the same token fact timestamps, rule `createdAt`/`updatedAt`, the
 # `connectedAt` of server.connections and rules.stats' `avgProcessingTimeMs`.
 NONDETERMINISTIC_KEYS = frozenset(
@@ -46,6 +55,7 @@ NONDETERMINISTIC_KEYS = frozenset(
         "serverTime",
         "timestamp",
         "retryAfterMs",
+        "expiresAt",
         "createdAt",
         "updatedAt",
         "connectedAt",
@@ -107,7 +117,7 @@ def split_segments(transcript: Transcript) -> list[Segment]:
 
 
 @dataclass
-class _Ids:
+class Ids:
     """Recorded value -> our value, for ids and ping timestamps."""
 
     strings: dict[str, str] = field(default_factory=dict)
@@ -137,7 +147,7 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def compare(expected: Any, actual: Any, ids: _Ids, where: str = "$", key: str = "") -> None:
+def compare(expected: Any, actual: Any, ids: Ids, where: str = "$", key: str = "") -> None:
     """Assert ``actual`` equals the recorded ``expected`` (module docstring rules)."""
     if key in NONDETERMINISTIC_KEYS and expected is not None:
         if not isinstance(actual, int | float) or isinstance(actual, bool):
@@ -217,7 +227,7 @@ class _Run:
     def __init__(self, name: str, heartbeat_ms: int | None) -> None:
         self.name = name
         self.heartbeat_ms = heartbeat_ms
-        self.ids = _Ids()
+        self.ids = Ids()
         self.ports: dict[int, int] = {}
         self.server: LocalServer | None = None
         self.conns: dict[str, _Conn] = {}

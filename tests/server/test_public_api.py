@@ -5,8 +5,10 @@ import noex_client.testing as testing
 
 def test_exported_names() -> None:
     assert sorted(testing.__all__) == [
+        "AuditConfig",
         "AuthConfig",
         "ConfigError",
+        "IdentityConfig",
         "LocalServer",
         "PermissionRule",
         "QueryContext",
