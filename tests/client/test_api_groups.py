@@ -183,8 +183,9 @@ async def test_replay_server_rejects_frames_that_were_not_recorded() -> None:
                 await users.get("b")
             assert info.value.code == "REPLAY_MISMATCH"
             assert await users.get("a") == {"id": "a"}
-            with pytest.raises(NoexClientError, match="REPLAY_MISMATCH"):
+            with pytest.raises(NoexClientError) as again:
                 await users.get("a")  # each recorded request answers once
+            assert again.value.code == "REPLAY_MISMATCH"
         assert server.mismatches == [
             {"id": 1, "type": "store.get", "bucket": "users", "key": "b"},
             {"id": 3, "type": "store.get", "bucket": "users", "key": "a"},
