@@ -154,10 +154,6 @@ class Session(Generic[K]):
         if op is not None and op in SUBSCRIBE_OPS:
             self._subscribe_finished()
 
-    def pending_ops(self) -> dict[int | float, str]:
-        """A copy of the pending table (request id → op type)."""
-        return dict(self._pending)
-
     def receive(self, frame: str | bytes) -> Event:
         """Process one received frame and return what it means.
 

@@ -28,16 +28,15 @@ async def test_reconnects_after_a_drop_and_emits_events_in_order(
     peer.restart()
     await log.wait("reconnected")
     assert client.state == "connected"
+    # As the published client: no "disconnected" while a reconnect is coming.
     assert log.names() == [
-        "welcome",
         "connected",
-        "disconnected",
-        "reconnecting",
         "welcome",
+        "reconnecting",
         "connected",
         "reconnected",
+        "welcome",
     ]
-    assert log.args("disconnected") == [("connection closed (1006)",)]
     assert log.args("reconnecting") == [(1,)]
     assert await client.store.bucket("users").count() == 0
 
@@ -249,9 +248,9 @@ async def test_too_many_connections_during_reconnect_stops(
     await client.connect()
     peer.refuse_with = (4003, "too_many_connections")
     peer.restart()
-    await log.wait("disconnected", 2)
+    await log.wait("disconnected")
     assert client.state == "disconnected"
-    assert log.args("disconnected")[-1] == ("too_many_connections",)
+    assert log.args("disconnected") == [("too_many_connections",)]
     assert log.args("reconnecting") == [(1,)]
 
 
@@ -270,9 +269,13 @@ async def test_revoked_login_during_reconnect_stops(
 
     peer.handlers["auth.login"] = revoked
     peer.restart()
-    await log.wait("disconnected", 2)
+    await log.wait("disconnected")
     assert client.state == "disconnected"
-    assert "session_revoked" in log.names()
+    assert log.args("disconnected") == [("login rejected: SESSION_REVOKED",)]
+    assert log.args("session_revoked") == [("Session has been revoked",)]
+    ((error,),) = log.args("error")
+    assert isinstance(error, NoexClientError)
+    assert error.code == "SESSION_REVOKED"
 
 
 async def test_gives_up_after_max_retries(make_client: MakeClient, peer: ScriptedPeer) -> None:
@@ -280,16 +283,23 @@ async def test_gives_up_after_max_retries(make_client: MakeClient, peer: Scripte
         reconnect=ReconnectOptions(max_retries=3, initial_delay_ms=1, max_delay_ms=2, jitter_ms=0)
     )
     log = EventLog(client)
+    states: list[str] = []
+    client.on("disconnected", lambda _reason: states.append(client.state))
+    client.on("error", lambda _error: states.append(client.state))
     await client.connect()
     peer.refuse_tcp = True
     peer.restart()
-    await log.wait("disconnected", 2)
+    await log.wait("error")
     assert client.state == "disconnected"
     assert log.args("reconnecting") == [(1,), (2,), (3,)]
-    assert log.args("disconnected")[-1] == ("reconnect_failed",)
-    errors = [args[0] for args in log.args("error")]
-    assert all(isinstance(e, NoexClientError) for e in errors)
-    assert len(errors) == 4  # three failed attempts, then giving up
+    # As the published client: failed attempts emit nothing; giving up emits
+    # "disconnected" and then "error" with the same message, state already set.
+    assert log.names()[-2:] == ["disconnected", "error"]
+    assert log.args("disconnected") == [("Max reconnect attempts reached",)]
+    ((error,),) = log.args("error")
+    assert isinstance(error, DisconnectedError)
+    assert str(error) == "Max reconnect attempts reached"
+    assert states == ["disconnected", "disconnected"]
 
 
 async def test_backoff_resets_after_a_successful_reconnect(
@@ -350,18 +360,19 @@ async def test_no_reconnect_when_disabled(make_client: MakeClient, peer: Scripte
 
 
 async def test_liveness_window_closes_a_silent_connection(
-    make_client: MakeClient, peer: ScriptedPeer
+    make_client: MakeClient, peer: ScriptedPeer, caplog: pytest.LogCaptureFixture
 ) -> None:
     client = make_client(liveness_timeout_ms=30)
     log = EventLog(client)
     await client.connect()
     await log.wait("reconnected")
-    assert log.args("disconnected")[0] == ("liveness_timeout",)
+    assert "closing connection: liveness_timeout" in caplog.text
+    assert log.args("disconnected") == []
     await peer.connections[0].closed.wait()
 
 
 async def test_liveness_window_is_derived_from_the_ping_interval(
-    make_client: MakeClient, peer: ScriptedPeer
+    make_client: MakeClient, peer: ScriptedPeer, caplog: pytest.LogCaptureFixture
 ) -> None:
     client = make_client()
     log = EventLog(client)
@@ -372,7 +383,7 @@ async def test_liveness_window_is_derived_from_the_ping_interval(
         await until(lambda s=stamp: conn.pongs[-1:] == [s])  # type: ignore[misc]
     # Two pings ~ms apart: the window is now 2.5 intervals; the server falls silent.
     await log.wait("reconnected")
-    assert log.args("disconnected")[0] == ("liveness_timeout",)
+    assert "closing connection: liveness_timeout" in caplog.text
 
 
 async def test_liveness_zero_disables_the_check(
@@ -384,8 +395,8 @@ async def test_liveness_zero_disables_the_check(
     await conn.send(type="ping", timestamp=1)
     await conn.send(type="ping", timestamp=2)
     await until(lambda: conn.pongs == [1, 2])
-    assert client._conn is not None
-    assert client._conn._watchdog is None
+    assert client._link.conn is not None
+    assert client._link.conn._watchdog is None
 
 
 async def test_graceful_shutdown_lets_requests_finish_then_reconnects(
@@ -400,7 +411,7 @@ async def test_graceful_shutdown_lets_requests_finish_then_reconnects(
     assert await client.store.bucket("users").count() == 0
     await conn.close(1000, "server_shutdown")
     await log.wait("reconnected")
-    assert log.args("disconnected") == [("server_shutdown",)]
+    assert log.args("disconnected") == []
     assert client.is_connected
 
 
