@@ -86,10 +86,10 @@ SEED: list[tuple[type, str, list[tuple[str, Any]]]] = [
     (IdentityAPI, "whoami", []),
     (IdentityAPI, "refresh_session", []),
     (IdentityAPI, "logout", []),
-    (IdentityAPI, "create_user", [("data", _)]),
+    (IdentityAPI, "create_user", [("input", _)]),
     (IdentityAPI, "get_user", [("user_id", _)]),
     (IdentityAPI, "update_user", [("user_id", _), ("updates", _)]),
-    (IdentityAPI, "list_users", [("page", None), ("page_size", None)]),
+    (IdentityAPI, "list_users", [("page", 1), ("page_size", 20)]),
     (IdentityAPI, "enable_user", [("user_id", _)]),
     (IdentityAPI, "disable_user", [("user_id", _)]),
     (IdentityAPI, "delete_user", [("user_id", _)]),
@@ -99,15 +99,15 @@ SEED: list[tuple[type, str, list[tuple[str, Any]]]] = [
         [("user_id", _), ("current_password", _), ("new_password", _)],
     ),
     (IdentityAPI, "reset_password", [("user_id", _), ("new_password", _)]),
-    (IdentityAPI, "create_role", [("data", _)]),
+    (IdentityAPI, "create_role", [("input", _)]),
     (IdentityAPI, "assign_role", [("user_id", _), ("role_name", _)]),
     (IdentityAPI, "get_user_roles", [("user_id", _)]),
     (IdentityAPI, "remove_role", [("user_id", _), ("role_name", _)]),
     (IdentityAPI, "list_roles", []),
     (IdentityAPI, "update_role", [("role_id", _), ("updates", _)]),
     (IdentityAPI, "delete_role", [("role_id", _)]),
-    (IdentityAPI, "grant", [("entry", _)]),
-    (IdentityAPI, "revoke", [("entry", _)]),
+    (IdentityAPI, "grant", [("input", _)]),
+    (IdentityAPI, "revoke", [("input", _)]),
     (IdentityAPI, "get_acl", [("resource_type", _), ("resource_name", _)]),
     (IdentityAPI, "my_access", []),
     (IdentityAPI, "get_owner", [("resource_type", _), ("resource_name", _)]),
@@ -174,6 +174,9 @@ async def _typed_surface(client: NoexClient) -> None:  # checked by mypy, never 
     assert_type(client.store.watch("q"), Watch[Any])
     assert_type(client.rules.watch("*"), Watch[tuple[str, Any]])
     assert_type(await client.rules.delete_fact("k"), bool)
+    assert_type(await client.audit.query(), list[dict[str, Any]])
+    assert_type(await client.auth.whoami(), dict[str, Any] | None)
+    assert_type(await client.identity.get_owner("bucket", "b"), dict[str, Any] | None)
 
 
 def test_typed_surface_is_checked_by_mypy() -> None:
