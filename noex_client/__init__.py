@@ -6,6 +6,7 @@ from ._api.audit import AuditAPI
 from ._api.auth import AuthAPI
 from ._api.bucket import BucketAPI
 from ._api.identity import IdentityAPI
+from ._api.logic import LogicAPI
 from ._api.procedures import ProceduresAPI
 from ._api.rules import RulesAPI
 from ._api.server import ServerAPI
@@ -49,6 +50,7 @@ from ._transport import (
     WebSocketConnector,
 )
 from ._watch import OverflowPolicy, Watch, WatchOverflowError
+from .logic import expr
 
 try:
     __version__ = version("noex-client")
@@ -75,6 +77,7 @@ __all__ = [
     "IdentityAPI",
     "InternalServerError",
     "InvalidRequestError",
+    "LogicAPI",
     "MemoryConnector",
     "MemoryTransport",
     "ModelDecodeError",
@@ -110,4 +113,5 @@ __all__ = [
     "WebSocketConnector",
     "WelcomeInfo",
     "__version__",
+    "expr",
 ]

@@ -18,6 +18,7 @@ from typing import Any, Literal, Self, overload
 from ._api.audit import AuditAPI
 from ._api.auth import AuthAPI
 from ._api.identity import IdentityAPI
+from ._api.logic import LogicAPI
 from ._api.procedures import ProceduresAPI
 from ._api.rules import RulesAPI
 from ._api.server import ServerAPI
@@ -89,6 +90,7 @@ class NoexClient:
         )
         self.store = StoreAPI(self, self._subscriptions)
         self.rules = RulesAPI(self, self._subscriptions)
+        self.logic = LogicAPI(self, self._subscriptions)
         self.auth = AuthAPI(self)
         self.identity = IdentityAPI(self)
         self.audit = AuditAPI(self)

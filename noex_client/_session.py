@@ -50,7 +50,7 @@ __all__ = [
 K = TypeVar("K")
 
 #: Request types whose successful result carries a new ``subscriptionId``.
-SUBSCRIBE_OPS: Final = frozenset({"store.subscribe", "rules.subscribe"})
+SUBSCRIBE_OPS: Final = frozenset({"store.subscribe", "rules.subscribe", "logic.subscribeView"})
 
 
 # Events are short-lived and acyclic: gc=False keeps them out of the cyclic GC.

@@ -1,4 +1,4 @@
-"""The one subscription mechanism behind store and rules subscriptions.
+"""The one subscription mechanism behind store, rules and view subscriptions.
 
 API groups build on :class:`SubscriptionManager` (the client creates one and
 hands it to each group that subscribes)::
@@ -69,7 +69,8 @@ class Subscription:
     """One user subscription, kept alive across reconnects.
 
     Attributes:
-        op: The subscribe op (``store.subscribe`` / ``rules.subscribe``).
+        op: The subscribe op (``store.subscribe``, ``rules.subscribe``,
+            ``logic.subscribeView``).
         fields: The subscribe request's fields (replayed on reconnect).
         server_id: The id on the current connection (changes on reconnect).
         active: ``False`` once closed or removed.

@@ -14,6 +14,7 @@ from noex_client import (
     AuthAPI,
     BucketAPI,
     IdentityAPI,
+    LogicAPI,
     NoexClient,
     Page,
     ProceduresAPI,
@@ -148,6 +149,7 @@ def test_client_exposes_every_group() -> None:
         "rules": RulesAPI,
         "auth": AuthAPI,
         "identity": IdentityAPI,
+        "logic": LogicAPI,
         "audit": AuditAPI,
         "procedures": ProceduresAPI,
         "server": ServerAPI,
@@ -177,6 +179,9 @@ async def _typed_surface(client: NoexClient) -> None:  # checked by mypy, never 
     assert_type(await client.audit.query(), list[dict[str, Any]])
     assert_type(await client.auth.whoami(), dict[str, Any] | None)
     assert_type(await client.identity.get_owner("bucket", "b"), dict[str, Any] | None)
+    assert_type(await client.logic.drop_view("v"), bool)
+    assert_type(client.logic.watch_view("v"), Watch[list[dict[str, Any]]])
+    assert_type(await client.request("store.buckets", {}), Any)
 
 
 def test_typed_surface_is_checked_by_mypy() -> None:
