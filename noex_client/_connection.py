@@ -21,6 +21,7 @@ from typing import Any, Final
 
 from ._errors import (
     ConnectError,
+    ConnectRefusedError,
     ConnectTimeoutError,
     DisconnectedError,
     NoexClientError,
@@ -113,8 +114,8 @@ class Connection:
 
         Raises:
             ConnectTimeoutError: No welcome in time (the socket is closed).
-            ConnectError: Refused, or closed before the welcome (``details``
-                holds ``closeCode`` and ``reason``).
+            ConnectError: Refused (:class:`ConnectRefusedError`), or closed
+                before the welcome (``details`` holds ``closeCode`` and ``reason``).
             ProtocolError: The first frame is not a welcome (the socket is closed).
         """
         transport: Transport | None = None
@@ -130,9 +131,10 @@ class Connection:
             ms = round(timeout_s * 1000)
             raise ConnectTimeoutError(f"Timeout waiting for welcome message after {ms}ms") from None
         except TransportClosed as exc:
-            raise ConnectError(
-                message=f"connection failed: {exc.reason or 'closed'} ({exc.code})",
-                details={"closeCode": exc.code, "reason": exc.reason},
+            failed = ConnectRefusedError if exc.refused else ConnectError
+            raise failed(
+                f"connection failed: {exc.reason or 'closed'} ({exc.code})",
+                {"closeCode": exc.code, "reason": exc.reason},
             ) from None
         except ProtocolError:
             assert transport is not None

@@ -23,6 +23,7 @@
     │   └── ConnectTimeoutError     CONNECT_TIMEOUT   (also a builtin ``ConnectionError``)
     ├── DisconnectedError           DISCONNECTED
     │   └── ConnectError            CONNECT_FAILED    (also a builtin ``ConnectionError``)
+    │       └── ConnectRefusedError CONNECT_FAILED    (also a builtin ``ConnectionRefusedError``)
     └── ProtocolError               PROTOCOL_ERROR    (a frame the client cannot decode)
 
 Constructors are the published client's: ``NoexClientError(code, message,
@@ -45,6 +46,7 @@ __all__ = [
     "ClientSideError",
     "ConflictError",
     "ConnectError",
+    "ConnectRefusedError",
     "ConnectTimeoutError",
     "DisconnectedError",
     "ForbiddenError",
@@ -254,6 +256,10 @@ class DisconnectedError(ClientSideError):
 @register_error("CONNECT_FAILED")
 class ConnectError(DisconnectedError, ConnectionError):
     """Opening the connection failed (refused, handshake error, closed before welcome)."""
+
+
+class ConnectRefusedError(ConnectError, ConnectionRefusedError):
+    """Nothing accepted the TCP connection (no server listens at the URL)."""
 
 
 @register_error("PROTOCOL_ERROR")

@@ -142,7 +142,7 @@ class ScriptedPeer:
 
     def _accept(self, transport: MemoryTransport) -> None:
         if self.refuse_tcp:
-            raise TransportClosed(1006, "ConnectionRefusedError: [Errno 111] refused")
+            raise TransportClosed(1006, "ConnectionRefusedError: [Errno 111] refused", refused=True)
         if self.refuse_with is not None:
             code, reason = self.refuse_with
             task = asyncio.get_running_loop().create_task(transport.close(code, reason))

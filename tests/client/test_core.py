@@ -205,6 +205,12 @@ async def test_connect_refused_is_a_typed_error(
     with pytest.raises(ConnectError) as caught:
         await client.connect()
     assert caught.value.details == {"closeCode": 4003, "reason": "too_many_connections"}
+    assert not isinstance(caught.value, ConnectionRefusedError)
+    assert client.state == "disconnected"
+    peer.refuse_tcp = True
+    with pytest.raises(ConnectionRefusedError) as refused:
+        await client.connect()
+    assert isinstance(refused.value, ConnectError)
     assert client.state == "disconnected"
 
 

@@ -6,6 +6,7 @@ published client run as a black box against the same server)."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any
 
 import pytest
@@ -63,6 +64,18 @@ async def test_connect_state_request_and_disconnect() -> None:
         await client.disconnect()
         assert (client.state, client.is_connected) == ("disconnected", False)
         await client.disconnect()  # idempotent
+
+
+async def test_connecting_where_nothing_listens_raises_a_connection_error() -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = NoexClient(f"ws://127.0.0.1:{port}/")
+    with pytest.raises(NoexClientError) as info:
+        await client.connect()
+    assert isinstance(info.value, ConnectionRefusedError)  # as the published client raises
+    assert info.value.code == "CONNECT_FAILED"
+    assert client.state == "disconnected"
 
 
 async def test_async_with() -> None:

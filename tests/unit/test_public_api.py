@@ -15,6 +15,7 @@ EXPECTED = {
     "ClientOptions",
     "ConflictError",
     "ConnectError",
+    "ConnectRefusedError",
     "ConnectTimeoutError",
     "ConnectionState",
     "Connector",
