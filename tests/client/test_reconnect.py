@@ -9,14 +9,17 @@ import pytest
 
 from noex_client import (
     AuthOptions,
+    ClientOptions,
     DisconnectedError,
+    NoexClient,
     NoexClientError,
     ReconnectOptions,
+    ReconnectPolicy,
     RequestTimeoutError,
 )
-from tests.client.conftest import MakeClient
+from tests.client.conftest import FAST_RECONNECT, MakeClient
 from tests.client.helpers import EventLog, until
-from tests.client.scripted import TOKEN, PeerConnection, ScriptedPeer, no_reply
+from tests.client.scripted import TOKEN, PeerConnection, PeerError, ScriptedPeer, no_reply
 
 
 async def test_reconnects_after_a_drop_and_emits_events_in_order(
@@ -224,6 +227,61 @@ async def test_fatal_close_codes_end_disconnected(
     assert len(client._subscriptions) == 0
 
 
+async def test_the_injected_policy_decides_which_close_codes_are_fatal(
+    peer: ScriptedPeer,
+) -> None:
+    policy = ReconnectPolicy(FAST_RECONNECT, fatal_close_codes={4001})
+    client = NoexClient("ws://peer.invalid/", connector=peer.connector, reconnect_policy=policy)
+    log = EventLog(client)
+    await client.connect()
+    try:
+        await peer.connections[0].close(4003, "too_many_connections")  # not fatal here
+        await log.wait("reconnected")
+        await peer.connections[1].close(4001, "heartbeat_timeout")  # fatal here
+        await log.wait("disconnected")
+        assert log.args("disconnected") == [("heartbeat_timeout",)]
+        assert log.args("reconnecting") == [(1,)]
+        assert client.reconnect_policy is policy
+    finally:
+        await client.disconnect()
+
+
+class _RetryRejectedLogins(ReconnectPolicy):
+    def is_fatal(self, error: Exception) -> bool:
+        return False
+
+
+async def test_the_injected_policy_decides_which_attempt_errors_are_fatal(
+    peer: ScriptedPeer,
+) -> None:
+    peer.requires_auth = True
+    options = ClientOptions(auth=AuthOptions(token=TOKEN), reconnect=FAST_RECONNECT)
+    policy = _RetryRejectedLogins(FAST_RECONNECT)
+    client = NoexClient(
+        "ws://peer.invalid/", options, connector=peer.connector, reconnect_policy=policy
+    )
+    log = EventLog(client)
+    await client.connect()
+    original = peer.handlers["auth.login"]
+    rejections = 0
+
+    async def reject_twice(conn: PeerConnection, m: dict[str, Any]) -> Any:
+        nonlocal rejections
+        rejections += 1
+        if rejections <= 2:
+            raise PeerError("UNAUTHORIZED", "Invalid token")
+        return await original(conn, m)
+
+    peer.handlers["auth.login"] = reject_twice
+    try:
+        peer.restart()
+        await log.wait("reconnected")  # the rejected logins were retried
+        assert log.args("reconnecting") == [(1,), (2,), (3,)]
+        assert log.args("disconnected") == []
+    finally:
+        await client.disconnect()
+
+
 async def test_revocation_notice_then_4002_emits_session_revoked_once(
     make_client: MakeClient, peer: ScriptedPeer
 ) -> None:
@@ -263,8 +321,6 @@ async def test_revoked_login_during_reconnect_stops(
     await client.connect()
 
     async def revoked(conn: PeerConnection, m: dict[str, Any]) -> Any:
-        from tests.client.scripted import PeerError
-
         raise PeerError("SESSION_REVOKED", "Session has been revoked")
 
     peer.handlers["auth.login"] = revoked
