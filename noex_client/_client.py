@@ -104,7 +104,7 @@ class NoexClient:
 
     @property
     def url(self) -> str:
-        """The server URL the client was created with."""
+        """The server URL, as given (credentials included; reprs and logs mask them)."""
         return self._url
 
     @property
