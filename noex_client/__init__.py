@@ -6,6 +6,7 @@ from ._api.audit import AuditAPI
 from ._api.auth import AuthAPI
 from ._api.bucket import BucketAPI
 from ._api.identity import IdentityAPI
+from ._api.logic import LogicAPI
 from ._api.procedures import ProceduresAPI
 from ._api.rules import RulesAPI
 from ._api.server import ServerAPI
@@ -18,6 +19,7 @@ from ._errors import (
     BucketNotDefinedError,
     ConflictError,
     ConnectError,
+    ConnectRefusedError,
     ConnectTimeoutError,
     DisconnectedError,
     ForbiddenError,
@@ -49,6 +51,7 @@ from ._transport import (
     WebSocketConnector,
 )
 from ._watch import OverflowPolicy, Watch, WatchOverflowError
+from .logic import expr
 
 try:
     __version__ = version("noex-client")
@@ -66,6 +69,7 @@ __all__ = [
     "ClientOptions",
     "ConflictError",
     "ConnectError",
+    "ConnectRefusedError",
     "ConnectTimeoutError",
     "ConnectionState",
     "Connector",
@@ -75,6 +79,7 @@ __all__ = [
     "IdentityAPI",
     "InternalServerError",
     "InvalidRequestError",
+    "LogicAPI",
     "MemoryConnector",
     "MemoryTransport",
     "ModelDecodeError",
@@ -110,4 +115,5 @@ __all__ = [
     "WebSocketConnector",
     "WelcomeInfo",
     "__version__",
+    "expr",
 ]

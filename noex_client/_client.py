@@ -1,11 +1,9 @@
-"""``NoexClient``: lifecycle, the one request path, reconnect supervision.
+"""``NoexClient``: the API groups, connect / disconnect, and the one request path.
 
-Lifecycle states (:data:`ConnectionState`)::
-
-    disconnected --connect()--> connecting --welcome+login--> connected
-    connected --drop (retryable, reconnect on)--> reconnecting --ok--> connected
-    reconnecting --retries exhausted / fatal close / login rejected--> disconnected
-    any --disconnect()--> disconnected
+The connection state lives in a :class:`~noex_client._lifecycle.Link` and the
+reconnect loop in a :class:`~noex_client._lifecycle.Reconnector` (see
+:mod:`noex_client._lifecycle` for the states and the events around a drop);
+the client composes them with its subscription manager and the API groups.
 """
 
 from __future__ import annotations
@@ -13,33 +11,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Literal, Self, overload
 
 from ._api.audit import AuditAPI
 from ._api.auth import AuthAPI
 from ._api.identity import IdentityAPI
+from ._api.logic import LogicAPI
 from ._api.procedures import ProceduresAPI
 from ._api.rules import RulesAPI
 from ._api.server import ServerAPI
 from ._api.store import StoreAPI
-from ._connection import CloseInfo, Connection, ConnectionHooks
-from ._errors import (
-    ConnectError,
-    DisconnectedError,
-    NoexClientError,
-    RequestTimeoutError,
-)
+from ._connection import Connection, ConnectionHooks
+from ._errors import ConnectError, DisconnectedError, NoexClientError, RequestTimeoutError
 from ._events import EventEmitter, RequestInfo, Unsubscribe
-from ._lifecycle import ConnectionState, Reconnecting
+from ._lifecycle import ConnectionState, Link, Reconnector, WelcomeInfo
 from ._observe import READ_OPS, observe_request, safe_url
 from ._options import ClientOptions
-from ._protocol import Push, System
+from ._protocol import JSON_NULL, Push, System
 from ._reconnect import ReconnectPolicy
 from ._session import Session
-from ._subscriptions import Subscription, SubscriptionHost, SubscriptionManager
+from ._subscriptions import Subscription, SubscriptionManager
 from ._transport import Connector, WebSocketConnector
 
 __all__ = ["ConnectionState", "NoexClient", "WelcomeInfo"]
@@ -47,16 +40,7 @@ __all__ = ["ConnectionState", "NoexClient", "WelcomeInfo"]
 logger = logging.getLogger("noex_client")
 
 
-@dataclass(frozen=True)
-class WelcomeInfo:
-    """The server's welcome message."""
-
-    version: str
-    server_time: int
-    requires_auth: bool
-
-
-class NoexClient(Reconnecting, SubscriptionHost):
+class NoexClient:
     """Asyncio client for noex-server.
 
     Args:
@@ -64,8 +48,9 @@ class NoexClient(Reconnecting, SubscriptionHost):
         options: Client options (defaults: :class:`ClientOptions()`).
         connector: Transport factory (default: websockets). Tests pass a
             :class:`~noex_client.MemoryConnector`.
-        reconnect_policy: Backoff and retry predicate (default: built from
-            ``options.reconnect``; pass one with a seeded RNG for reproducible runs).
+        reconnect_policy: Backoff, fatal close codes and fatal errors (default:
+            built from ``options.reconnect``; pass one with a seeded RNG for
+            reproducible runs, or other fatal close codes).
 
     Raises:
         ValueError: ``url`` is not a ``ws://`` or ``wss://`` URL.
@@ -87,23 +72,25 @@ class NoexClient(Reconnecting, SubscriptionHost):
         backoff = self._options.reconnect_options
         if reconnect_policy is None and backoff is not None:
             reconnect_policy = ReconnectPolicy(backoff)
-        self._policy = reconnect_policy
         self._timeout_s = self._options.request_timeout_ms / 1000.0
         self._events = EventEmitter()
-        self._state: ConnectionState = "disconnected"
-        self._state_changed = asyncio.Event()
-        self._conn: Connection | None = None
-        self._supervisor: asyncio.Task[None] | None = None
+        self._link = Link(self._events)
         self._opening: asyncio.Task[Connection] | None = None
-        self._closing = False
-        self._welcome: WelcomeInfo | None = None
-        self._revoked_notified = False
-        self._subscriptions = SubscriptionManager(self, self._options.max_buffered_pushes)
-        self._hooks = ConnectionHooks(
-            self._on_push, self._on_system, self._report_error, self._on_closed
+        self._subscriptions = SubscriptionManager(
+            self._link.live,
+            self._link.report_error,
+            self._timeout_s,
+            self._options.max_buffered_pushes,
         )
-        self.store = StoreAPI(self)
-        self.rules = RulesAPI(self)
+        self._reconnector = Reconnector(
+            self._link, reconnect_policy, self._open_connection, self._subscriptions
+        )
+        self._hooks = ConnectionHooks(
+            self._on_push, self._on_system, self._link.report_error, self._reconnector.on_closed
+        )
+        self.store = StoreAPI(self, self._subscriptions)
+        self.rules = RulesAPI(self, self._subscriptions)
+        self.logic = LogicAPI(self, self._subscriptions)
         self.auth = AuthAPI(self)
         self.identity = IdentityAPI(self)
         self.audit = AuditAPI(self)
@@ -111,30 +98,42 @@ class NoexClient(Reconnecting, SubscriptionHost):
         self.server = ServerAPI(self)
 
     def __repr__(self) -> str:
-        return f"NoexClient(url={safe_url(self._url)!r}, state={self._state!r})"
+        return f"NoexClient(url={safe_url(self._url)!r}, state={self.state!r})"
 
     # -- state -------------------------------------------------------------------------
 
     @property
+    def url(self) -> str:
+        """The server URL, as given (credentials included; reprs and logs mask them)."""
+        return self._url
+
+    @property
     def state(self) -> ConnectionState:
         """``"connecting"``, ``"connected"``, ``"reconnecting"`` or ``"disconnected"``."""
-        return self._state
+        return self._link.state
 
     @property
     def is_connected(self) -> bool:
         """Shorthand for ``state == "connected"``."""
-        return self._state == "connected"
+        return self._link.state == "connected"
 
     @property
     def options(self) -> ClientOptions:
         """The options the client was created with."""
         return self._options
 
+    @property
+    def reconnect_policy(self) -> ReconnectPolicy | None:
+        """The policy deciding on reconnects (``None``: never reconnect)."""
+        return self._reconnector.policy
+
     @overload
     def on(
-        self,
-        event: Literal["connected", "reconnected", "session_revoked"],
-        handler: Callable[[], Any],
+        self, event: Literal["connected", "reconnected"], handler: Callable[[], Any]
+    ) -> Unsubscribe: ...
+    @overload
+    def on(
+        self, event: Literal["session_revoked"], handler: Callable[[], Any] | Callable[[str], Any]
     ) -> Unsubscribe: ...
     @overload
     def on(self, event: Literal["disconnected"], handler: Callable[[str], Any]) -> Unsubscribe: ...
@@ -158,12 +157,13 @@ class NoexClient(Reconnecting, SubscriptionHost):
         """Register a lifecycle event handler; returns a callable removing it.
 
         Events: ``connected()``, ``disconnected(reason)``, ``reconnecting(attempt)``,
-        ``reconnected()``, ``error(exc)``, ``welcome(info)``, ``session_revoked()``,
+        ``reconnected()``, ``error(exc)``, ``welcome(info)``,
+        ``session_revoked(reason)`` (a handler without parameters works too),
         ``request(info: RequestInfo)``, ``shutdown(grace_period_ms)``. May be
-        called in any state.
+        called in any state; an unknown name is accepted and logged.
 
         Raises:
-            ValueError: Unknown event name.
+            TypeError: ``handler`` is not callable.
         """
         return self._events.on(event, handler)
 
@@ -179,57 +179,49 @@ class NoexClient(Reconnecting, SubscriptionHost):
             ConnectError: The connection failed or a connect is already running.
             NoexClientError: Auto-login was rejected (the socket is closed).
         """
-        if self._state == "connected" and self._welcome is not None:
-            return self._welcome
-        if self._state != "disconnected":
-            raise ConnectError(message=f"connect() called while {self._state}")
-        self._closing = False
-        self._revoked_notified = False
-        self._set_state("connecting")
+        link = self._link
+        if link.state == "connected" and link.welcome is not None:
+            return link.welcome
+        if link.state != "disconnected":
+            raise ConnectError(f"connect() called while {link.state}")
+        link.begin_connect()
         # A task, so that disconnect() can stop a connect that waits for a welcome.
         opening = self._opening = asyncio.get_running_loop().create_task(self._open_connection())
         try:
             conn = await opening
         except asyncio.CancelledError:
             current = asyncio.current_task()
+            link.set_state("disconnected")
             if opening.cancelled() and (current is None or not current.cancelling()):
-                self._set_state("disconnected")
-                raise DisconnectedError(message="disconnect() called while connecting") from None
+                raise DisconnectedError("disconnect() called while connecting") from None
             opening.cancel()
-            self._set_state("disconnected")
             raise
         except BaseException:
-            self._set_state("disconnected")
+            link.set_state("disconnected")
             raise
         finally:
             self._opening = None
-        self._conn = conn
-        self._set_state("connected")
-        self._events.emit("connected")
-        self._supervisor = asyncio.get_running_loop().create_task(self._supervise(conn))
-        self._supervisor.add_done_callback(self._supervisor_done)
-        assert self._welcome is not None
-        return self._welcome
+        link.go_live(conn, reconnected=False)
+        self._reconnector.watch(conn)
+        assert link.welcome is not None
+        return link.welcome
 
     async def disconnect(self) -> None:
         """Close the connection, reject pending requests, drop subscriptions and
         stop any reconnect loop at once. Safe in every state (idempotent)."""
-        self._closing = True
+        link = self._link
+        link.closing = True
         opening = self._opening
         if opening is not None and not opening.done():
             opening.cancel()
             await asyncio.gather(opening, return_exceptions=True)
-        supervisor, self._supervisor = self._supervisor, None
-        if supervisor is not None and supervisor is not asyncio.current_task():
-            supervisor.cancel()
-            await asyncio.gather(supervisor, return_exceptions=True)
-        conn, self._conn = self._conn, None
-        self._subscriptions.close_all(DisconnectedError(message="disconnect() called"))
+        await self._reconnector.stop()
+        conn, link.conn = link.conn, None
+        self._subscriptions.close_all(DisconnectedError("disconnect() called"))
         if conn is not None:
             await conn.close(1000, "")
-        if self._state != "disconnected":
-            self._set_state("disconnected")
-            self._events.emit("disconnected", "client_disconnect")
+        if link.state != "disconnected":
+            link.go_down("client_disconnect")
 
     async def __aenter__(self) -> Self:
         await self.connect()
@@ -245,12 +237,21 @@ class NoexClient(Reconnecting, SubscriptionHost):
 
     # -- the one request path ----------------------------------------------------------------
 
-    async def request(self, op: str, /, **fields: Any) -> Any:
+    async def request(
+        self, msg_type: str, payload: Mapping[str, Any] | None = None, **fields: Any
+    ) -> Any:
         """Send one request and return the result's ``data``.
 
-        Field names are wire names (camelCase); ``None`` values are omitted.
+        Two forms, which may be combined: the published client's
+        ``request("store.get", {"bucket": "users", "key": "a"})`` sends the
+        payload dict as it is (``None`` values as JSON ``null``), and
+        ``request("store.get", bucket="users", key="a")`` sends the keyword
+        fields with ``None`` values left out. Field names are wire names
+        (camelCase); ``id`` and ``type`` are reserved.
 
         Raises:
+            TypeError: ``payload`` is not a dict, or a field is ``id``/``type``
+                or not JSON-encodable.
             DisconnectedError: Not connected, or the connection dropped before the
                 response (read-only ops are re-sent once after a reconnect when
                 ``retry_reads`` is on).
@@ -258,16 +259,18 @@ class NoexClient(Reconnecting, SubscriptionHost):
             NoexClientError: The server's error (a subclass per code).
             BackpressureError: ``max_pending_requests`` are already pending.
         """
+        if payload is not None:
+            fields = {**_explicit_nulls(payload), **fields}
         try:
-            conn = self._live_connection()
+            conn = self._link.live()
         except DisconnectedError:
             # Yield once: a caller retrying in a loop must not starve the reconnect.
             await asyncio.sleep(0)
             raise
         if self._options.retry_reads or self._events.has("request") or _debug_logging():
-            return await self._send(conn, op, fields, retry=True)
+            return await self._send(conn, msg_type, fields, retry=True)
         # Hot path: nobody observes the request and nothing is retried.
-        return await conn.request(op, fields, self._timeout_s)
+        return await conn.request(msg_type, fields, self._timeout_s)
 
     async def _send(self, conn: Connection, op: str, fields: dict[str, Any], retry: bool) -> Any:
         started = time.perf_counter()
@@ -276,13 +279,13 @@ class NoexClient(Reconnecting, SubscriptionHost):
             try:
                 return await conn.request(op, fields, self._timeout_s)
             except DisconnectedError:
-                if not (retry and self._options.retry_reads and op in READ_OPS) or self._closing:
+                retryable = retry and self._options.retry_reads and op in READ_OPS
+                if not retryable or self._link.closing:
                     raise
-            remaining = self._timeout_s - (time.perf_counter() - started)
-            conn = await self._wait_connected(remaining)
+            conn = await self._wait_connected(op, started)
             remaining = self._timeout_s - (time.perf_counter() - started)
             if remaining <= 0:
-                raise RequestTimeoutError(message=f"{op}: no response within the timeout")
+                raise _timed_out(op, self._options.request_timeout_ms, "")
             return await conn.request(op, fields, remaining)
         except NoexClientError as exc:
             outcome = exc.code
@@ -291,43 +294,18 @@ class NoexClient(Reconnecting, SubscriptionHost):
             if self._events.has("request") or logger.isEnabledFor(logging.DEBUG):
                 observe_request(self._events, op, fields, started, outcome)
 
-    async def _wait_connected(self, timeout_s: float) -> Connection:
+    async def _wait_connected(self, op: str, started: float) -> Connection:
+        remaining = self._timeout_s - (time.perf_counter() - started)
         try:
-            async with asyncio.timeout(max(timeout_s, 0)):
-                while True:
-                    conn = self._conn
-                    if self._state == "connected" and conn is not None and not conn.is_closed:
-                        return conn
-                    if self._state == "disconnected":
-                        raise DisconnectedError(message="the connection was closed")
-                    await self._state_changed.wait()
+            conn = await self._link.wait_connected(remaining)
         except TimeoutError:
-            raise RequestTimeoutError(message="no reconnect within the request timeout") from None
-
-    # -- SubscriptionHost ----------------------------------------------------------------
-
-    def _live_connection(self) -> Connection:
-        conn = self._conn
-        if self._state != "connected" or conn is None or conn.is_closed:
-            raise DisconnectedError(message=f"not connected (state: {self._state})")
+            ms = self._options.request_timeout_ms
+            raise _timed_out(op, ms, " (no reconnect in time)") from None
+        if conn is None:
+            raise DisconnectedError("the connection was closed")
         return conn
 
-    def _request_timeout_s(self) -> float:
-        return self._timeout_s
-
-    def _report_error(self, exc: Exception) -> None:
-        if self._events.has("error"):
-            self._events.emit("error", exc)
-        else:
-            logger.warning("noex_client: %s: %s", type(exc).__name__, exc)
-
     # -- internals ---------------------------------------------------------------------------
-
-    def _set_state(self, state: ConnectionState) -> None:
-        self._state = state
-        # Wake every waiter, then start a fresh event for the next change.
-        self._state_changed.set()
-        self._state_changed = asyncio.Event()
 
     async def _open_connection(self) -> Connection:
         opts = self._options
@@ -348,13 +326,12 @@ class NoexClient(Reconnecting, SubscriptionHost):
         )
         try:
             welcome = conn.welcome
-            self._welcome = WelcomeInfo(
+            self._link.welcome = WelcomeInfo(
                 welcome.version, int(welcome.server_time), welcome.requires_auth
             )
-            self._events.emit("welcome", self._welcome)
             await self._login(conn)
-            if self._closing:
-                raise DisconnectedError(message="disconnect() called while connecting")
+            if self._link.closing:
+                raise DisconnectedError("disconnect() called while connecting")
         except BaseException:
             await conn.close(1000, "")
             raise
@@ -371,15 +348,6 @@ class NoexClient(Reconnecting, SubscriptionHost):
             fields = {"username": creds.username, "password": creds.password}
             await self._send(conn, "identity.login", fields, retry=False)
 
-    def _on_closed(self, conn: Connection, info: CloseInfo) -> None:
-        # Synchronous, so is_connected turns False the moment the link is known dead;
-        # the supervisor then emits the events and runs the reconnect loop.
-        if conn is not self._conn or self._closing:
-            return
-        self._conn = None
-        retry = self._policy is not None and self._policy.is_retryable(info.code)
-        self._set_state("reconnecting" if retry else "disconnected")
-
     def _on_push(self, key: Any, push: Push) -> None:
         if isinstance(key, Subscription):
             self._subscriptions.deliver(key, push)
@@ -390,9 +358,20 @@ class NoexClient(Reconnecting, SubscriptionHost):
             logger.info("noex_client: server shutting down (grace period %s ms)", grace)
             self._events.emit("shutdown", int(grace) if grace is not None else 0)
         elif message.event == "session_revoked":
-            self._notify_revoked()
+            self._link.notify_revoked(message.reason or "session_revoked")
         else:
             logger.info("noex_client: unknown system event %r ignored", message.event)
+
+
+def _explicit_nulls(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The published ``request(type, payload)`` form sends ``None`` as JSON ``null``."""
+    if not isinstance(payload, Mapping):
+        raise TypeError(f"payload must be a dict, got {type(payload).__name__}")
+    return {key: JSON_NULL if value is None else value for key, value in payload.items()}
+
+
+def _timed_out(op: str, timeout_ms: int, why: str) -> RequestTimeoutError:
+    return RequestTimeoutError(f"Request {op} timed out after {timeout_ms}ms{why}")
 
 
 def _debug_logging() -> bool:

@@ -17,10 +17,11 @@ import ssl as _ssl
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from ._errors import (
     ConnectError,
+    ConnectRefusedError,
     ConnectTimeoutError,
     DisconnectedError,
     NoexClientError,
@@ -32,9 +33,12 @@ from ._protocol import Error, Ping, Push, Result, System, Welcome
 from ._session import Deliver, Dropped, Held, Reply, ServerError, Session, StrayReply
 from ._transport import Connector, Transport, TransportClosed
 
-__all__ = ["CloseInfo", "Connection", "ConnectionHooks"]
+__all__ = ["LOST", "CloseInfo", "Connection", "ConnectionHooks"]
 
 logger = logging.getLogger("noex_client")
+
+#: The message of the DisconnectedError failing requests when the connection ends.
+LOST: Final = "Connection lost"
 
 #: Liveness window while the server's ping interval is unknown (2.5 x its 30 s default).
 DEFAULT_LIVENESS_S = 75.0
@@ -49,6 +53,10 @@ class CloseInfo:
 
     def describe(self) -> str:
         return self.reason or f"connection closed ({self.code})"
+
+    def details(self) -> dict[str, Any]:
+        """``{"closeCode", "reason"}`` for an error's ``details``."""
+        return {"closeCode": self.code, "reason": self.reason}
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +114,8 @@ class Connection:
 
         Raises:
             ConnectTimeoutError: No welcome in time (the socket is closed).
-            ConnectError: Refused, or closed before the welcome (``details``
-                holds ``closeCode`` and ``reason``).
+            ConnectError: Refused (:class:`ConnectRefusedError`), or closed
+                before the welcome (``details`` holds ``closeCode`` and ``reason``).
             ProtocolError: The first frame is not a welcome (the socket is closed).
         """
         transport: Transport | None = None
@@ -120,13 +128,13 @@ class Connection:
         except TimeoutError:
             if transport is not None:
                 await _quiet_close(transport, 1000, "")
-            raise ConnectTimeoutError(
-                message=f"no welcome within {round(timeout_s * 1000)} ms"
-            ) from None
+            ms = round(timeout_s * 1000)
+            raise ConnectTimeoutError(f"Timeout waiting for welcome message after {ms}ms") from None
         except TransportClosed as exc:
-            raise ConnectError(
-                message=f"connection failed: {exc.reason or 'closed'} ({exc.code})",
-                details={"closeCode": exc.code, "reason": exc.reason},
+            failed = ConnectRefusedError if exc.refused else ConnectError
+            raise failed(
+                f"connection failed: {exc.reason or 'closed'} ({exc.code})",
+                {"closeCode": exc.code, "reason": exc.reason},
             ) from None
         except ProtocolError:
             assert transport is not None
@@ -160,19 +168,20 @@ class Connection:
             BackpressureError: Too many requests are pending.
         """
         if self._closed.done():
-            raise DisconnectedError(message=f"{op}: not connected")
+            raise DisconnectedError(LOST, self._closed.result().details())
         request_id, frame = self.session.start_request(op, fields)
         future: asyncio.Future[Any] = self._loop.create_future()
         self._futures[request_id] = future
-        timer = self._schedule_timeout(future, op, timeout_s)
+        timer = self._schedule_timeout(future, f"Request {op} (id={request_id})", timeout_s)
         try:
             await self.transport.send(frame)
             return await future
         except TransportClosed as exc:
             # The transport knows before the reader does; end the connection now so
             # the client's state changes before anyone can retry on a dead link.
-            self._finish(CloseInfo(exc.code, exc.reason))
-            raise DisconnectedError(message=f"{op}: connection lost while sending") from None
+            info = CloseInfo(exc.code, exc.reason)
+            self._finish(info)
+            raise DisconnectedError(LOST, info.details()) from None
         finally:
             if timer is not None:
                 timer.cancel()
@@ -185,7 +194,7 @@ class Connection:
                 self.session.forget_request(request_id)
 
     def _schedule_timeout(
-        self, future: asyncio.Future[Any], op: str, timeout_s: float
+        self, future: asyncio.Future[Any], what: str, timeout_s: float
     ) -> asyncio.TimerHandle | None:
         """Arm the request timeout; returns a handle only for out-of-order deadlines.
 
@@ -201,8 +210,8 @@ class Connection:
             queue.popleft()
         if queue and deadline < queue[-1][0]:
             # A shorter timeout than an earlier request's (a retried read): own timer.
-            return self._loop.call_at(deadline, _expire, future, op, timeout_s)
-        queue.append((deadline, future, op, timeout_s))
+            return self._loop.call_at(deadline, _expire, future, what, timeout_s)
+        queue.append((deadline, future, what, timeout_s))
         if self._sweeper is None:
             self._sweeper = self._loop.call_at(deadline, self._sweep)
         return None
@@ -212,11 +221,11 @@ class Connection:
         queue = self._deadlines
         now = self._loop.time()
         while queue:
-            deadline, future, op, timeout_s = queue[0]
+            deadline, future, what, timeout_s = queue[0]
             if not future.done() and deadline > now:
                 break
             queue.popleft()
-            _expire(future, op, timeout_s)
+            _expire(future, what, timeout_s)
         if queue:
             self._sweeper = self._loop.call_at(queue[0][0], self._sweep)
 
@@ -301,9 +310,7 @@ class Connection:
         futures, self._futures = self._futures, {}
         for future in futures.values():
             if not future.done():
-                future.set_exception(
-                    DisconnectedError(message=f"connection lost: {info.describe()}")
-                )
+                future.set_exception(DisconnectedError(LOST, info.details()))
         if not self._closed.done():
             self._closed.set_result(info)
             self._hooks.on_closed(self, info)
@@ -329,11 +336,10 @@ class Connection:
         self._watchdog = self._loop.call_later(window, self.abort, "liveness_timeout")
 
 
-def _expire(future: asyncio.Future[Any], op: str, timeout_s: float) -> None:
+def _expire(future: asyncio.Future[Any], what: str, timeout_s: float) -> None:
     if not future.done():
-        future.set_exception(
-            RequestTimeoutError(message=f"{op}: no response within {round(timeout_s * 1000)} ms")
-        )
+        ms = round(timeout_s * 1000)
+        future.set_exception(RequestTimeoutError(f"{what} timed out after {ms}ms"))
 
 
 async def _quiet_close(transport: Transport, code: int, reason: str) -> None:

@@ -20,10 +20,16 @@
     ├── RulesNotAvailableError      RULES_NOT_AVAILABLE
     ├── SessionRevokedError         SESSION_REVOKED
     ├── RequestTimeoutError         TIMEOUT           (also a builtin ``TimeoutError``)
-    │   └── ConnectTimeoutError     CONNECT_TIMEOUT
+    │   └── ConnectTimeoutError     CONNECT_TIMEOUT   (also a builtin ``ConnectionError``)
     ├── DisconnectedError           DISCONNECTED
-    │   └── ConnectError            CONNECT_FAILED
+    │   └── ConnectError            CONNECT_FAILED    (also a builtin ``ConnectionError``)
+    │       └── ConnectRefusedError CONNECT_FAILED    (also a builtin ``ConnectionRefusedError``)
     └── ProtocolError               PROTOCOL_ERROR    (a frame the client cannot decode)
+
+Constructors are the published client's: ``NoexClientError(code, message,
+details=None)``; the errors the client raises itself take the message first
+(``RequestTimeoutError(message)``, ``DisconnectedError(message="Not
+connected")``) and carry their fixed code. ``str(err)`` is the message alone.
 
 Server error codes are registered with :func:`register_error`; an unknown code
 becomes a plain :class:`NoexClientError` carrying that code.
@@ -31,14 +37,16 @@ becomes a plain :class:`NoexClientError` carrying that code.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 __all__ = [
     "AlreadyExistsError",
     "BackpressureError",
     "BucketNotDefinedError",
+    "ClientSideError",
     "ConflictError",
     "ConnectError",
+    "ConnectRefusedError",
     "ConnectTimeoutError",
     "DisconnectedError",
     "ForbiddenError",
@@ -80,13 +88,45 @@ class NoexClientError(Exception):
         self.code = code if code is not None else self.default_code
         self.message = message
         self.details = details
-        super().__init__(f"{self.code}: {message}" if message else self.code)
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return self.message
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.code, self.message, self.details))
+
+    @classmethod
+    def from_server(cls, code: str, message: str, details: Any = None) -> Self:
+        """The error for a server ``error`` frame with this class's code."""
+        return cls(code, message, details)
+
+
+class ClientSideError(NoexClientError):
+    """Base of the errors the client raises itself: the first argument is the message.
+
+    Args:
+        message: Human-readable text (default: the class's ``default_message``).
+        details: Extra data (e.g. ``{"closeCode", "reason"}``), or ``None``.
+    """
+
+    default_message: ClassVar[str] = ""
+
+    def __init__(self, message: str | None = None, details: Any = None) -> None:
+        text = self.default_message if message is None else message
+        super().__init__(self.default_code, text, details)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.message, self.details), {"code": self.code})
+
+    @classmethod
+    def from_server(cls, code: str, message: str, details: Any = None) -> Self:
+        error = cls(message, details)
+        error.code = code
+        return error
 
 
 def register_error(code: str) -> Any:
@@ -103,7 +143,7 @@ def register_error(code: str) -> Any:
 def error_from_server(code: str, message: str, details: Any = None) -> NoexClientError:
     """Build the registered error for a server ``code`` (fallback: base class)."""
     cls = _REGISTRY.get(code, NoexClientError)
-    return cls(code, message, details)
+    return cls.from_server(code, message, details)
 
 
 @register_error("PARSE_ERROR")
@@ -166,7 +206,7 @@ class RateLimitedError(NoexClientError):
 
 
 @register_error("BACKPRESSURE")
-class BackpressureError(NoexClientError):
+class BackpressureError(ClientSideError):
     """Too much is in flight; raised by the client when a documented limit is hit."""
 
 
@@ -196,25 +236,32 @@ class SessionRevokedError(NoexClientError):
 
 
 @register_error("TIMEOUT")
-class RequestTimeoutError(NoexClientError, TimeoutError):
-    """No response arrived within the request timeout."""
+class RequestTimeoutError(ClientSideError, TimeoutError):
+    """No response arrived within the request timeout: ``RequestTimeoutError(message)``."""
 
 
 @register_error("CONNECT_TIMEOUT")
-class ConnectTimeoutError(RequestTimeoutError):
+class ConnectTimeoutError(RequestTimeoutError, ConnectionError):
     """The connection or the server's welcome did not arrive in time."""
 
 
 @register_error("DISCONNECTED")
-class DisconnectedError(NoexClientError):
-    """The client is not connected, or the connection dropped mid-request."""
+class DisconnectedError(ClientSideError):
+    """The client is not connected, or the connection dropped mid-request:
+    ``DisconnectedError(message="Not connected")``."""
+
+    default_message = "Not connected"
 
 
 @register_error("CONNECT_FAILED")
-class ConnectError(DisconnectedError):
+class ConnectError(DisconnectedError, ConnectionError):
     """Opening the connection failed (refused, handshake error, closed before welcome)."""
 
 
+class ConnectRefusedError(ConnectError, ConnectionRefusedError):
+    """Nothing accepted the TCP connection (no server listens at the URL)."""
+
+
 @register_error("PROTOCOL_ERROR")
-class ProtocolError(NoexClientError):
+class ProtocolError(ClientSideError):
     """A frame received from the server is not valid protocol 1.0.0."""

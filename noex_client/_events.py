@@ -3,6 +3,9 @@
 Handlers run synchronously, in registration order, in the emitting task. A
 handler that raises is logged and skipped; it never breaks the client or the
 other handlers. A handler may return an awaitable; it is then run as a task.
+A handler that takes fewer positional arguments than the event carries gets
+the leading ones (``on("session_revoked", lambda: ...)`` and
+``on("session_revoked", lambda reason: ...)`` both work).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import inspect
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 __all__ = ["EVENT_NAMES", "EventEmitter", "EventName", "RequestInfo", "Unsubscribe"]
 
@@ -53,27 +56,50 @@ class RequestInfo:
     fields: dict[str, Any]
 
 
+class _Handler:
+    """A registered handler and how many positional arguments it accepts."""
+
+    __slots__ = ("arity", "func")
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        self.func = func
+        self.arity = _arity(func)
+
+    def __call__(self, args: tuple[Any, ...]) -> Any:
+        return self.func(*args[: self.arity])
+
+
 class EventEmitter:
     """Named events with synchronous fan-out and error isolation."""
 
     def __init__(self) -> None:
-        self._handlers: dict[str, list[Callable[..., Any]]] = {}
+        self._handlers: dict[str, list[_Handler]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def on(self, event: str, handler: Callable[..., Any]) -> Unsubscribe:
         """Register ``handler`` for ``event``; returns a callable removing it.
 
+        A name outside :data:`EVENT_NAMES` is accepted (it never fires) and
+        logged as a warning, as code written for the published client expects.
+
         Raises:
-            ValueError: ``event`` is not one of :data:`EVENT_NAMES`.
+            TypeError: ``handler`` is not callable.
         """
+        if not callable(handler):
+            raise TypeError(f"event handler must be callable, got {type(handler).__name__}")
         if event not in EVENT_NAMES:
-            raise ValueError(f"unknown event {event!r}; expected one of {sorted(EVENT_NAMES)}")
+            logger.warning(
+                "noex_client: no event named %r is ever emitted; known events: %s",
+                event,
+                ", ".join(sorted(EVENT_NAMES)),
+            )
         handlers = self._handlers.setdefault(event, [])
-        handlers.append(handler)
+        entry = _Handler(handler)
+        handlers.append(entry)
 
         def unsubscribe() -> None:
-            if handler in handlers:
-                handlers.remove(handler)
+            if entry in handlers:
+                handlers.remove(entry)
 
         return unsubscribe
 
@@ -88,7 +114,7 @@ class EventEmitter:
             return
         for handler in list(handlers):
             try:
-                outcome = handler(*args)
+                outcome = handler(args)
                 if inspect.isawaitable(outcome):
                     task = asyncio.ensure_future(outcome)
                     self._tasks.add(task)
@@ -101,3 +127,21 @@ class EventEmitter:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             logger.error("noex_client: async event handler raised", exc_info=task.exception())
+
+
+def _arity(func: Callable[..., Any]) -> int:
+    """Positional arguments ``func`` accepts (a large number for ``*args`` or unknown)."""
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):  # some builtins have no signature: pass everything
+        return _ANY
+    count = 0
+    for param in params:
+        if param.kind is param.VAR_POSITIONAL:
+            return _ANY
+        if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
+            count += 1
+    return count
+
+
+_ANY: Final = 1_000

@@ -15,6 +15,8 @@ import msgspec
 from ._errors import ProtocolError
 
 __all__ = [
+    "CLOSE_SESSION_REVOKED",
+    "JSON_NULL",
     "Error",
     "Ping",
     "Pong",
@@ -28,6 +30,13 @@ __all__ = [
     "encode_request",
 ]
 
+
+#: The close code the server sends right after a ``session_revoked`` system message.
+CLOSE_SESSION_REVOKED: Final = 4002
+
+#: Sent as an explicit JSON ``null``: the request encoder omits ``None`` fields, but
+#: some fields must be present even when null (``rules.setFact`` ``value``).
+JSON_NULL: Final = msgspec.Raw(b"null")
 
 # gc=False: wire messages never take part in reference cycles, so they need not be
 # tracked by the cyclic GC (fewer collections on the hot path).

@@ -50,7 +50,7 @@ __all__ = [
 K = TypeVar("K")
 
 #: Request types whose successful result carries a new ``subscriptionId``.
-SUBSCRIBE_OPS: Final = frozenset({"store.subscribe", "rules.subscribe"})
+SUBSCRIBE_OPS: Final = frozenset({"store.subscribe", "rules.subscribe", "logic.subscribeView"})
 
 
 # Events are short-lived and acyclic: gc=False keeps them out of the cyclic GC.
@@ -153,10 +153,6 @@ class Session(Generic[K]):
         op = self._pending.pop(request_id, None)
         if op is not None and op in SUBSCRIBE_OPS:
             self._subscribe_finished()
-
-    def pending_ops(self) -> dict[int | float, str]:
-        """A copy of the pending table (request id → op type)."""
-        return dict(self._pending)
 
     def receive(self, frame: str | bytes) -> Event:
         """Process one received frame and return what it means.

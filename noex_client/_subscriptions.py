@@ -1,9 +1,9 @@
-"""The one subscription mechanism behind store and rules subscriptions.
+"""The one subscription mechanism behind store, rules and view subscriptions.
 
-API groups build on :class:`SubscriptionManager` (reachable as
-``client._subscriptions``)::
+API groups build on :class:`SubscriptionManager` (the client creates one and
+hands it to each group that subscribes)::
 
-    sub = await client._subscriptions.open(
+    sub = await subscriptions.open(
         "store.subscribe",                      # the subscribe op
         {"query": "all-users", "params": None}, # its fields; replayed on reconnect
         unsubscribe_op="store.unsubscribe",
@@ -12,11 +12,17 @@ API groups build on :class:`SubscriptionManager` (reachable as
         on_push=lambda data: ...,               # every push's ``data``
     )
     sub.close()                                 # synchronous; unsubscribes in the background
+    subscriptions.watch(...)                    # the same subscription as an async iterator
+    await subscriptions.unsubscribe_by_id(      # by server id, awaiting the server's answer
+        "store.subscribe", "store.unsubscribe", "sub-3")
 
 What the manager guarantees:
 
 * ``open`` sends the subscribe request on the live connection and returns once
-  the result arrived and ``on_result`` ran; server errors propagate.
+  the result arrived and ``on_result`` ran; server errors propagate. If
+  ``on_result`` raises on that first result, the subscription is cancelled
+  (unsubscribed in the background) and ``open`` re-raises, as the published
+  client's ``subscribe`` does.
 * The subscription is recorded with its op and fields. After every reconnect,
   :meth:`SubscriptionManager.restore` re-sends it, binds the new server id and
   calls ``on_result`` with the fresh result before the client reports
@@ -27,8 +33,9 @@ What the manager guarantees:
   earlier connection can never reach a subscription. Pushes that arrive before
   the subscribe result are buffered by the session and delivered after
   ``on_result``, in order.
-* A callback (``on_result``/``on_push``) that raises is isolated: the exception
-  is logged and emitted as the ``error`` event; delivery continues.
+* Apart from that first call, a callback (``on_result``/``on_push``) that
+  raises is isolated: the exception is logged and emitted as the ``error``
+  event; delivery continues.
 * A callback may return an awaitable (an ``async def`` callback): those run one
   at a time per subscription, in arrival order. At most ``backlog_limit`` wait;
   beyond that the oldest waiting update is dropped with a warning, so a slow
@@ -42,37 +49,28 @@ import inspect
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._errors import DisconnectedError, NoexClientError, RequestTimeoutError
 from ._protocol import Push
+from ._watch import OverflowPolicy, Watch
 
 if TYPE_CHECKING:
     from ._connection import Connection
 
-__all__ = ["Subscription", "SubscriptionHost", "SubscriptionManager"]
+__all__ = ["Subscription", "SubscriptionManager"]
 
 logger = logging.getLogger("noex_client")
 
-
-class SubscriptionHost:
-    """What the manager needs from the client (implemented by ``NoexClient``)."""
-
-    def _live_connection(self) -> Connection:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def _request_timeout_s(self) -> float:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def _report_error(self, exc: Exception) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
+T = TypeVar("T")
 
 
 class Subscription:
     """One user subscription, kept alive across reconnects.
 
     Attributes:
-        op: The subscribe op (``store.subscribe`` / ``rules.subscribe``).
+        op: The subscribe op (``store.subscribe``, ``rules.subscribe``,
+            ``logic.subscribeView``).
         fields: The subscribe request's fields (replayed on reconnect).
         server_id: The id on the current connection (changes on reconnect).
         active: ``False`` once closed or removed.
@@ -111,10 +109,27 @@ class Subscription:
 
 
 class SubscriptionManager:
-    """Opens, routes, restores and closes subscriptions for one client."""
+    """Opens, routes, restores and closes subscriptions for one client.
 
-    def __init__(self, host: SubscriptionHost, backlog_limit: int = 1_000) -> None:
-        self._host = host
+    Args:
+        live_connection: Returns the live connection or raises
+            :class:`~noex_client.DisconnectedError`.
+        report_error: Where isolated callback errors and rejected
+            re-subscriptions go (the client's ``error`` event).
+        timeout_s: Timeout of the subscribe and unsubscribe requests.
+        backlog_limit: Updates waiting per slow ``async`` callback.
+    """
+
+    def __init__(
+        self,
+        live_connection: Callable[[], Connection],
+        report_error: Callable[[Exception], None],
+        timeout_s: float,
+        backlog_limit: int = 1_000,
+    ) -> None:
+        self._live = live_connection
+        self._report = report_error
+        self._timeout_s = timeout_s
         self._backlog_limit = max(backlog_limit, 1)
         self._subs: dict[int, Subscription] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -141,10 +156,11 @@ class SubscriptionManager:
         Raises:
             DisconnectedError: Not connected.
             NoexClientError: The server rejected the subscription.
+            Exception: What ``on_result`` raised on the first result.
         """
         sub = Subscription(self, op, fields, unsubscribe_op, on_result, on_push, on_closed)
-        connection = self._host._live_connection()
-        await self._establish(sub, connection)
+        connection = self._live()
+        await self._establish(sub, connection, initial=True)
         if not sub.active:  # closed by the caller while the result was in flight
             return sub
         self._subs[id(sub)] = sub
@@ -152,12 +168,49 @@ class SubscriptionManager:
             # The connection dropped after the result: restore() re-subscribes it on the
             # next connection, or already ran, in which case we do it here.
             try:
-                live = self._host._live_connection()
+                live = self._live()
             except DisconnectedError:
                 return sub
             if live is not connection:
                 await self._establish(sub, live)
         return sub
+
+    def watch(
+        self,
+        op: str,
+        fields: dict[str, Any],
+        *,
+        unsubscribe_op: str,
+        initial: Callable[[Any], T] | None,
+        push: Callable[[Any], T] | None = None,
+        buffer_size: int,
+        overflow: OverflowPolicy,
+        what: str,
+    ) -> Watch[T]:
+        """A :class:`~noex_client.Watch` over a subscription opened on entry.
+
+        ``initial`` turns each subscribe result into an item (``None``: the
+        result yields nothing), ``push`` each push's ``data`` (``None``: the
+        data is the item).
+
+        Raises:
+            ValueError: ``buffer_size`` is not positive.
+        """
+
+        async def start(
+            put: Callable[[T], None], ended: Callable[[Exception | None], None]
+        ) -> Callable[[], None]:
+            sub = await self.open(
+                op,
+                fields,
+                unsubscribe_op=unsubscribe_op,
+                on_result=(lambda _r: None) if initial is None else (lambda r: put(initial(r))),
+                on_push=put if push is None else (lambda data: put(push(data))),
+                on_closed=ended,
+            )
+            return sub.close
+
+        return Watch(start, buffer_size=buffer_size, overflow=overflow, what=what)
 
     async def restore(self, connection: Connection) -> None:
         """Re-subscribe every recorded subscription on a fresh ``connection``.
@@ -180,7 +233,7 @@ class SubscriptionManager:
                     raise outcome
                 if isinstance(outcome, NoexClientError):
                     self._remove(sub, outcome)
-                    self._host._report_error(outcome)
+                    self._report(outcome)
                 elif isinstance(outcome, BaseException):
                     raise outcome
 
@@ -199,13 +252,38 @@ class SubscriptionManager:
             return
         self._background_unsubscribe(connection, sub.unsubscribe_op, server_id)
 
+    async def unsubscribe_by_id(
+        self, subscribe_op: str, unsubscribe_op: str, subscription_id: str
+    ) -> None:
+        """Unsubscribe ``subscription_id`` on the server and wait for the confirmation.
+
+        A subscription of this client opened with ``subscribe_op`` under that id
+        stops delivering at once and is not restored after a reconnect. Unlike
+        ``sub.close()``, the server's answer is awaited and its error raised.
+
+        Raises:
+            DisconnectedError: Not connected.
+            NotFoundError: The server knows no such subscription.
+        """
+        for sub in list(self._subs.values()):
+            if sub.server_id == subscription_id and sub.op == subscribe_op:
+                # Removed without close(): this call sends the unsubscribe and awaits it.
+                self._remove(sub, None)
+                break
+        connection = self._live()
+        await connection.request(
+            unsubscribe_op, {"subscriptionId": subscription_id}, self._timeout_s
+        )
+
     def close_all(self, reason: Exception | None = None) -> None:
         """Forget every subscription without talking to the server (the link is gone)."""
         for sub in list(self._subs.values()):
             self._remove(sub, reason)
 
-    async def _establish(self, sub: Subscription, connection: Connection) -> None:
-        result = await connection.request(sub.op, sub.fields, self._host._request_timeout_s())
+    async def _establish(
+        self, sub: Subscription, connection: Connection, *, initial: bool = False
+    ) -> None:
+        result = await connection.request(sub.op, sub.fields, self._timeout_s)
         server_id = result.get("subscriptionId") if isinstance(result, dict) else None
         if not isinstance(server_id, str):
             raise NoexClientError("PROTOCOL_ERROR", f"{sub.op} result has no subscriptionId")
@@ -216,7 +294,16 @@ class SubscriptionManager:
             connection.session.unbind(server_id)
             self._background_unsubscribe(connection, sub.unsubscribe_op, server_id)
             return
-        self._call(sub.on_result, result, sub)
+        if initial:
+            try:
+                outcome = sub.on_result(result)
+            except BaseException:
+                self._remove(sub, None)
+                self._background_unsubscribe(connection, sub.unsubscribe_op, server_id)
+                raise
+            self._schedule(outcome, sub)
+        else:
+            self._call(sub.on_result, result, sub)
         for push in connection.session.bind(server_id, sub):
             self.deliver(sub, push)
 
@@ -227,8 +314,7 @@ class SubscriptionManager:
 
     async def _unsubscribe(self, connection: Connection, op: str, server_id: str) -> None:
         try:
-            timeout = self._host._request_timeout_s()
-            await connection.request(op, {"subscriptionId": server_id}, timeout)
+            await connection.request(op, {"subscriptionId": server_id}, self._timeout_s)
         except NoexClientError as exc:
             # Best effort: the subscription is gone locally either way.
             logger.debug("noex_client: %s %s failed: %s", op, server_id, exc.code)
@@ -246,8 +332,12 @@ class SubscriptionManager:
             outcome = callback(value)
         except Exception as exc:
             logger.exception("noex_client: subscription callback raised")
-            self._host._report_error(exc)
+            self._report(exc)
             return
+        self._schedule(outcome, sub)
+
+    def _schedule(self, outcome: Any, sub: Subscription | None) -> None:
+        """Run what an async callback returned (one at a time per subscription)."""
         if not inspect.isawaitable(outcome):
             return
         if sub is None:
@@ -270,7 +360,7 @@ class SubscriptionManager:
                     await sub.backlog.popleft()
                 except Exception as exc:
                     logger.exception("noex_client: subscription callback raised")
-                    self._host._report_error(exc)
+                    self._report(exc)
         finally:
             sub.worker = None
 

@@ -32,13 +32,15 @@ __all__ = [
 class TransportClosed(Exception):
     """The connection is closed; ``code``/``reason`` are the WebSocket close frame's.
 
-    ``code`` is 1006 when the connection ended without a close frame.
+    ``code`` is 1006 when the connection ended without a close frame;
+    ``refused`` is set when nothing accepted the TCP connection.
     """
 
-    def __init__(self, code: int = 1006, reason: str = "") -> None:
+    def __init__(self, code: int = 1006, reason: str = "", *, refused: bool = False) -> None:
         super().__init__(f"connection closed ({code}{': ' + reason if reason else ''})")
         self.code = code
         self.reason = reason
+        self.refused = refused
 
 
 class Transport(Protocol):
@@ -119,7 +121,9 @@ class WebSocketConnector:
                 close_timeout=open_timeout_s,
             )
         except (OSError, TimeoutError, websockets.InvalidHandshake, websockets.InvalidURI) as exc:
-            raise TransportClosed(1006, f"{type(exc).__name__}: {_safe(exc)}") from None
+            refused = isinstance(exc, ConnectionRefusedError)
+            reason = f"{type(exc).__name__}: {_safe(exc)}"
+            raise TransportClosed(1006, reason, refused=refused) from None
         except websockets.ConnectionClosed as exc:
             raise _closed(exc) from None
         return WebSocketTransport(ws)

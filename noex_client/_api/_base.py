@@ -4,38 +4,33 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import Any, Final, Protocol
 
-import msgspec
-
-if TYPE_CHECKING:
-    from .._subscriptions import SubscriptionManager
+from .._errors import ProtocolError
+from .._protocol import JSON_NULL
 
 __all__ = [
     "JSON_NULL",
     "Requester",
     "camel",
     "camel_keys",
+    "initial_data",
     "json_value",
     "require_text",
-    "unsubscribe_by_id",
+    "unwrap",
 ]
-
-#: Sent as an explicit JSON ``null``: the request path omits ``None`` fields, but a
-#: few fields (``rules.setFact`` ``value``) must be present even when null.
-JSON_NULL: Final = msgspec.Raw(b"null")
 
 _RESERVED: Final = frozenset({"id", "type"})
 _UPPER_AFTER_UNDERSCORE: Final = re.compile(r"_([a-z0-9])")
 
 
 class Requester(Protocol):
-    """The client surface API groups are written against."""
+    """The client surface API groups are written against: the one request path."""
 
-    _subscriptions: SubscriptionManager
-
-    async def request(self, op: str, /, **fields: Any) -> Any:
-        """Send ``op`` with ``fields`` (wire names) and return the result data."""
+    async def request(
+        self, msg_type: str, payload: Mapping[str, Any] | None = None, **fields: Any
+    ) -> Any:
+        """Send ``msg_type`` with ``fields`` (wire names) and return the result data."""
         ...
 
 
@@ -70,6 +65,11 @@ def camel_keys(fields: Mapping[str, Any] | None, what: str) -> dict[str, Any]:
     return out
 
 
+def initial_data(result: Any) -> Any:
+    """The initial data of a subscribe result ``{"subscriptionId", "data"?}``."""
+    return result.get("data") if isinstance(result, dict) else None
+
+
 def json_value(value: Any) -> Any:
     """``value`` for a field that must be sent even when it is ``None`` (explicit null)."""
     return JSON_NULL if value is None else value
@@ -89,23 +89,12 @@ def require_text(value: Any, what: str) -> str:
     return value
 
 
-async def unsubscribe_by_id(
-    client: Requester, subscribe_op: str, unsubscribe_op: str, subscription_id: str
-) -> None:
-    """Unsubscribe ``subscription_id`` on the server and wait for the confirmation.
+def unwrap(result: Any, key: str, op: str) -> Any:
+    """``result[key]``: the part of an ``op`` result a published method returns.
 
-    A subscription of this client with that id stops delivering at once and is
-    not restored after a reconnect. Unlike the synchronous unsubscribe
-    callable, the server's answer is awaited (and its error raised).
+    Raises:
+        ProtocolError: ``result`` is not an object holding ``key``.
     """
-    for sub in client._subscriptions.active():
-        if sub.server_id == subscription_id and sub.op == subscribe_op:
-            connection = sub.connection
-            # Clearing the id first keeps close() from sending its own background
-            # unsubscribe: this call sends it and awaits the answer instead.
-            sub.server_id = None
-            client._subscriptions.close(sub)
-            if connection is not None:
-                connection.session.unbind(subscription_id)
-            break
-    await client.request(unsubscribe_op, subscriptionId=subscription_id)
+    if not isinstance(result, dict) or key not in result:
+        raise ProtocolError(f"{op} result has no {key!r} (got {type(result).__name__})")
+    return result[key]

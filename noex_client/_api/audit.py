@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._base import Requester, camel_keys
+from ._base import Requester, camel_keys, unwrap
 
 __all__ = ["AuditAPI"]
 
@@ -21,9 +21,9 @@ class AuditAPI:
     def __repr__(self) -> str:
         return "AuditAPI()"
 
-    async def query(self, filter: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Audit entries, newest first: ``{"entries": [{"timestamp", "userId",
-        "operation", "resource", "result", ...}]}``.
+    async def query(self, filter: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Audit entries, newest first: ``[{"timestamp", "userId", "sessionId",
+        "operation", "resource", "result", "error"?, "details"?, "remoteAddress"}]``.
 
         ``filter`` keys (all optional): ``userId``, ``operation``, ``result``
         (``"success"``/``"error"``), ``from`` and ``to`` (ms, inclusive),
@@ -37,5 +37,6 @@ class AuditAPI:
             ForbiddenError: Not an admin.
         """
         fields = camel_keys(filter, "audit filter")
-        result: dict[str, Any] = await self._client.request("audit.query", **fields)
-        return result
+        result = await self._client.request("audit.query", **fields)
+        entries: list[dict[str, Any]] = unwrap(result, "entries", "audit.query")
+        return entries

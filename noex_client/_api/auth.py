@@ -39,13 +39,26 @@ class AuthAPI:
         result: dict[str, Any] = await self._client.request("auth.login", token=token)
         return result
 
-    async def whoami(self) -> dict[str, Any]:
+    async def whoami(self) -> dict[str, Any] | None:
+        """The current session ``{"userId", "roles", "expiresAt"?}`` (``expiresAt``
+        only when the session expires), or ``None`` when not authenticated.
+
+        :meth:`whoami_raw` returns the server's answer as it is.
+        """
+        result = await self.whoami_raw()
+        if not isinstance(result, dict) or not result.get("authenticated"):
+            return None
+        session = {"userId": result.get("userId"), "roles": result.get("roles", [])}
+        if result.get("expiresAt") is not None:
+            session["expiresAt"] = result["expiresAt"]
+        return session
+
+    async def whoami_raw(self) -> dict[str, Any]:
         """``{"authenticated": False}`` or ``{"authenticated": True, "userId", "roles",
-        "expiresAt"}``."""
+        "expiresAt"}``, as the server sends it."""
         result: dict[str, Any] = await self._client.request("auth.whoami")
         return result
 
-    async def logout(self) -> dict[str, Any]:
-        """Log out (always succeeds); returns ``{"loggedOut": True}``."""
-        result: dict[str, Any] = await self._client.request("auth.logout")
-        return result
+    async def logout(self) -> None:
+        """Log out (always succeeds, also when not logged in)."""
+        await self._client.request("auth.logout")

@@ -125,33 +125,37 @@ class BucketAPI:
     # -- aggregation -----------------------------------------------------------------------
 
     async def sum(self, field: str, filter: dict[str, Any] | None = None) -> float:
-        """Sum of the numeric values of ``field`` (``0.0`` when there are none)."""
-        return float(await self._aggregate("store.sum", field, filter))
+        """Sum of the numeric values of ``field`` (``0`` when there are none).
+
+        The number is returned as the server sent it (an ``int`` when integral).
+        """
+        result: float = await self._aggregate("store.sum", field, filter)
+        return result
 
     async def avg(self, field: str, filter: dict[str, Any] | None = None) -> float:
-        """Average of the numeric values of ``field`` (``0.0`` when there are none)."""
-        return float(await self._aggregate("store.avg", field, filter))
+        """Average of the numeric values of ``field`` (``0`` when there are none)."""
+        result: float = await self._aggregate("store.avg", field, filter)
+        return result
 
     async def min(self, field: str, filter: dict[str, Any] | None = None) -> float | None:
         """Smallest numeric value of ``field``, or ``None`` when there is none."""
-        result = await self._aggregate("store.min", field, filter)
-        return None if result is None else float(result)
+        result: float | None = await self._aggregate("store.min", field, filter)
+        return result
 
     async def max(self, field: str, filter: dict[str, Any] | None = None) -> float | None:
         """Largest numeric value of ``field``, or ``None`` when there is none."""
-        result = await self._aggregate("store.max", field, filter)
-        return None if result is None else float(result)
+        result: float | None = await self._aggregate("store.max", field, filter)
+        return result
 
     # -- bulk ------------------------------------------------------------------------------
 
-    async def clear(self) -> dict[str, Any]:
-        """Remove every record; returns ``{"cleared": True}``.
+    async def clear(self) -> None:
+        """Remove every record.
 
         The server sends no change pushes for a clear: subscribers keep their
         last result until the next write.
         """
-        result: dict[str, Any] = await self._client.request("store.clear", bucket=self.name)
-        return result
+        await self._client.request("store.clear", bucket=self.name)
 
     async def _aggregate(self, op: str, field: str, filter: dict[str, Any] | None) -> Any:
         return await self._client.request(op, bucket=self.name, field=field, filter=filter)

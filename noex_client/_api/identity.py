@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._base import Requester, camel_keys
+from ._base import Requester, camel_keys, unwrap
 
 __all__ = ["IdentityAPI"]
 
@@ -100,14 +100,13 @@ class IdentityAPI:
         result: dict[str, Any] = await self._call("refreshSession")
         return result
 
-    async def logout(self) -> dict[str, Any]:
-        """End the session; returns ``{"loggedOut": True}``."""
-        result: dict[str, Any] = await self._call("logout")
-        return result
+    async def logout(self) -> None:
+        """End the session (and delete its token on the server)."""
+        await self._call("logout")
 
     # -- users -------------------------------------------------------------------------------
 
-    async def create_user(self, data: Mapping[str, Any]) -> dict[str, Any]:
+    async def create_user(self, input: Mapping[str, Any]) -> dict[str, Any]:
         """Create a user from ``{"username", "password", "displayName"?, "email"?,
         "enabled"?, "metadata"?}`` (snake_case keys accepted); returns the user.
 
@@ -115,7 +114,7 @@ class IdentityAPI:
             ValidationError: Username not 3-64 characters or password shorter than 8.
             AlreadyExistsError: The username is taken.
         """
-        fields = camel_keys(data, "user data")
+        fields = camel_keys(input, "user data")
         result: dict[str, Any] = await self._call("createUser", **fields)
         return result
 
@@ -138,19 +137,20 @@ class IdentityAPI:
         result: dict[str, Any] = await self._call("updateUser", userId=user_id, **fields)
         return result
 
-    async def delete_user(self, user_id: str) -> dict[str, Any]:
+    async def delete_user(self, user_id: str) -> None:
         """Delete ``user_id`` with its sessions, roles, ACL entries and ownerships.
 
         Raises:
             NotFoundError: No such user.
+            ForbiddenError: The virtual superadmin.
         """
-        result: dict[str, Any] = await self._call("deleteUser", userId=user_id)
-        return result
+        await self._call("deleteUser", userId=user_id)
 
-    async def list_users(
-        self, page: int | None = None, page_size: int | None = None
-    ) -> dict[str, Any]:
-        """``{"users", "total", "page", "pageSize"}``; the server defaults to page 1 of 50."""
+    async def list_users(self, page: int | None = 1, page_size: int | None = 20) -> dict[str, Any]:
+        """``{"users", "total", "page", "pageSize"}``: page ``page`` of ``page_size`` users.
+
+        ``None`` leaves the field out (the server's defaults are page 1 of 50).
+        """
         result: dict[str, Any] = await self._call("listUsers", page=page, pageSize=page_size)
         return result
 
@@ -174,41 +174,40 @@ class IdentityAPI:
 
     # -- passwords ---------------------------------------------------------------------------
 
-    async def change_password(
-        self, user_id: str, current_password: str, new_password: str
-    ) -> dict[str, Any]:
-        """Change your own password; returns ``{"changed": True}``.
+    async def change_password(self, user_id: str, current_password: str, new_password: str) -> None:
+        """Change your own password (every session of the user ends).
 
         Raises:
             UnauthorizedError: ``current_password`` is wrong.
             ForbiddenError: ``user_id`` is not the caller.
             ValidationError: The new password is shorter than 8 characters.
         """
-        result: dict[str, Any] = await self._call(
+        await self._call(
             "changePassword",
             userId=user_id,
             currentPassword=current_password,
             newPassword=new_password,
         )
-        return result
 
-    async def reset_password(self, user_id: str, new_password: str) -> dict[str, Any]:
-        """Set ``user_id``'s password (admin); returns ``{"reset": True}``."""
-        result: dict[str, Any] = await self._call(
-            "resetPassword", userId=user_id, newPassword=new_password
-        )
-        return result
+    async def reset_password(self, user_id: str, new_password: str) -> None:
+        """Set ``user_id``'s password (admin); every session of the user ends.
+
+        Raises:
+            NotFoundError: No such user.
+            ValidationError: The password is shorter than 8 characters.
+        """
+        await self._call("resetPassword", userId=user_id, newPassword=new_password)
 
     # -- roles -------------------------------------------------------------------------------
 
-    async def create_role(self, data: Mapping[str, Any]) -> dict[str, Any]:
+    async def create_role(self, input: Mapping[str, Any]) -> dict[str, Any]:
         """Create a role from ``{"name", "description"?, "permissions"?}``; returns it.
 
         Raises:
             AlreadyExistsError: The name is taken.
             ForbiddenError: Not a superadmin.
         """
-        fields = camel_keys(data, "role data")
+        fields = camel_keys(input, "role data")
         result: dict[str, Any] = await self._call("createRole", **fields)
         return result
 
@@ -222,83 +221,76 @@ class IdentityAPI:
         result: dict[str, Any] = await self._call("updateRole", roleId=role_id, **fields)
         return result
 
-    async def delete_role(self, role_id: str) -> dict[str, Any]:
-        """Delete ``role_id``; returns ``{"deleted": True}``.
+    async def delete_role(self, role_id: str) -> None:
+        """Delete ``role_id``.
 
         Raises:
             NotFoundError: No such role.
             ForbiddenError: A system role.
         """
-        result: dict[str, Any] = await self._call("deleteRole", roleId=role_id)
-        return result
+        await self._call("deleteRole", roleId=role_id)
 
-    async def list_roles(self) -> dict[str, Any]:
-        """``{"roles": [...]}`` including the system roles."""
-        result: dict[str, Any] = await self._call("listRoles")
-        return result
+    async def list_roles(self) -> list[dict[str, Any]]:
+        """Every role, the system roles included."""
+        roles: list[dict[str, Any]] = unwrap(
+            await self._call("listRoles"), "roles", "identity.listRoles"
+        )
+        return roles
 
-    async def assign_role(self, user_id: str, role_name: str) -> dict[str, Any]:
-        """Give ``user_id`` the role ``role_name``; returns ``{"assigned": True}``.
+    async def assign_role(self, user_id: str, role_name: str) -> None:
+        """Give ``user_id`` the role ``role_name``.
 
         Raises:
             NotFoundError: No such user or role.
             AlreadyExistsError: The user has the role already.
         """
-        result: dict[str, Any] = await self._call("assignRole", userId=user_id, roleName=role_name)
-        return result
+        await self._call("assignRole", userId=user_id, roleName=role_name)
 
-    async def remove_role(self, user_id: str, role_name: str) -> dict[str, Any]:
-        """Take ``role_name`` from ``user_id``; returns ``{"removed": True}``.
+    async def remove_role(self, user_id: str, role_name: str) -> None:
+        """Take ``role_name`` from ``user_id``.
 
         Raises:
             NotFoundError: No such role, or the user does not have it.
         """
-        result: dict[str, Any] = await self._call("removeRole", userId=user_id, roleName=role_name)
-        return result
+        await self._call("removeRole", userId=user_id, roleName=role_name)
 
-    async def get_user_roles(self, user_id: str) -> dict[str, Any]:
-        """``{"roles": [...]}`` of ``user_id``.
+    async def get_user_roles(self, user_id: str) -> list[dict[str, Any]]:
+        """The roles of ``user_id``.
 
         Raises:
             NotFoundError: No such user.
         """
-        result: dict[str, Any] = await self._call("getUserRoles", userId=user_id)
-        return result
+        result = await self._call("getUserRoles", userId=user_id)
+        roles: list[dict[str, Any]] = unwrap(result, "roles", "identity.getUserRoles")
+        return roles
 
     # -- ACL ---------------------------------------------------------------------------------
 
-    async def grant(self, entry: Mapping[str, Any]) -> dict[str, Any]:
-        """Grant operations on a resource; see :func:`acl_fields` for ``entry``.
-
-        Returns ``{"granted": True}``.
+    async def grant(self, input: Mapping[str, Any]) -> None:
+        """Grant operations on a resource; see :func:`acl_fields` for ``input``.
 
         Raises:
             ValidationError: Unknown operation or subject type.
             NotFoundError: The subject does not exist.
             ForbiddenError: The caller may not manage this resource.
         """
-        result: dict[str, Any] = await self._call("grant", **acl_fields(entry, "grant"))
-        return result
+        await self._call("grant", **acl_fields(input, "grant"))
 
-    async def revoke(self, entry: Mapping[str, Any]) -> dict[str, Any]:
+    async def revoke(self, input: Mapping[str, Any]) -> None:
         """Revoke operations (all of them when ``operations`` is absent).
-
-        Returns ``{"revoked": True}``.
 
         Raises:
             NotFoundError: No such ACL entry.
             ForbiddenError: The caller may not manage this resource.
         """
-        result: dict[str, Any] = await self._call("revoke", **acl_fields(entry, "revoke"))
-        return result
+        await self._call("revoke", **acl_fields(input, "revoke"))
 
-    async def get_acl(self, resource_type: str, resource_name: str) -> dict[str, Any]:
-        """``{"entries": [{"subjectType", "subjectId", "subjectName", "operations",
-        "isOwner"}]}`` for the resource."""
-        result: dict[str, Any] = await self._call(
-            "getAcl", resourceType=resource_type, resourceName=resource_name
-        )
-        return result
+    async def get_acl(self, resource_type: str, resource_name: str) -> list[dict[str, Any]]:
+        """The resource's ACL: ``[{"subjectType", "subjectId", "subjectName",
+        "operations", "isOwner"}]`` (an owner without entry comes first)."""
+        result = await self._call("getAcl", resourceType=resource_type, resourceName=resource_name)
+        entries: list[dict[str, Any]] = unwrap(result, "entries", "identity.getAcl")
+        return entries
 
     async def my_access(self) -> dict[str, Any]:
         """``{"user", "resources": [{"resourceType", "resourceName", "operations",
@@ -308,26 +300,27 @@ class IdentityAPI:
 
     # -- ownership ---------------------------------------------------------------------------
 
-    async def get_owner(self, resource_type: str, resource_name: str) -> dict[str, Any]:
-        """``{"owner": {"userId", "username", "resourceType", "resourceName"} | None}``."""
-        result: dict[str, Any] = await self._call(
+    async def get_owner(self, resource_type: str, resource_name: str) -> dict[str, Any] | None:
+        """The owner ``{"userId", "username", "resourceType", "resourceName"}``, or
+        ``None`` when the resource has none."""
+        result = await self._call(
             "getOwner", resourceType=resource_type, resourceName=resource_name
         )
-        return result
+        owner: dict[str, Any] | None = unwrap(result, "owner", "identity.getOwner")
+        return owner
 
     async def transfer_owner(
         self, resource_type: str, resource_name: str, new_owner_id: str
-    ) -> dict[str, Any]:
-        """Make ``new_owner_id`` the owner; returns ``{"transferred": True}``.
+    ) -> None:
+        """Make ``new_owner_id`` the owner.
 
         Raises:
             NotFoundError: The resource has no owner or the new owner does not exist.
             ForbiddenError: Only the owner or a superadmin may transfer.
         """
-        result: dict[str, Any] = await self._call(
+        await self._call(
             "transferOwner",
             resourceType=resource_type,
             resourceName=resource_name,
             newOwnerId=new_owner_id,
         )
-        return result

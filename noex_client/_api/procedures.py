@@ -38,7 +38,8 @@ class ProceduresAPI:
         return result
 
     async def call(self, name: str, input: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Run procedure ``name``; returns ``{"success", "result"?, "results"}``.
+        """Run procedure ``name`` with ``input`` (``{}`` when omitted); returns
+        ``{"success", "result"?, "results"}``.
 
         Raises:
             NotFoundError: No such procedure.
@@ -46,7 +47,7 @@ class ProceduresAPI:
             InternalServerError: A step failed (the message says which).
         """
         result: dict[str, Any] = await self._client.request(
-            "procedures.call", name=name, input=input
+            "procedures.call", name=name, input={} if input is None else input
         )
         return result
 

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from .._events import Unsubscribe
+from .._subscriptions import SubscriptionManager
 from .._watch import Watch
-from ._base import Requester, json_value, unsubscribe_by_id
+from ._base import Requester, json_value, unwrap
 
 __all__ = ["RulesAPI"]
 
@@ -29,10 +30,14 @@ class RulesAPI:
     admin tier when the server uses auth.
     """
 
-    __slots__ = ("_client",)
+    __slots__ = ("_client", "_subscriptions")
 
-    def __init__(self, client: Requester) -> None:
+    def __init__(self, client: Requester, subscriptions: SubscriptionManager) -> None:
         self._client = client
+        self._subscriptions = subscriptions
+
+    def __repr__(self) -> str:
+        return "RulesAPI()"
 
     # -- events ----------------------------------------------------------------------------
 
@@ -78,7 +83,7 @@ class RulesAPI:
     async def delete_fact(self, key: str) -> bool:
         """Delete fact ``key``; ``True`` if it existed."""
         result = await self._client.request("rules.deleteFact", key=key)
-        return bool(result.get("deleted")) if isinstance(result, dict) else bool(result)
+        return bool(unwrap(result, "deleted", "rules.deleteFact"))
 
     async def query_facts(self, pattern: str) -> list[dict[str, Any]]:
         """Facts whose ``:``-segmented key matches ``pattern`` (``*`` = one segment)."""
@@ -112,7 +117,7 @@ class RulesAPI:
             topic, event = _split_push(data)
             return callback(event, topic)
 
-        sub = await self._client._subscriptions.open(
+        sub = await self._subscriptions.open(
             "rules.subscribe",
             {"pattern": pattern},
             unsubscribe_op="rules.unsubscribe",
@@ -134,20 +139,16 @@ class RulesAPI:
             (On entry) DisconnectedError, RateLimitedError.
         """
 
-        async def start(
-            put: Callable[[tuple[str, Any]], None], ended: Callable[[Exception | None], None]
-        ) -> Callable[[], None]:
-            sub = await self._client._subscriptions.open(
-                "rules.subscribe",
-                {"pattern": pattern},
-                unsubscribe_op="rules.unsubscribe",
-                on_result=lambda _result: None,
-                on_push=lambda data: put(_split_push(data)),
-                on_closed=ended,
-            )
-            return sub.close
-
-        return Watch(start, buffer_size=buffer_size, overflow="raise", what=f"rules {pattern!r}")
+        return self._subscriptions.watch(
+            "rules.subscribe",
+            {"pattern": pattern},
+            unsubscribe_op="rules.unsubscribe",
+            initial=None,
+            push=_split_push,
+            buffer_size=buffer_size,
+            overflow="raise",
+            what=f"rules {pattern!r}",
+        )
 
     async def unsubscribe(self, subscription_id: str) -> None:
         """Cancel a rules subscription by its server-assigned id.
@@ -155,8 +156,8 @@ class RulesAPI:
         Raises:
             NotFoundError: The server knows no such rules subscription.
         """
-        await unsubscribe_by_id(
-            self._client, "rules.subscribe", "rules.unsubscribe", subscription_id
+        await self._subscriptions.unsubscribe_by_id(
+            "rules.subscribe", "rules.unsubscribe", subscription_id
         )
 
     # -- administration --------------------------------------------------------------------

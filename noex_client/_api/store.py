@@ -8,8 +8,9 @@ from typing import Any, TypeVar, overload
 import msgspec
 
 from .._events import Unsubscribe
+from .._subscriptions import SubscriptionManager
 from .._watch import Watch
-from ._base import Requester, require_text, unsubscribe_by_id
+from ._base import Requester, initial_data, require_text
 from .bucket import BucketAPI
 from .typed_bucket import TypedBucketAPI
 
@@ -28,10 +29,14 @@ class StoreAPI:
     (:class:`~noex_client.ForbiddenError` otherwise).
     """
 
-    __slots__ = ("_client",)
+    __slots__ = ("_client", "_subscriptions")
 
-    def __init__(self, client: Requester) -> None:
+    def __init__(self, client: Requester, subscriptions: SubscriptionManager) -> None:
         self._client = client
+        self._subscriptions = subscriptions
+
+    def __repr__(self) -> str:
+        return "StoreAPI()"
 
     @overload
     def bucket(self, name: str) -> BucketAPI: ...
@@ -65,21 +70,23 @@ class StoreAPI:
 
         ``callback(data)`` gets the initial result, every pushed result (the
         whole new result, never a diff), and a fresh result after every
-        reconnect. A callback that raises is isolated: the exception goes to
-        the ``error`` event and the log, other subscriptions are unaffected.
-        It may be a coroutine function. Returns a **synchronous** unsubscribe
-        callable.
+        reconnect. If it raises on the initial result, the subscription is
+        cancelled and ``subscribe`` re-raises; later, a callback that raises
+        is isolated: the exception goes to the ``error`` event and the log,
+        other subscriptions are unaffected. It may be a coroutine function.
+        Returns a **synchronous** unsubscribe callable.
 
         Raises:
             DisconnectedError: Not connected.
             QueryNotDefinedError: No such query.
             RateLimitedError: Subscription limit reached.
+            Exception: What ``callback`` raised on the initial result.
         """
-        sub = await self._client._subscriptions.open(
+        sub = await self._subscriptions.open(
             "store.subscribe",
             {"query": query, "params": params},
             unsubscribe_op="store.unsubscribe",
-            on_result=lambda result: callback(result.get("data")),
+            on_result=lambda result: callback(initial_data(result)),
             on_push=callback,
         )
         return sub.close
@@ -96,21 +103,14 @@ class StoreAPI:
             (On entry) DisconnectedError, QueryNotDefinedError, RateLimitedError.
         """
 
-        async def start(
-            put: Callable[[Any], None], ended: Callable[[Exception | None], None]
-        ) -> Callable[[], None]:
-            sub = await self._client._subscriptions.open(
-                "store.subscribe",
-                {"query": query, "params": params},
-                unsubscribe_op="store.unsubscribe",
-                on_result=lambda result: put(result.get("data")),
-                on_push=put,
-                on_closed=ended,
-            )
-            return sub.close
-
-        return Watch(
-            start, buffer_size=buffer_size, overflow="keep_latest", what=f"store query {query!r}"
+        return self._subscriptions.watch(
+            "store.subscribe",
+            {"query": query, "params": params},
+            unsubscribe_op="store.unsubscribe",
+            initial=initial_data,
+            buffer_size=buffer_size,
+            overflow="keep_latest",
+            what=f"store query {query!r}",
         )
 
     async def unsubscribe(self, subscription_id: str) -> None:
@@ -119,8 +119,8 @@ class StoreAPI:
         Raises:
             NotFoundError: The server knows no such store subscription.
         """
-        await unsubscribe_by_id(
-            self._client, "store.subscribe", "store.unsubscribe", subscription_id
+        await self._subscriptions.unsubscribe_by_id(
+            "store.subscribe", "store.unsubscribe", subscription_id
         )
 
     # -- transactions ----------------------------------------------------------------------

@@ -93,7 +93,7 @@ class TypedBucketAPI(Generic[S]):
 
     async def paginate(self, limit: int, after: Any = None) -> Page[S]:
         """One :class:`~noex_client.Page` of records; ``after`` as in :meth:`BucketAPI.paginate`."""
-        data = await self.raw.paginate(limit, after)
+        data = await self.raw.paginate(limit=limit, after=after)
         return decode_as(data, self._page, name=f"Page[{self.model.__name__}]")
 
     async def sum(self, field: str, filter: dict[str, Any] | None = None) -> float:
@@ -112,6 +112,6 @@ class TypedBucketAPI(Generic[S]):
         """Maximum of ``field``, or ``None``."""
         return await self.raw.max(field, filter)
 
-    async def clear(self) -> dict[str, Any]:
+    async def clear(self) -> None:
         """Remove every record."""
-        return await self.raw.clear()
+        await self.raw.clear()

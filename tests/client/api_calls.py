@@ -28,8 +28,19 @@ def _none(_data: Any) -> None:
     return None
 
 
-def _float_or_none(data: Any) -> float | None:
-    return None if data is None else float(data)
+def _key(name: str) -> Callable[[Any], Any]:
+    """The published method returns ``data[name]`` (the server's wrapper removed)."""
+    return lambda data: data[name]
+
+
+def _whoami(data: Any) -> Any:
+    """``auth.whoami()``: the session without ``authenticated``, or ``None``."""
+    if not data.get("authenticated"):
+        return None
+    session = {"userId": data["userId"], "roles": data["roles"]}
+    if data.get("expiresAt") is not None:
+        session["expiresAt"] = data["expiresAt"]
+    return session
 
 
 @dataclass(frozen=True)
@@ -160,10 +171,9 @@ def _aggregate(name: str) -> Invoke:
 
 for _agg in ("sum", "avg", "min", "max"):
     _add(f"store.{_agg}", f"store.bucket(b).{_agg}(field, filter=None)", "bucket field",
-         "filter", expect=float if _agg in ("sum", "avg") else _float_or_none,
-         invoke=_aggregate(_agg))  # fmt: skip
+         "filter", invoke=_aggregate(_agg))  # fmt: skip
 _add("store.clear", "store.bucket(b).clear()", "bucket",
-     invoke=lambda c, f: _b(c, f).clear())  # fmt: skip
+     invoke=lambda c, f: _b(c, f).clear(), expect=_none)  # fmt: skip
 
 # -- store subscriptions, transactions, administration ----------------------------------------
 _add("store.subscribe", "store.subscribe(query, callback, params=None)", "query", "params",
@@ -234,14 +244,14 @@ _add("rules.validateRule", "rules.validate_rule(rule)", "rule",
 _add("auth.login", "auth.login(token)", "token",
      invoke=lambda c, f: c.auth.login(f["token"]))  # fmt: skip
 _add("auth.whoami", "auth.whoami()",
-     invoke=lambda c, f: c.auth.whoami())  # fmt: skip
+     invoke=lambda c, f: c.auth.whoami(), expect=_whoami)  # fmt: skip
 _add("auth.logout", "auth.logout()",
-     invoke=lambda c, f: c.auth.logout())  # fmt: skip
+     invoke=lambda c, f: c.auth.logout(), expect=_none)  # fmt: skip
 _add("audit.query", "audit.query(filter)", spread=True,
-     invoke=lambda c, f: c.audit.query(_spread(f)))  # fmt: skip
+     invoke=lambda c, f: c.audit.query(_spread(f)), expect=_key("entries"))  # fmt: skip
 _add("procedures.register", "procedures.register(procedure)", "procedure",
      invoke=lambda c, f: c.procedures.register(f["procedure"]))  # fmt: skip
-_add("procedures.call", "procedures.call(name, input=None)", "name", "input",
+_add("procedures.call", "procedures.call(name, input=None)", "name input",
      invoke=lambda c, f: c.procedures.call(f["name"], f.get("input")))  # fmt: skip
 _add("procedures.get", "procedures.get(name)", "name",
      invoke=lambda c, f: c.procedures.get(f["name"]))  # fmt: skip
@@ -266,7 +276,7 @@ _add("identity.whoami", "identity.whoami()",
 _add("identity.refreshSession", "identity.refresh_session()",
      invoke=lambda c, f: c.identity.refresh_session())  # fmt: skip
 _add("identity.logout", "identity.logout()",
-     invoke=lambda c, f: c.identity.logout())  # fmt: skip
+     invoke=lambda c, f: c.identity.logout(), expect=_none)  # fmt: skip
 _add("identity.createUser", "identity.create_user(data)", spread=True,
      invoke=lambda c, f: c.identity.create_user(_spread(f)))  # fmt: skip
 _add("identity.getUser", "identity.get_user(user_id)", "userId",
@@ -274,8 +284,8 @@ _add("identity.getUser", "identity.get_user(user_id)", "userId",
 _add("identity.updateUser", "identity.update_user(user_id, updates)", "userId", spread=True,
      invoke=lambda c, f: c.identity.update_user(f["userId"], _spread(f, "userId")))  # fmt: skip
 _add("identity.deleteUser", "identity.delete_user(user_id)", "userId",
-     invoke=lambda c, f: c.identity.delete_user(f["userId"]))  # fmt: skip
-_add("identity.listUsers", "identity.list_users(page=None, page_size=None)", "",
+     invoke=lambda c, f: c.identity.delete_user(f["userId"]), expect=_none)  # fmt: skip
+_add("identity.listUsers", "identity.list_users(page=1, page_size=20)", "",
      "page pageSize",
      invoke=lambda c, f: c.identity.list_users(page=f.get("page"),
                                                 page_size=f.get("pageSize")))  # fmt: skip
@@ -286,37 +296,43 @@ _add("identity.disableUser", "identity.disable_user(user_id)", "userId",
 _add("identity.changePassword", "identity.change_password(user_id, current, new)",
      "userId currentPassword newPassword",
      invoke=lambda c, f: c.identity.change_password(f["userId"], f["currentPassword"],
-                                                    f["newPassword"]))  # fmt: skip
+                                                    f["newPassword"]), expect=_none)  # fmt: skip
 _add("identity.resetPassword", "identity.reset_password(user_id, new_password)",
      "userId newPassword",
-     invoke=lambda c, f: c.identity.reset_password(f["userId"], f["newPassword"]))  # fmt: skip
+     invoke=lambda c, f: c.identity.reset_password(f["userId"], f["newPassword"]),
+     expect=_none)  # fmt: skip
 _add("identity.createRole", "identity.create_role(data)", spread=True,
      invoke=lambda c, f: c.identity.create_role(_spread(f)))  # fmt: skip
 _add("identity.updateRole", "identity.update_role(role_id, updates)", "roleId", spread=True,
      invoke=lambda c, f: c.identity.update_role(f["roleId"], _spread(f, "roleId")))  # fmt: skip
 _add("identity.deleteRole", "identity.delete_role(role_id)", "roleId",
-     invoke=lambda c, f: c.identity.delete_role(f["roleId"]))  # fmt: skip
+     invoke=lambda c, f: c.identity.delete_role(f["roleId"]), expect=_none)  # fmt: skip
 _add("identity.listRoles", "identity.list_roles()",
-     invoke=lambda c, f: c.identity.list_roles())  # fmt: skip
+     invoke=lambda c, f: c.identity.list_roles(), expect=_key("roles"))  # fmt: skip
 _add("identity.assignRole", "identity.assign_role(user_id, role_name)", "userId roleName",
-     invoke=lambda c, f: c.identity.assign_role(f["userId"], f["roleName"]))  # fmt: skip
+     invoke=lambda c, f: c.identity.assign_role(f["userId"], f["roleName"]),
+     expect=_none)  # fmt: skip
 _add("identity.removeRole", "identity.remove_role(user_id, role_name)", "userId roleName",
-     invoke=lambda c, f: c.identity.remove_role(f["userId"], f["roleName"]))  # fmt: skip
+     invoke=lambda c, f: c.identity.remove_role(f["userId"], f["roleName"]),
+     expect=_none)  # fmt: skip
 _add("identity.getUserRoles", "identity.get_user_roles(user_id)", "userId",
-     invoke=lambda c, f: c.identity.get_user_roles(f["userId"]))  # fmt: skip
+     invoke=lambda c, f: c.identity.get_user_roles(f["userId"]),
+     expect=_key("roles"))  # fmt: skip
 _add("identity.grant", "identity.grant(entry)", spread=True,
-     invoke=lambda c, f: c.identity.grant(_spread(f)))  # fmt: skip
+     invoke=lambda c, f: c.identity.grant(_spread(f)), expect=_none)  # fmt: skip
 _add("identity.revoke", "identity.revoke(entry)", spread=True,
-     invoke=lambda c, f: c.identity.revoke(_spread(f)))  # fmt: skip
+     invoke=lambda c, f: c.identity.revoke(_spread(f)), expect=_none)  # fmt: skip
 _add("identity.getAcl", "identity.get_acl(resource_type, resource_name)",
      "resourceType resourceName",
-     invoke=lambda c, f: c.identity.get_acl(f["resourceType"], f["resourceName"]))  # fmt: skip
+     invoke=lambda c, f: c.identity.get_acl(f["resourceType"], f["resourceName"]),
+     expect=_key("entries"))  # fmt: skip
 _add("identity.myAccess", "identity.my_access()",
      invoke=lambda c, f: c.identity.my_access())  # fmt: skip
 _add("identity.getOwner", "identity.get_owner(resource_type, resource_name)",
      "resourceType resourceName",
-     invoke=lambda c, f: c.identity.get_owner(f["resourceType"], f["resourceName"]))  # fmt: skip
+     invoke=lambda c, f: c.identity.get_owner(f["resourceType"], f["resourceName"]),
+     expect=_key("owner"))  # fmt: skip
 _add("identity.transferOwner", "identity.transfer_owner(type, name, new_owner_id)",
      "resourceType resourceName newOwnerId",
      invoke=lambda c, f: c.identity.transfer_owner(f["resourceType"], f["resourceName"],
-                                                   f["newOwnerId"]))  # fmt: skip
+                                                   f["newOwnerId"]), expect=_none)  # fmt: skip

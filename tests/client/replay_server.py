@@ -16,19 +16,37 @@ A frame matching nothing is answered with an ``error`` frame with code
 ``REPLAY_MISMATCH`` and recorded in :attr:`ReplayServer.mismatches`, so a
 client sending the wrong request fails loudly. :attr:`ReplayServer.matched`
 lists the ``seq`` of every recorded send that was matched.
+
+:func:`scripted` builds a transcript from hand-written exchanges (for
+behaviour no recording covers, written from the protocol documents), and
+:func:`replaying` connects a client to one.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
+from noex_client import ClientOptions, NoexClient
 from tests.transcripts import Line, Transcript
 
-__all__ = ["ReplayServer", "without_id"]
+__all__ = [
+    "Exchange",
+    "ReplayServer",
+    "ok",
+    "replay_client",
+    "replaying",
+    "scripted",
+    "without_id",
+]
+
+#: A request frame and the frames the server sends after it.
+Exchange = tuple[dict[str, Any], list[dict[str, Any]]]
 
 GENERIC_WELCOME: dict[str, Any] = {
     "type": "welcome",
@@ -203,3 +221,46 @@ def _mismatch(rid: Any, frame: Any) -> dict[str, Any]:
         "message": "no recorded request matches this frame",
         "details": {"frame": frame},
     }
+
+
+def scripted(*exchanges: Exchange) -> Transcript:
+    """A transcript for connection ``A``: each request frame and what follows it."""
+    lines = [Line(1, "recv", {"seq": 1, "conn": "A", "dir": "recv", "frame": GENERIC_WELCOME})]
+    for request, replies in exchanges:
+        for direction, frame in [("send", request), *(("recv", r) for r in replies)]:
+            seq = len(lines) + 1
+            lines.append(Line(seq, direction, {"seq": seq, "conn": "A", "dir": direction,
+                                               "frame": frame}))  # fmt: skip
+    return Transcript("scripted", {"dir": "meta"}, lines)
+
+
+def ok(request_id: int, data: Any) -> dict[str, Any]:
+    """A ``result`` frame answering ``request_id`` with ``data``."""
+    return {"type": "result", "id": request_id, "data": data}
+
+
+@asynccontextmanager
+async def replay_client(
+    transcript: Transcript,
+    conn: str = "A",
+    options: ClientOptions | None = None,
+    *,
+    start: int = 0,
+) -> AsyncIterator[tuple[ReplayServer, NoexClient]]:
+    """A client connected to connection ``conn`` of ``transcript``, from recorded
+    ``seq`` ``start`` on; afterwards, nothing unrecorded may have been sent."""
+    async with ReplayServer(transcript) as server:
+        url = server.url(conn, start)
+        client = NoexClient(url, options or ClientOptions(reconnect=False))
+        await client.connect()
+        try:
+            yield server, client
+        finally:
+            await client.disconnect()
+        assert server.mismatches == []
+
+
+def replaying(*exchanges: Exchange) -> AbstractAsyncContextManager[tuple[ReplayServer, NoexClient]]:
+    """A client connected to a replay server of ``exchanges``; every frame it sends
+    must have been scripted."""
+    return replay_client(scripted(*exchanges))

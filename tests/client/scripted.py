@@ -1,8 +1,9 @@
 """A tiny scripted noex peer over the in-memory transport (test helper).
 
 It speaks just enough of protocol 1.0.0 for the client tests: welcome, a
-dict-backed store (insert/get/update/delete/all/where/findOne/count), store
-and rules subscriptions with pushes, ``auth.login``/``identity.login`` with
+dict-backed store (insert/get/update/delete/all/where/findOne/count), store,
+rules and view subscriptions with pushes (view rows are whatever a test puts
+in ``peer.views``; ``logic.md`` shapes), ``auth.login``/``identity.login`` with
 fixed secrets, pings, system messages and close codes. Each test can override
 any op with ``peer.handlers[op] = fn`` and can refuse connections.
 """
@@ -110,6 +111,7 @@ class ScriptedPeer:
         self.refuse_tcp = False  # fail the connect itself (like a refused TCP connect)
         self.buckets: dict[str, dict[str, dict[str, Any]]] = {}
         self.queries: dict[str, str] = {}  # query name -> bucket
+        self.views: dict[str, list[dict[str, Any]]] = {}  # view name -> its rows
         self.live: set[PeerConnection] = set()
         self.connections: list[PeerConnection] = []
         self.log: list[dict[str, Any]] = []
@@ -133,12 +135,14 @@ class ScriptedPeer:
             "rules.subscribe": self._rules_subscribe,
             "rules.unsubscribe": self._unsubscribe,
             "rules.emit": self._emit,
+            "logic.subscribeView": self._view_subscribe,
+            "logic.unsubscribeView": self._unsubscribe,
         }
         self.connector = MemoryConnector(self._accept)
 
     def _accept(self, transport: MemoryTransport) -> None:
         if self.refuse_tcp:
-            raise TransportClosed(1006, "ConnectionRefusedError: [Errno 111] refused")
+            raise TransportClosed(1006, "ConnectionRefusedError: [Errno 111] refused", refused=True)
         if self.refuse_with is not None:
             code, reason = self.refuse_with
             task = asyncio.get_running_loop().create_task(transport.close(code, reason))
@@ -169,6 +173,14 @@ class ScriptedPeer:
             for sid, (kind, target) in list(conn.subs.items()):
                 if kind == "store" and self.queries.get(target) == bucket:
                     await conn.push(sid, list(self.buckets[bucket].values()))
+
+    async def set_view(self, name: str, rows: list[dict[str, Any]]) -> None:
+        """Change a view's rows and push the whole new result to its subscribers."""
+        self.views[name] = rows
+        for conn in list(self.live):
+            for sid, (kind, target) in list(conn.subs.items()):
+                if kind == "view" and target == name:
+                    await conn.push(sid, rows)
 
     async def stop(self) -> None:
         for conn in list(self.live):
@@ -247,6 +259,14 @@ class ScriptedPeer:
         data = list(self.buckets[self.queries[query]].values())
         conn.sub_results[query] = data
         return {"subscriptionId": sid, "data": data}
+
+    async def _view_subscribe(self, conn: PeerConnection, m: dict[str, Any]) -> Any:
+        name = m["name"]
+        if name not in self.views:
+            raise PeerError("NOT_FOUND", f'View "{name}" not found')
+        sid = f"sub-{next(self._sub_ids)}"
+        conn.subs[sid] = ("view", name)
+        return {"subscriptionId": sid, "data": self.views[name]}
 
     async def _rules_subscribe(self, conn: PeerConnection, m: dict[str, Any]) -> Any:
         sid = f"sub-{next(self._sub_ids)}"

@@ -51,10 +51,11 @@ NOT_A_METHOD = {
 
 
 def raw_call(frame: dict[str, Any]) -> ApiCall:
-    """``client.request(type, **fields)`` for a recorded frame no method sends."""
-    fields = {k: v for k, v in frame.items() if k not in ("id", "type")}
+    """``client.request(type, payload)`` (the published form) for a recorded frame no
+    method sends."""
+    payload = {k: v for k, v in frame.items() if k not in ("id", "type")}
     return ApiCall(frame["type"], "client.request", frozenset(), frozenset(),
-                   lambda c, f: c.request(f["type"], **fields))  # fmt: skip
+                   lambda c, f: c.request(f["type"], payload))  # fmt: skip
 
 
 def raw_requestable(frame: Any, answer: Any) -> bool:

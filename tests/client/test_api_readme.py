@@ -3,7 +3,8 @@
 * Every ```python block of the section runs: ``local`` blocks against a fresh
   ``LocalServer``, ``local-auth`` ones against a ``LocalServer`` with token
   sessions, ``replay <transcript> <conn>`` ones against the replay server of
-  that recorded transcript (which answers only exactly recorded requests).
+  that recorded transcript (which answers only exactly recorded requests),
+  ``logic`` ones against the frames scripted from ``logic.md``.
 * The operations table is exactly what :func:`operations_table` computes from
   the method table and the transcripts.
 """
@@ -21,7 +22,8 @@ import pytest
 from noex_client import ClientOptions, NoexClient
 from tests.client.api_calls import CALLS, call_for
 from tests.client.local import local_client
-from tests.client.replay_server import ReplayServer
+from tests.client.replay_server import ReplayServer, scripted
+from tests.compat.logic_script import SCRIPT as LOGIC_SCRIPT
 from tests.transcripts import load, transcript_names
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -77,6 +79,13 @@ async def test_readme_example_runs(target: str, code: str) -> None:
         options: dict[str, Any] = {"auth": AUTH} if kind == "local-auth" else {}
         async with local_client(**options) as (server, client):
             await example(client, server.url)
+        return
+    if kind == "logic":  # frames scripted from the logic protocol (no recording yet)
+        async with ReplayServer(scripted(*LOGIC_SCRIPT)) as replay:
+            url = replay.url("A")
+            async with NoexClient(url, ClientOptions(reconnect=False)) as client:
+                await example(client, url)
+            assert replay.mismatches == []
         return
     assert kind == "replay", target
     name, conn = args

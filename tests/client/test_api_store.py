@@ -51,8 +51,8 @@ async def test_queries_and_aggregations() -> None:
         assert [u["name"] for u in await users.first(2)] == ["a", "b"]
         assert [u["name"] for u in await users.last(2)] == ["b", "c"]
         total = await users.sum("age")
-        assert total == 60.0
-        assert isinstance(total, float)
+        assert total == 60
+        assert isinstance(total, int)  # as the server sent it, like the published client
         assert await users.sum("age", {"role": "admin"}) == 50.0
         assert await users.avg("age") == 20.0
         assert await users.min("age") == 10.0
@@ -60,7 +60,7 @@ async def test_queries_and_aggregations() -> None:
         assert await users.min("age", {"name": "nobody"}) is None
         assert await users.max("age", {"name": "nobody"}) is None
         assert await users.avg("age", {"name": "nobody"}) == 0.0
-        assert await users.clear() == {"cleared": True}
+        await users.clear()  # returns None, as published
         assert await users.count() == 0
 
 

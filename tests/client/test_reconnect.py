@@ -9,14 +9,17 @@ import pytest
 
 from noex_client import (
     AuthOptions,
+    ClientOptions,
     DisconnectedError,
+    NoexClient,
     NoexClientError,
     ReconnectOptions,
+    ReconnectPolicy,
     RequestTimeoutError,
 )
-from tests.client.conftest import MakeClient
+from tests.client.conftest import FAST_RECONNECT, MakeClient
 from tests.client.helpers import EventLog, until
-from tests.client.scripted import TOKEN, PeerConnection, ScriptedPeer, no_reply
+from tests.client.scripted import TOKEN, PeerConnection, PeerError, ScriptedPeer, no_reply
 
 
 async def test_reconnects_after_a_drop_and_emits_events_in_order(
@@ -28,16 +31,15 @@ async def test_reconnects_after_a_drop_and_emits_events_in_order(
     peer.restart()
     await log.wait("reconnected")
     assert client.state == "connected"
+    # As the published client: no "disconnected" while a reconnect is coming.
     assert log.names() == [
-        "welcome",
         "connected",
-        "disconnected",
-        "reconnecting",
         "welcome",
+        "reconnecting",
         "connected",
         "reconnected",
+        "welcome",
     ]
-    assert log.args("disconnected") == [("connection closed (1006)",)]
     assert log.args("reconnecting") == [(1,)]
     assert await client.store.bucket("users").count() == 0
 
@@ -225,6 +227,61 @@ async def test_fatal_close_codes_end_disconnected(
     assert len(client._subscriptions) == 0
 
 
+async def test_the_injected_policy_decides_which_close_codes_are_fatal(
+    peer: ScriptedPeer,
+) -> None:
+    policy = ReconnectPolicy(FAST_RECONNECT, fatal_close_codes={4001})
+    client = NoexClient("ws://peer.invalid/", connector=peer.connector, reconnect_policy=policy)
+    log = EventLog(client)
+    await client.connect()
+    try:
+        await peer.connections[0].close(4003, "too_many_connections")  # not fatal here
+        await log.wait("reconnected")
+        await peer.connections[1].close(4001, "heartbeat_timeout")  # fatal here
+        await log.wait("disconnected")
+        assert log.args("disconnected") == [("heartbeat_timeout",)]
+        assert log.args("reconnecting") == [(1,)]
+        assert client.reconnect_policy is policy
+    finally:
+        await client.disconnect()
+
+
+class _RetryRejectedLogins(ReconnectPolicy):
+    def is_fatal(self, error: Exception) -> bool:
+        return False
+
+
+async def test_the_injected_policy_decides_which_attempt_errors_are_fatal(
+    peer: ScriptedPeer,
+) -> None:
+    peer.requires_auth = True
+    options = ClientOptions(auth=AuthOptions(token=TOKEN), reconnect=FAST_RECONNECT)
+    policy = _RetryRejectedLogins(FAST_RECONNECT)
+    client = NoexClient(
+        "ws://peer.invalid/", options, connector=peer.connector, reconnect_policy=policy
+    )
+    log = EventLog(client)
+    await client.connect()
+    original = peer.handlers["auth.login"]
+    rejections = 0
+
+    async def reject_twice(conn: PeerConnection, m: dict[str, Any]) -> Any:
+        nonlocal rejections
+        rejections += 1
+        if rejections <= 2:
+            raise PeerError("UNAUTHORIZED", "Invalid token")
+        return await original(conn, m)
+
+    peer.handlers["auth.login"] = reject_twice
+    try:
+        peer.restart()
+        await log.wait("reconnected")  # the rejected logins were retried
+        assert log.args("reconnecting") == [(1,), (2,), (3,)]
+        assert log.args("disconnected") == []
+    finally:
+        await client.disconnect()
+
+
 async def test_revocation_notice_then_4002_emits_session_revoked_once(
     make_client: MakeClient, peer: ScriptedPeer
 ) -> None:
@@ -249,9 +306,9 @@ async def test_too_many_connections_during_reconnect_stops(
     await client.connect()
     peer.refuse_with = (4003, "too_many_connections")
     peer.restart()
-    await log.wait("disconnected", 2)
+    await log.wait("disconnected")
     assert client.state == "disconnected"
-    assert log.args("disconnected")[-1] == ("too_many_connections",)
+    assert log.args("disconnected") == [("too_many_connections",)]
     assert log.args("reconnecting") == [(1,)]
 
 
@@ -264,15 +321,17 @@ async def test_revoked_login_during_reconnect_stops(
     await client.connect()
 
     async def revoked(conn: PeerConnection, m: dict[str, Any]) -> Any:
-        from tests.client.scripted import PeerError
-
         raise PeerError("SESSION_REVOKED", "Session has been revoked")
 
     peer.handlers["auth.login"] = revoked
     peer.restart()
-    await log.wait("disconnected", 2)
+    await log.wait("disconnected")
     assert client.state == "disconnected"
-    assert "session_revoked" in log.names()
+    assert log.args("disconnected") == [("login rejected: SESSION_REVOKED",)]
+    assert log.args("session_revoked") == [("Session has been revoked",)]
+    ((error,),) = log.args("error")
+    assert isinstance(error, NoexClientError)
+    assert error.code == "SESSION_REVOKED"
 
 
 async def test_gives_up_after_max_retries(make_client: MakeClient, peer: ScriptedPeer) -> None:
@@ -280,16 +339,23 @@ async def test_gives_up_after_max_retries(make_client: MakeClient, peer: Scripte
         reconnect=ReconnectOptions(max_retries=3, initial_delay_ms=1, max_delay_ms=2, jitter_ms=0)
     )
     log = EventLog(client)
+    states: list[str] = []
+    client.on("disconnected", lambda _reason: states.append(client.state))
+    client.on("error", lambda _error: states.append(client.state))
     await client.connect()
     peer.refuse_tcp = True
     peer.restart()
-    await log.wait("disconnected", 2)
+    await log.wait("error")
     assert client.state == "disconnected"
     assert log.args("reconnecting") == [(1,), (2,), (3,)]
-    assert log.args("disconnected")[-1] == ("reconnect_failed",)
-    errors = [args[0] for args in log.args("error")]
-    assert all(isinstance(e, NoexClientError) for e in errors)
-    assert len(errors) == 4  # three failed attempts, then giving up
+    # As the published client: failed attempts emit nothing; giving up emits
+    # "disconnected" and then "error" with the same message, state already set.
+    assert log.names()[-2:] == ["disconnected", "error"]
+    assert log.args("disconnected") == [("Max reconnect attempts reached",)]
+    ((error,),) = log.args("error")
+    assert isinstance(error, DisconnectedError)
+    assert str(error) == "Max reconnect attempts reached"
+    assert states == ["disconnected", "disconnected"]
 
 
 async def test_backoff_resets_after_a_successful_reconnect(
@@ -350,18 +416,19 @@ async def test_no_reconnect_when_disabled(make_client: MakeClient, peer: Scripte
 
 
 async def test_liveness_window_closes_a_silent_connection(
-    make_client: MakeClient, peer: ScriptedPeer
+    make_client: MakeClient, peer: ScriptedPeer, caplog: pytest.LogCaptureFixture
 ) -> None:
     client = make_client(liveness_timeout_ms=30)
     log = EventLog(client)
     await client.connect()
     await log.wait("reconnected")
-    assert log.args("disconnected")[0] == ("liveness_timeout",)
+    assert "closing connection: liveness_timeout" in caplog.text
+    assert log.args("disconnected") == []
     await peer.connections[0].closed.wait()
 
 
 async def test_liveness_window_is_derived_from_the_ping_interval(
-    make_client: MakeClient, peer: ScriptedPeer
+    make_client: MakeClient, peer: ScriptedPeer, caplog: pytest.LogCaptureFixture
 ) -> None:
     client = make_client()
     log = EventLog(client)
@@ -372,7 +439,7 @@ async def test_liveness_window_is_derived_from_the_ping_interval(
         await until(lambda s=stamp: conn.pongs[-1:] == [s])  # type: ignore[misc]
     # Two pings ~ms apart: the window is now 2.5 intervals; the server falls silent.
     await log.wait("reconnected")
-    assert log.args("disconnected")[0] == ("liveness_timeout",)
+    assert "closing connection: liveness_timeout" in caplog.text
 
 
 async def test_liveness_zero_disables_the_check(
@@ -384,8 +451,8 @@ async def test_liveness_zero_disables_the_check(
     await conn.send(type="ping", timestamp=1)
     await conn.send(type="ping", timestamp=2)
     await until(lambda: conn.pongs == [1, 2])
-    assert client._conn is not None
-    assert client._conn._watchdog is None
+    assert client._link.conn is not None
+    assert client._link.conn._watchdog is None
 
 
 async def test_graceful_shutdown_lets_requests_finish_then_reconnects(
@@ -400,7 +467,7 @@ async def test_graceful_shutdown_lets_requests_finish_then_reconnects(
     assert await client.store.bucket("users").count() == 0
     await conn.close(1000, "server_shutdown")
     await log.wait("reconnected")
-    assert log.args("disconnected") == [("server_shutdown",)]
+    assert log.args("disconnected") == []
     assert client.is_connected
 
 

@@ -121,6 +121,24 @@ async def test_raising_callback_is_isolated(make_client: MakeClient, peer: Scrip
     assert client.is_connected
 
 
+async def test_callback_raising_on_the_initial_data_cancels_and_reraises(
+    make_client: MakeClient, peer: ScriptedPeer
+) -> None:
+    client = make_client()
+    log = EventLog(client)
+    await client.connect()
+
+    def broken(_rows: Any) -> None:
+        raise LookupError("bad data")
+
+    with pytest.raises(LookupError, match="bad data"):
+        await client.store.subscribe("all-users", broken)
+    conn = peer.connections[0]
+    await until(lambda: conn.subs == {})  # unsubscribed on the server
+    assert len(client._subscriptions) == 0
+    assert log.args("error") == []  # the caller got it; it is not reported twice
+
+
 async def test_async_callbacks_are_awaited(make_client: MakeClient) -> None:
     client = make_client()
     await client.connect()

@@ -11,6 +11,8 @@ import noex_client
 from noex_client import (
     AuthOptions,
     ClientOptions,
+    ConnectError,
+    ConnectTimeoutError,
     CredentialOptions,
     DisconnectedError,
     NoexClientError,
@@ -52,7 +54,24 @@ def test_unknown_code_falls_back_to_the_base_class() -> None:
     error = error_from_server("TEAPOT", "short and stout")
     assert type(error) is NoexClientError
     assert error.code == "TEAPOT"
-    assert str(error) == "TEAPOT: short and stout"
+    assert str(error) == "short and stout"
+
+
+def test_constructors_and_str_match_the_published_client() -> None:
+    error = NoexClientError("X_CODE", "some message", {"a": 1})
+    assert (error.code, str(error), error.details) == ("X_CODE", "some message", {"a": 1})
+    assert error.args == ("some message",)
+    assert NoexClientError("X_CODE", "m").details is None
+    late = RequestTimeoutError("timed out")
+    assert (late.code, str(late), late.details) == ("TIMEOUT", "timed out", None)
+    gone = DisconnectedError()
+    assert (gone.code, str(gone), gone.message) == (
+        "DISCONNECTED",
+        "Not connected",
+        "Not connected",
+    )
+    assert DisconnectedError("other").code == "DISCONNECTED"
+    assert str(DisconnectedError(message="x")) == "x"
 
 
 def test_timeout_is_also_a_builtin_timeout_error() -> None:
@@ -62,6 +81,17 @@ def test_timeout_is_also_a_builtin_timeout_error() -> None:
     assert DisconnectedError().code == "DISCONNECTED"
 
 
+def test_connect_failures_are_also_builtin_connection_errors() -> None:
+    refused = ConnectError("refused", {"closeCode": 1006, "reason": ""})
+    assert isinstance(refused, ConnectionError)
+    assert isinstance(refused, DisconnectedError)
+    assert (refused.code, refused.details) == ("CONNECT_FAILED", {"closeCode": 1006, "reason": ""})
+    slow = ConnectTimeoutError("no welcome")
+    assert isinstance(slow, ConnectionError)
+    assert isinstance(slow, TimeoutError)
+    assert slow.code == "CONNECT_TIMEOUT"
+
+
 def test_rate_limited_exposes_retry_after() -> None:
     error = error_from_server("RATE_LIMITED", "slow down", {"retryAfterMs": 250})
     assert isinstance(error, RateLimitedError)
@@ -69,10 +99,21 @@ def test_rate_limited_exposes_retry_after() -> None:
     assert RateLimitedError(message="no details").retry_after_ms is None
 
 
-def test_errors_pickle_round_trip() -> None:
-    error = error_from_server("NOT_FOUND", "gone", {"k": 1})
+@pytest.mark.parametrize(
+    "error",
+    [
+        error_from_server("NOT_FOUND", "gone", {"k": 1}),
+        NoexClientError("X", "m", [1]),
+        RequestTimeoutError("late"),
+        DisconnectedError(),
+        ConnectError("refused", {"closeCode": 4003}),
+        error_from_server("TIMEOUT", "as sent by a server"),
+    ],
+)
+def test_errors_pickle_round_trip(error: NoexClientError) -> None:
     again = pickle.loads(pickle.dumps(error))
-    assert (type(again), again.code, again.details) == (type(error), "NOT_FOUND", {"k": 1})
+    assert type(again) is type(error)
+    assert (again.code, str(again), again.details) == (error.code, str(error), error.details)
 
 
 def test_client_options_defaults_match_the_published_client() -> None:

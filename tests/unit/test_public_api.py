@@ -15,6 +15,7 @@ EXPECTED = {
     "ClientOptions",
     "ConflictError",
     "ConnectError",
+    "ConnectRefusedError",
     "ConnectTimeoutError",
     "ConnectionState",
     "Connector",
@@ -24,6 +25,7 @@ EXPECTED = {
     "IdentityAPI",
     "InternalServerError",
     "InvalidRequestError",
+    "LogicAPI",
     "MemoryConnector",
     "MemoryTransport",
     "ModelDecodeError",
@@ -59,6 +61,7 @@ EXPECTED = {
     "WebSocketConnector",
     "WelcomeInfo",
     "__version__",
+    "expr",
 }
 
 
@@ -110,6 +113,7 @@ def test_api_modules_declare_all() -> None:
         auth,
         bucket,
         identity,
+        logic,
         procedures,
         rules,
         server,
@@ -117,8 +121,22 @@ def test_api_modules_declare_all() -> None:
         typed_bucket,
     )
 
-    modules = (_models, _watch, _base, audit, auth, bucket, identity, procedures, rules, server)
-    for module in (*modules, store, typed_bucket):
+    modules = (_models, _watch, _base, audit, auth, bucket, identity, logic, procedures, rules)
+    for module in (*modules, server, store, typed_bucket):
         assert isinstance(module.__all__, list), module.__name__
         for name in module.__all__:
             assert hasattr(module, name), f"{module.__name__}.{name}"
+
+
+def test_logic_is_a_public_module_beside_the_client_attribute() -> None:
+    import noex_client.logic
+    from noex_client import expr
+    from noex_client.logic import LogicAPI
+
+    assert noex_client.logic.__all__ == ["LogicAPI", "expr"]
+    assert noex_client.logic.expr is expr is noex_client.expr
+    assert LogicAPI is noex_client.LogicAPI
+    # The module and the client's attribute are different things with one name.
+    client = noex_client.NoexClient("ws://127.0.0.1:1/")
+    assert isinstance(client.logic, LogicAPI)
+    assert expr.__all__ == sorted(expr.__all__)

@@ -7,7 +7,8 @@ import random
 
 import pytest
 
-from noex_client import ReconnectOptions, ReconnectPolicy
+from noex_client import ConnectError, ReconnectOptions, ReconnectPolicy
+from noex_client._errors import error_from_server
 from noex_client._reconnect import is_retryable
 
 
@@ -56,3 +57,29 @@ def test_fatal_codes_are_not_retryable(code: int) -> None:
 @pytest.mark.parametrize("code", [1000, 1001, 1006, 1009, 1011, 4000, 4001])
 def test_other_codes_are_retryable(code: int) -> None:
     assert is_retryable(code)
+
+
+def test_fatal_close_codes_are_injectable() -> None:
+    policy = ReconnectPolicy(fatal_close_codes={4001, 4002})
+    assert not policy.is_retryable(4001)
+    assert policy.is_retryable(4003)  # no longer fatal for this policy
+    assert policy.fatal_close_codes == frozenset({4001, 4002})
+    assert "4001" in repr(policy)
+    assert ReconnectPolicy().fatal_close_codes == frozenset({1003, 4002, 4003})
+
+
+def test_rejected_logins_are_fatal_other_errors_are_retried() -> None:
+    policy = ReconnectPolicy()
+    assert policy.is_fatal(error_from_server("UNAUTHORIZED", "Invalid token"))
+    assert policy.is_fatal(error_from_server("SESSION_REVOKED", "Session has been revoked"))
+    assert not policy.is_fatal(error_from_server("INTERNAL_ERROR", "boom"))
+    assert not policy.is_fatal(ConnectError("refused"))
+
+
+class _KeepTrying(ReconnectPolicy):
+    def is_fatal(self, error: Exception) -> bool:
+        return False
+
+
+def test_a_subclass_can_override_the_predicates() -> None:
+    assert not _KeepTrying().is_fatal(error_from_server("UNAUTHORIZED", "Invalid token"))

@@ -121,6 +121,15 @@ def test_push_before_subscribe_result_is_held_and_handed_over_in_order() -> None
     assert session.bind("sub-7", "q") == []
 
 
+@pytest.mark.parametrize("op", ["rules.subscribe", "logic.subscribeView"])
+def test_every_subscribe_op_holds_early_pushes(op: str) -> None:
+    session: Session[str] = Session()
+    rid, _ = session.start_request(op, {"name": "v"})
+    assert isinstance(session.receive(push("sub-3", [{"total": 1}])), Held)
+    session.receive(frame(type="result", id=rid, data={"subscriptionId": "sub-3", "data": []}))
+    assert [p.data for p in session.bind("sub-3", "v")] == [[{"total": 1}]]
+
+
 def test_push_for_unknown_id_without_subscribe_in_flight_is_dropped() -> None:
     session: Session[str] = Session()
     assert isinstance(session.receive(push("sub-3")), Dropped)
