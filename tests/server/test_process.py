@@ -169,7 +169,9 @@ async def test_sigterm_then_a_new_process_on_the_same_port() -> None:
                 assert seen[-1] == []
                 await client.store.bucket("users").insert({"name": "after-restart"})
                 await until(lambda: seen[-1] == ["after-restart"])
-                assert (await client.auth.whoami())["userId"] == "admin-1"
+                who = await client.auth.whoami()
+                assert who is not None
+                assert who["userId"] == "admin-1"
                 await client.disconnect()
                 await stop(second)
         finally:
