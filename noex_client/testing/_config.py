@@ -60,6 +60,7 @@ class ServerConfig:
     identity: IdentityConfig | None = None
     audit: AuditConfig | None = None
     rules: bool = True
+    services: dict[str, Any] = field(default_factory=dict)
     logic: bool = False
     heartbeat_interval_ms: int = 30_000
     rate_limit: RateLimit | None = None

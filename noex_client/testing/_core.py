@@ -70,7 +70,7 @@ class ServerCore:
         self.config = config
         self.store = Store(config.store_name)
         self.reactive = Reactive(self.store)
-        self.rules = RuleEngine() if config.rules else None
+        self.rules = RuleEngine(config.services) if config.rules else None
         self.procedures = ProcedureRegistry()
         self.logic = LogicEngine(self.store) if config.logic else None
         self.auth = config.auth
@@ -189,14 +189,14 @@ class ServerCore:
     def adopt_data(self, old: ServerCore) -> None:
         """Take over the data of ``old`` (a restart keeping data).
 
-        That is the store, facts, procedures and logic definitions.
+        That is the store, facts, rules, timers, procedures, identity data and
+        logic definitions.
         """
         self.store = old.store
         self.store.reset_listeners()
         self.reactive = Reactive(self.store)
         if self.rules is not None and old.rules is not None:
-            self.rules.facts = old.rules.facts
-            self.rules.rules = old.rules.rules
+            self.rules.adopt(old.rules)
         self.procedures = old.procedures
         if self.identity is not None and old.identity is not None:
             self.identity.adopt(old.identity)
