@@ -179,6 +179,7 @@ class LocalServer:
                 conn.send({"type": "system", "event": "shutdown", "gracePeriodMs": grace})
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wait_for_connections(0, exact=True), grace / 1000)
+        self.core.persist()  # writes made on server.store directly, too
         for conn in list(self.core.connections.values()):
             conn.close(1000, "server_shutdown")
         with contextlib.suppress(TimeoutError):

@@ -120,6 +120,11 @@ class Bucket:
         return schema
 
     @property
+    def persistent(self) -> bool:
+        """Whether the bucket persists when the store does (``persistent: false`` opts out)."""
+        return self.definition.get("persistent", True) is not False
+
+    @property
     def unique_fields(self) -> list[str]:
         """Fields declared ``unique: true``, in schema order."""
         return [n for n, f in self.schema.items() if isinstance(f, dict) and f.get("unique")]
