@@ -217,9 +217,10 @@ class LocalServer:
         Like a restarted real server, all state is lost (data, sessions,
         subscriptions; subscription ids restart at ``sub-1``) unless
         ``keep_data`` is true, which keeps buckets, records, queries, facts,
-        procedures, logic definitions and built-in identity data (users,
-        roles, ACLs, owners and stored session tokens; the audit log and
-        login failure counters start empty).
+        rules, timers, procedures, logic definitions and built-in identity
+        data (users, roles, ACLs, owners and stored session tokens; the audit
+        log and login failure counters start empty). With persistence, the
+        persistent buckets and identity data come back in any case.
         """
         await self.shutdown(0)
         old = self.core
