@@ -83,6 +83,13 @@ def client_for(url: str, **options: Any) -> NoexClient:
     )
 
 
+async def user_names(client: NoexClient) -> list[list[str]]:
+    """Subscribe to ``all-users``; the list receives the names of every result."""
+    seen: list[list[str]] = []
+    await client.store.subscribe("all-users", lambda rows: seen.append([r["name"] for r in rows]))
+    return seen
+
+
 async def test_fixture_config_with_identity_audit_rules_and_logic() -> None:
     port = free_port()
     config = {
@@ -154,10 +161,7 @@ async def test_sigterm_then_a_new_process_on_the_same_port() -> None:
         log = EventLog(client)
         await client.connect()
         try:
-            seen: list[list[str]] = []
-            await client.store.subscribe(
-                "all-users", lambda rows: seen.append([r["name"] for r in rows])
-            )
+            seen = await user_names(client)
             await client.store.bucket("users").insert({"name": "before-restart"})
             await until(lambda: seen[-1] == ["before-restart"])
             await stop(first)
@@ -194,10 +198,7 @@ async def test_a_killed_process_restarted_with_its_persistence_path_keeps_the_da
         log = EventLog(client)
         await client.connect()
         try:
-            seen: list[list[str]] = []
-            await client.store.subscribe(
-                "all-users", lambda rows: seen.append([r["name"] for r in rows])
-            )
+            seen = await user_names(client)
             await client.store.bucket("users").insert({"name": "acknowledged"})
             first.kill()  # no graceful stop: what was acknowledged is on disk already
             await first.wait()

@@ -14,13 +14,9 @@ import pytest
 
 from noex_client import NoexClient
 from noex_client.testing import LocalServer
+from tests.server.rules_helpers import TIER_RULE, rule
 
 Events = asyncio.Queue[tuple[str, dict[str, Any]]]
-
-
-def rule(rule_id: str, trigger: dict[str, Any], *actions: dict[str, Any]) -> dict[str, Any]:
-    return {"id": rule_id, "name": rule_id, "priority": 0, "enabled": True, "tags": [],
-            "trigger": trigger, "conditions": [], "actions": list(actions)}  # fmt: skip
 
 
 def payment_timer(duration: str) -> dict[str, Any]:
@@ -88,14 +84,7 @@ async def test_advance_timers_fires_a_long_timer_at_once(server: LocalServer) ->
 async def test_fact_rules_fire_on_set_fact_requests(server: LocalServer) -> None:
     async with NoexClient(server.url) as client:
         events = await listen(client, "tier.*")
-        await client.rules.register_rule(
-            rule(
-                "tier",
-                {"type": "fact", "pattern": "customer:*:tier"},
-                {"type": "emit_event", "topic": "tier.changed",
-                 "data": {"key": {"ref": "event.key"}, "tier": {"ref": "event.value"}}},
-            )
-        )  # fmt: skip
+        await client.rules.register_rule(TIER_RULE)
         fact = await client.rules.set_fact("customer:7:tier", "gold")
         assert fact["source"] == "api"
         topic, event = events.get_nowait()  # pushed before the setFact result

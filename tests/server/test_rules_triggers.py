@@ -8,6 +8,7 @@ import pytest
 
 from noex_client.testing._errors import RequestError
 from noex_client.testing._rules import MAX_DEPTH, RuleEngine, parse_duration, validate_rule
+from tests.server.rules_helpers import TIER_RULE, rule
 
 
 class Clock:
@@ -18,11 +19,6 @@ class Clock:
 
     def __call__(self) -> int:
         return self.ms
-
-
-def rule(rule_id: str, trigger: dict[str, Any], *actions: dict[str, Any], **extra: Any) -> Any:
-    return {"id": rule_id, "name": rule_id, "priority": 0, "enabled": True, "tags": [],
-            "trigger": trigger, "conditions": [], "actions": list(actions), **extra}  # fmt: skip
 
 
 def timer(name: str, duration: Any, topic: str, **extra: Any) -> dict[str, Any]:
@@ -48,14 +44,7 @@ def events(engine: RuleEngine) -> list[dict[str, Any]]:
 
 def test_fact_rules_fire_on_every_set_of_a_matching_key(engine: RuleEngine) -> None:
     seen = events(engine)
-    engine.register(
-        rule(
-            "tier",
-            {"type": "fact", "pattern": "customer:*:tier"},
-            {"type": "emit_event", "topic": "tier.changed",
-             "data": {"key": {"ref": "event.key"}, "tier": {"ref": "event.value"}}},
-        )
-    )  # fmt: skip
+    engine.register(TIER_RULE)
     engine.set_fact("customer:1:tier", "gold")
     engine.set_fact("customer:1:tier", "platinum")
     engine.set_fact("customer:1:name", "Ann")  # another key: no rule

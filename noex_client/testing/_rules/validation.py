@@ -41,7 +41,7 @@ OPERATORS = frozenset(
      "matches", "exists", "not_exists"}
 )  # fmt: skip
 _LOG_LEVELS = ("debug", "info", "warn", "error")
-_SOURCES = ("event", "fact", "context")
+_SOURCES = ("event", "fact", "context", "lookup", "baseline")
 
 
 def _issue(path: str, message: str) -> dict[str, str]:
