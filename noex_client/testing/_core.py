@@ -223,9 +223,16 @@ class ServerCore:
         return pushes
 
     def persist(self) -> None:
-        """Write the changed persistent buckets and identity data (with persistence)."""
+        """Write the changed persistent buckets and identity data (with persistence).
+
+        A failed write is logged and retried at the next change, as
+        noex-store reports persistence errors without stopping the store.
+        """
         if self.persistence is not None:
-            self.persistence.save(self.store, self.identity)
+            try:
+                self.persistence.save(self.store, self.identity)
+            except OSError:
+                logger.exception("test server: saving to %s failed", self.persistence.path)
 
     # -- requests -----------------------------------------------------------
     async def handle_text(self, conn: ConnectionState, text: str) -> dict[str, Any] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import stat
 from pathlib import Path
 from typing import Any
@@ -133,3 +134,30 @@ def test_unreadable_files_and_bad_config_are_config_errors(tmp_path: Path) -> No
     (tmp_path / "file").write_text("")
     with pytest.raises(ConfigError, match="persistence path"):
         server(tmp_path / "file" / "below")
+
+
+async def test_a_failed_write_is_logged_and_retried_at_the_next_change(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with server(tmp_path) as running, NoexClient(running.url) as client:
+        notes = client.store.bucket("notes")
+        block_saving(tmp_path)
+        with caplog.at_level(logging.ERROR, logger="noex_client"):
+            await notes.insert({"text": "kept in memory"})  # the request still succeeds
+        assert "saving to" in caplog.text
+        allow_saving(tmp_path)
+        await notes.insert({"text": "and then saved"})
+    async with server(tmp_path) as again:
+        texts = [r["text"] for r in again.store.bucket("notes").records()]
+        assert texts == ["kept in memory", "and then saved"]
+
+
+def block_saving(path: Path) -> None:
+    """Put a file where the bucket directory was (writes fail even for root)."""
+    (path / "buckets").rmdir()
+    (path / "buckets").write_text("")
+
+
+def allow_saving(path: Path) -> None:
+    (path / "buckets").unlink()
+    (path / "buckets").mkdir()
