@@ -3,7 +3,8 @@
 Starts the in-process noex server (``noex_client.testing.LocalServer``, with
 its logic engine), connects a ``NoexClient``, defines a bucket and a live
 query, inserts and queries records, shows the pushes a reactive subscription
-delivers, then lets the server compute an order total and a derived view.
+delivers, then uses ``client.logic``: a computed order total, a constraint,
+and a live derived view, with expressions built by ``noex_client.expr``.
 
 Run it with ``./scripts/demo``.
 """
@@ -14,7 +15,8 @@ import asyncio
 import json
 from typing import Any
 
-from noex_client import NoexClient
+from noex_client import NoexClient, NoexClientError
+from noex_client import expr as e
 from noex_client.testing import LocalServer
 
 USERS_SCHEMA: dict[str, Any] = {
@@ -42,15 +44,22 @@ ORDERS_SCHEMA: dict[str, Any] = {
 ORDER_TOTAL = {
     "total": {
         "depends": ["qty", "price"],
-        "expr": {"$round": [{"$multiply": ["$qty", "$price"]}, 2]},
+        "expr": e.round(e.multiply(e.f("qty"), e.f("price")), 2),
     }
+}
+# Refuses (and writes nothing) when an order's quantity is not positive.
+POSITIVE_QTY = {
+    "name": "positive-qty",
+    "on": "orders",
+    "expr": e.gt(e.f("qty"), 0),
+    "message": "An order needs a positive quantity",
 }
 # One row per customer: a join of orders and users, grouped by the user's name.
 SPENDING_VIEW = {
     "name": "spending",
     "from": {"o": "orders", "u": "users"},
     "join": {"o.customer": "u.id"},
-    "select": {"name": "u.name", "orders": {"$count": "*"}, "spent": {"$sum": "o.total"}},
+    "select": {"name": "u.name", "orders": e.count(), "spent": e.sum("o.total")},
 }
 
 
@@ -120,19 +129,27 @@ async def main() -> None:
 
 
 async def logic_tour(client: NoexClient, customer: str) -> None:
-    """Computed fields and a derived view, served by the server's logic engine."""
+    """A computed field, a constraint and a live derived view, served by the logic engine."""
     await client.store.define_bucket("orders", ORDERS_SCHEMA)
-    await client.request("logic.defineComputed", bucket="orders", fields=ORDER_TOTAL)
+    await client.logic.define_computed("orders", ORDER_TOTAL)
+    await client.logic.define_constraint(POSITIVE_QTY)
     orders = client.store.bucket("orders")
     order = await orders.insert({"customer": customer, "qty": 3, "price": 19.99})
     show("Computed field: an order's total is set by the server:", order["total"])
     order = await orders.update(order["id"], {"qty": 4})
     show("...and recomputed when qty changes:", order["total"])
+    try:
+        await orders.insert({"customer": customer, "qty": 0, "price": 5})
+    except NoexClientError as exc:
+        show("The constraint refuses a zero quantity:", {"code": exc.code, "message": str(exc)})
     await orders.insert({"customer": customer, "qty": 1, "price": 5})
 
-    await client.request("logic.defineView", definition=SPENDING_VIEW)
-    spending = await client.request("logic.queryView", name="spending")
-    show("Derived view 'spending' (orders joined to users):", spending)
+    await client.logic.define_view(SPENDING_VIEW)
+    async with client.logic.watch_view("spending") as results:
+        spending = await anext(results)
+        show("Derived view 'spending' (orders joined to users):", spending)
+        await orders.insert({"customer": customer, "qty": 2, "price": 10})
+        show("The view pushed its new result after another order:", await anext(results))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@
     ├── BucketNotDefinedError       BUCKET_NOT_DEFINED
     ├── QueryNotDefinedError        QUERY_NOT_DEFINED
     ├── RulesNotAvailableError      RULES_NOT_AVAILABLE
+    ├── LogicNotAvailableError      LOGIC_NOT_AVAILABLE
     ├── SessionRevokedError         SESSION_REVOKED
     ├── RequestTimeoutError         TIMEOUT           (also a builtin ``TimeoutError``)
     │   └── ConnectTimeoutError     CONNECT_TIMEOUT   (also a builtin ``ConnectionError``)
@@ -52,6 +53,7 @@ __all__ = [
     "ForbiddenError",
     "InternalServerError",
     "InvalidRequestError",
+    "LogicNotAvailableError",
     "NoexClientError",
     "NotFoundError",
     "ParseError",
@@ -228,6 +230,15 @@ class QueryNotDefinedError(NoexClientError):
 @register_error("RULES_NOT_AVAILABLE")
 class RulesNotAvailableError(NoexClientError):
     """The server has no (running) rule engine."""
+
+
+@register_error("LOGIC_NOT_AVAILABLE")
+class LogicNotAvailableError(NoexClientError):
+    """The server has no logic engine (``LocalServer`` without ``logic=True``).
+
+    A noex-server without the logic module answers ``logic.*`` with
+    :class:`UnknownOperationError` instead.
+    """
 
 
 @register_error("SESSION_REVOKED")

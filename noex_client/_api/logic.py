@@ -17,11 +17,15 @@ class LogicAPI:
     """The server's logic engine; access it as ``client.logic``.
 
     Expressions are JSON trees (build them with :mod:`noex_client.logic.expr`).
-    A server started without a logic engine answers every method with an error
-    (:class:`~noex_client.UnknownOperationError`). Every method raises
-    :class:`~noex_client.DisconnectedError` when not connected,
-    :class:`~noex_client.RequestTimeoutError` on timeout and the server's
-    error otherwise.
+    A server started without a logic engine answers every method with an error:
+    :class:`~noex_client.LogicNotAvailableError` from ``LocalServer``,
+    :class:`~noex_client.UnknownOperationError` from a noex-server without the
+    logic module. Every method raises :class:`~noex_client.DisconnectedError`
+    when not connected, :class:`~noex_client.RequestTimeoutError` on timeout,
+    :class:`~noex_client.ForbiddenError` when the session's role does not
+    reach the operation's tier (defining, dropping, listing and explaining
+    are admin tier; querying, subscribing and evaluating read tier), and the
+    server's error otherwise.
     """
 
     __slots__ = ("_client", "_subscriptions")

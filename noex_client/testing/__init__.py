@@ -7,10 +7,12 @@ text frames only (binary closes 1003), server pings with close 4001 on a
 missing or stale pong, 1009 for oversized frames, 4003 over the per-IP limit,
 graceful shutdown, and the store, reactive-query, transaction, rules,
 procedures, token-auth, built-in identity and audit semantics recorded from
-a real server (see ``protocol.md``). With ``logic=True`` (``"logic": true`` in a JSON config) it
-also runs the logic engine of ``logic.md``: computed fields, derived views
-with reactive pushes, constraints and ``evaluateExpr``; without it every
-``logic.*`` request fails with ``LOGIC_NOT_AVAILABLE``.
+a real server (see ``protocol.md``). With ``logic=True`` (``"logic": true``
+in a JSON config) it also runs the logic engine of ``logic.md``: computed
+fields, derived views with reactive pushes, constraints and
+``evaluateExpr``; without it every ``logic.*`` request fails with
+``LOGIC_NOT_AVAILABLE``. Logic operations have tiers like the store's
+(define/drop/list/explain admin, query/subscribe/evaluate read).
 
 Usage::
 
@@ -45,6 +47,15 @@ and every other request passes the ACL/role check of the real server. An
 audit log (``audit={"tiers": ["admin", "write"]}``, default ``["admin"]``)
 records every request of those tiers for ``audit.query``.
 
+Rules fire on ``event``, ``fact`` and ``timer`` triggers (``temporal``
+rules are validated and stored, not evaluated) and run every action type
+(``set_fact``, ``delete_fact``, ``emit_event``, ``set_timer``,
+``cancel_timer``, ``call_service`` on ``services={name: object}``, ``log``,
+``conditional``, ``for_each``, ``try_catch``); an expiring timer emits its
+event with ``source: "timer"``. With ``persistence_path`` (``"persistence":
+{"path": ...}``) persistent buckets restore their records when defined and
+built-in identity data survives restarts, as with noex-store's persistence.
+
 As a process (benchmarks, other languages)::
 
     python -m noex_client.testing serve --config '{"buckets": [...]}'
@@ -61,7 +72,8 @@ Fault hooks (all on ``LocalServer``):
 - ``await restart(keep_data=False)``: close all with 1000 and listen again on
   the same port; state is lost like a restarted server (subscription ids
   restart at ``sub-1``) unless ``keep_data`` (which keeps buckets, records,
-  queries, facts, procedures and logic definitions).
+  queries, facts, rules, timers, procedures, identity data and logic
+  definitions); with persistence, the persistent buckets come back anyway.
 - ``pause_pings()`` / ``resume_pings()``: stop and restart the heartbeat.
 - ``revoke_sessions(user_id=None, role=None)``: ``system/session_revoked``
   then close 4002; the users cannot log in again for an hour.
@@ -72,11 +84,12 @@ Fault hooks (all on ``LocalServer``):
 - ``store`` (the engine, e.g. ``server.store.bucket("users").records()``),
   ``insert(bucket, data)`` and ``emit(topic, data)``: server-side writes
   and events that push to subscribers like another client's would.
+- ``rules`` (the rule engine: ``facts``, ``rules``, ``timers``) and
+  ``advance_timers(ms)``: let ``ms`` pass for the rule timers and fire the
+  ones due (a 15-minute timeout tested without waiting).
 - Counters ``connection_count``, ``connections_accepted``, ``push_count``,
   ``request_count``, and ``await wait_for_connections(n)`` /
   ``await wait_until(lambda server: ...)`` to wait for them.
-
-Not implemented: timers and non-event rule triggers, persistence.
 """
 
 from ._app import LocalServer

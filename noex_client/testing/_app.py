@@ -15,8 +15,10 @@ from websockets.http11 import Request, Response
 from ._audit import AuditConfig
 from ._auth import AuthConfig
 from ._config import RateLimit, ServerConfig, parse_auth
-from ._connection import serve_connection
+from ._connection import serve_connection, stop_accepting
 from ._core import ServerCore
+from ._rules import RuleEngine
+from ._scheduler import TimerScheduler
 from ._state import ConnectionState
 from ._store import QueryFunction, Store
 
@@ -27,26 +29,6 @@ __all__ = ["LocalServer"]
 # INFO unless a user lowers it on purpose.
 _WIRE_LOGGER = logging.getLogger("noex_client.testing.websockets")
 _WIRE_LOGGER.setLevel(logging.INFO)
-
-
-async def _stop_accepting(server: Server) -> None:
-    """Stop accepting, and let every connection already accepted get its transport.
-
-    asyncio accepts a connection in a selector callback, then builds its
-    transport in a task scheduled for the next loop iteration. If the listener
-    is closed in between, that task fails (on Python 3.11 the closed server
-    refuses to attach the transport) and swallows the error, leaving the
-    accepted socket for the garbage collector to close with a ResourceWarning.
-    Removing the listener's reader first means no new accept callback runs
-    (a callback already queued for this iteration is cancelled along with
-    it); one turn of the loop then runs every transport-building task
-    scheduled before this point, so the close below finds them attached and
-    closes them with the server.
-    """
-    loop = asyncio.get_running_loop()
-    for sock in server.sockets:
-        loop.remove_reader(sock.fileno())
-    await asyncio.sleep(0)  # a single loop turn, ordered after the queued tasks; not a timed wait
 
 
 class LocalServer:
@@ -110,6 +92,7 @@ class LocalServer:
         self._waiters = 0
         self._refusing = False
         self._ttl_task: asyncio.Task[None] | None = None
+        self._timers = TimerScheduler(lambda: self.core)
         self.stopping = False
         self.pings_paused = False
         self.response_delay = 0.0
@@ -165,6 +148,7 @@ class LocalServer:
         sock = next(iter(self._server.sockets))
         self._port = int(sock.getsockname()[1])
         self._ttl_task = asyncio.create_task(self._purge_expired())
+        self._timers.start()
 
     async def stop(self) -> None:
         """Close every connection with 1000 ``server_shutdown`` and stop listening."""
@@ -195,6 +179,7 @@ class LocalServer:
                 conn.send({"type": "system", "event": "shutdown", "gracePeriodMs": grace})
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wait_for_connections(0, exact=True), grace / 1000)
+        self.core.persist()  # writes made on server.store directly, too
         for conn in list(self.core.connections.values()):
             conn.close(1000, "server_shutdown")
         with contextlib.suppress(TimeoutError):
@@ -206,9 +191,10 @@ class LocalServer:
         if self._ttl_task is not None:
             self._ttl_task.cancel()
             self._ttl_task = None
+        self._timers.stop()
         if server is not None:
             try:
-                await _stop_accepting(server)
+                await stop_accepting(server)
             finally:  # even when cancelled: never leave the listener open
                 server.close(close_connections=True)
             await server.wait_closed()
@@ -231,9 +217,10 @@ class LocalServer:
         Like a restarted real server, all state is lost (data, sessions,
         subscriptions; subscription ids restart at ``sub-1``) unless
         ``keep_data`` is true, which keeps buckets, records, queries, facts,
-        procedures, logic definitions and built-in identity data (users,
-        roles, ACLs, owners and stored session tokens; the audit log and
-        login failure counters start empty).
+        rules, timers, procedures, logic definitions and built-in identity
+        data (users, roles, ACLs, owners and stored session tokens; the audit
+        log and login failure counters start empty). With persistence, the
+        persistent buckets and identity data come back in any case.
         """
         await self.shutdown(0)
         old = self.core
@@ -297,6 +284,29 @@ class LocalServer:
         if self.core.rules is None:
             raise RuntimeError("the server was started with rules disabled")
         return self.core.rules.emit(topic, dict(data or {}))
+
+    @property
+    def rules(self) -> RuleEngine | None:
+        """The rule engine (facts, rules, ``timers``) of the running state, if enabled."""
+        return self.core.rules
+
+    def advance_timers(self, ms: int) -> int:
+        """Let ``ms`` milliseconds pass for the rule timers and fire the ones now due.
+
+        Tests of a 15-minute timeout need not wait: each due timer emits its
+        event (``source: "timer"``, pushed to subscribers) and fires its
+        ``timer`` rules, earliest first, and a repeating timer fires once per
+        interval passed. Later timers stay that much closer to expiry.
+        Returns the number of expiries.
+
+        Raises:
+            RuntimeError: The server runs without a rule engine.
+        """
+        if self.core.rules is None:
+            raise RuntimeError("the server was started with rules disabled")
+        fired = self.core.rules.advance(ms)
+        self.core.flush()
+        return fired
 
     @property
     def connection_count(self) -> int:

@@ -55,6 +55,14 @@ _ADMIN_OTHER = {
     "identity.removeRole", "identity.createRole", "identity.deleteRole", "identity.grant",
     "identity.revoke", "identity.transferOwner",
 }  # fmt: skip
+# logic.* (no tier in noex-server 0.1.4, which has no logic engine) by analogy with
+# the store: defining, dropping, listing and explaining like bucket and query
+# administration (admin); reading a view, subscribing and evaluating like reads.
+_ADMIN_LOGIC = {
+    "defineComputed", "dropComputed", "listComputed", "defineView", "dropView", "explainView",
+    "listViews", "defineConstraint", "dropConstraint", "listConstraints",
+}  # fmt: skip
+_READ_LOGIC = {"queryView", "subscribeView", "unsubscribeView", "evaluateExpr"}
 _LEVELS = {"reader": 1, "writer": 2, "admin": 3}
 _TIER_LEVEL = {"read": 1, "write": 2, "admin": 3}
 
@@ -72,6 +80,8 @@ def tier_of(op: str) -> Literal["admin", "write", "read"] | None:
         return None
     if prefix == "rules" and "Rule" in name:
         return "admin"
+    if prefix == "logic":
+        return "admin" if name in _ADMIN_LOGIC else "read" if name in _READ_LOGIC else None
     if op in _ADMIN_OTHER:
         return "admin"
     if op in _READ_OTHER:

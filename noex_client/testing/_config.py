@@ -12,7 +12,8 @@ The JSON shape is the one the transcripts record in ``meta.server_configs``::
      "rateLimit": {"maxRequests", "windowMs"},
      "connectionLimits": {"maxSubscriptionsPerConnection", "maxTotalSubscriptions"},
      "maxConnectionsPerIp", "maxPayloadBytes", "gracePeriodMs",
-     "exposeErrorDetails", "host", "port", "path", "name", "storeName"}
+     "exposeErrorDetails", "host", "port", "path", "name", "storeName",
+     "persistence": {"path": "<data directory>"}}
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ _KEYS = {
     "buckets", "queries", "auth", "audit", "rules", "logic", "heartbeat", "rateLimit",
     "connectionLimits",
     "maxConnectionsPerIp", "maxPayloadBytes", "gracePeriodMs", "exposeErrorDetails",
-    "host", "port", "path", "name", "storeName", "allowedOrigins",
+    "host", "port", "path", "name", "storeName", "allowedOrigins", "persistence",
 }  # fmt: skip
 
 
@@ -52,6 +53,11 @@ class ServerConfig:
     """Everything a :class:`LocalServer` can be configured with.
 
     Attributes mirror noex-server's options; durations are in milliseconds.
+    ``services`` (name -> an object or a mapping of synchronous methods, for
+    the ``call_service`` rule action) exists in Python only;
+    ``persistence_path`` (JSON ``"persistence": {"path": ...}``) is a data
+    directory where persistent buckets and built-in identity data survive
+    restarts.
     """
 
     buckets: list[dict[str, Any]] = field(default_factory=list)
@@ -60,6 +66,7 @@ class ServerConfig:
     identity: IdentityConfig | None = None
     audit: AuditConfig | None = None
     rules: bool = True
+    services: dict[str, Any] = field(default_factory=dict)
     logic: bool = False
     heartbeat_interval_ms: int = 30_000
     rate_limit: RateLimit | None = None
@@ -75,6 +82,7 @@ class ServerConfig:
     name: str = "noex-server"
     store_name: str | None = None
     allowed_origins: list[str] | None = None
+    persistence_path: str | None = None
 
     @classmethod
     def from_config(cls, data: Mapping[str, Any]) -> ServerConfig:
@@ -137,6 +145,11 @@ class ServerConfig:
         config.path = str(data.get("path", "/"))
         config.name = str(data.get("name", "noex-server"))
         config.store_name = data.get("storeName")
+        persistence = data.get("persistence")
+        if persistence is not None and persistence is not False:
+            if not isinstance(persistence, dict) or not isinstance(persistence.get("path"), str):
+                raise ConfigError("'persistence' must be an object with a string 'path'")
+            config.persistence_path = persistence["path"]
         origins = data.get("allowedOrigins")
         config.allowed_origins = None if origins is None else [str(o) for o in origins]
         return config

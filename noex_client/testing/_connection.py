@@ -1,4 +1,4 @@
-"""The WebSocket side of one connection: read loop, writer, heartbeat.
+"""The WebSocket side of the connections: read loop, writer, heartbeat, accepting.
 
 Frames leave through one queue per connection, so responses, pushes, pings
 and the final close go out in the order the core produced them. Requests are
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-from websockets.asyncio.server import ServerConnection
+from websockets.asyncio.server import Server, ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from ._state import ConnectionState
@@ -22,7 +22,7 @@ from ._store._values import now_ms
 if TYPE_CHECKING:
     from ._app import LocalServer
 
-__all__ = ["encode_frame", "serve_connection"]
+__all__ = ["encode_frame", "serve_connection", "stop_accepting"]
 
 _encoder = msgspec.json.Encoder()
 
@@ -138,3 +138,23 @@ async def _read_loop(
                 server.count_request()
                 conn.send(response)
             core.flush()
+
+
+async def stop_accepting(server: Server) -> None:
+    """Stop accepting, and let every connection already accepted get its transport.
+
+    asyncio accepts a connection in a selector callback, then builds its
+    transport in a task scheduled for the next loop iteration. If the listener
+    is closed in between, that task fails (on Python 3.11 the closed server
+    refuses to attach the transport) and swallows the error, leaving the
+    accepted socket for the garbage collector to close with a ResourceWarning.
+    Removing the listener's reader first means no new accept callback runs
+    (a callback already queued for this iteration is cancelled along with
+    it); one turn of the loop then runs every transport-building task
+    scheduled before this point, so the close below finds them attached and
+    closes them with the server.
+    """
+    loop = asyncio.get_running_loop()
+    for sock in server.sockets:
+        loop.remove_reader(sock.fileno())
+    await asyncio.sleep(0)  # a single loop turn, ordered after the queued tasks; not a timed wait

@@ -28,6 +28,7 @@ from ._ops_logic import LOGIC_OPS, logic_engine
 from ._ops_other import AUTH_OPS, RULES_OPS, SERVER_OPS
 from ._ops_procedures import PROCEDURES_OPS
 from ._ops_store import STORE_OPS
+from ._persistence import Persistence
 from ._procedures import ProcedureRegistry
 from ._rules import RuleEngine
 from ._state import ConnectionState
@@ -68,9 +69,12 @@ class ServerCore:
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
-        self.store = Store(config.store_name)
+        self.persistence = None
+        if config.persistence_path is not None:
+            self.persistence = Persistence(config.persistence_path)
+        self.store = Store(config.store_name, self.persistence)
         self.reactive = Reactive(self.store)
-        self.rules = RuleEngine() if config.rules else None
+        self.rules = RuleEngine(config.services) if config.rules else None
         self.procedures = ProcedureRegistry()
         self.logic = LogicEngine(self.store) if config.logic else None
         self.auth = config.auth
@@ -78,8 +82,10 @@ class ServerCore:
         if config.identity is not None:
             if config.auth is not None:
                 raise ConfigError("configure either token auth or built-in identity, not both")
-            self.identity = IdentityEngine(config.identity)
+            self.identity = IdentityEngine(config.identity, logic=config.logic)
             self.auth = self.identity.auth_config()
+            if self.persistence is not None:
+                self.persistence.load_identity(self.identity)
         self.audit = None if config.audit is None else AuditLog(config.audit)
         # Fault injection: push the initial data before the subscribe result.
         self.early_subscription_push = False
@@ -189,14 +195,16 @@ class ServerCore:
     def adopt_data(self, old: ServerCore) -> None:
         """Take over the data of ``old`` (a restart keeping data).
 
-        That is the store, facts, procedures and logic definitions.
+        That is the store, facts, rules, timers, procedures, identity data and
+        logic definitions.
         """
         self.store = old.store
         self.store.reset_listeners()
+        if old.persistence is not None:  # the same directory: keep what it knows was saved
+            self.persistence = old.persistence
         self.reactive = Reactive(self.store)
         if self.rules is not None and old.rules is not None:
-            self.rules.facts = old.rules.facts
-            self.rules.rules = old.rules.rules
+            self.rules.adopt(old.rules)
         self.procedures = old.procedures
         if self.identity is not None and old.identity is not None:
             self.identity.adopt(old.identity)
@@ -206,11 +214,25 @@ class ServerCore:
                 self.logic.adopt(old.logic)
 
     def flush(self) -> int:
-        """Send the pushes of changed store and view subscriptions."""
+        """Save what changed (with persistence), then send the pushes of changed
+        store and view subscriptions."""
+        self.persist()
         pushes = self.reactive.flush()
         if self.logic is not None:
             pushes += self.logic.flush()
         return pushes
+
+    def persist(self) -> None:
+        """Write the changed persistent buckets and identity data (with persistence).
+
+        A failed write is logged and retried at the next change, as
+        noex-store reports persistence errors without stopping the store.
+        """
+        if self.persistence is not None:
+            try:
+                self.persistence.save(self.store, self.identity)
+            except OSError:
+                logger.exception("test server: saving to %s failed", self.persistence.path)
 
     # -- requests -----------------------------------------------------------
     async def handle_text(self, conn: ConnectionState, text: str) -> dict[str, Any] | None:

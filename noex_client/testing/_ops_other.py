@@ -114,8 +114,7 @@ def _rule_id(core: ServerCore, msg: dict[str, Any]) -> tuple[RuleEngine, str]:
 
 def _unregister_rule(core: ServerCore, _c: ConnectionState, msg: dict[str, Any]) -> Any:
     engine, rule_id = _rule_id(core, msg)
-    engine.get(rule_id)
-    del engine.rules[rule_id]
+    engine.unregister(rule_id)
     return {"ruleId": rule_id, "unregistered": True}
 
 

@@ -14,7 +14,15 @@ from typing import Any
 
 import pytest
 
-from noex_client import DisconnectedError, NoexClient, NoexClientError, expr
+from noex_client import (
+    DisconnectedError,
+    LogicNotAvailableError,
+    NoexClient,
+    NoexClientError,
+    UnknownOperationError,
+    expr,
+)
+from noex_client.testing import LocalServer
 from tests.client.conftest import MakeClient
 from tests.client.helpers import EventLog, until
 from tests.client.replay_server import ok, replaying
@@ -82,9 +90,21 @@ async def test_a_server_without_logic_engine_answers_with_an_error() -> None:
     refusal = {"type": "error", "id": 1, "code": "UNKNOWN_OPERATION",
                "message": 'Unknown operation "logic.listViews"'}  # fmt: skip
     async with replaying(({"id": 1, "type": "logic.listViews"}, [refusal])) as (_s, client):
-        with pytest.raises(NoexClientError) as info:
+        with pytest.raises(UnknownOperationError) as info:
             await client.logic.list_views()
         assert info.value.code == "UNKNOWN_OPERATION"
+
+
+async def test_local_server_without_a_logic_engine_raises_logic_not_available() -> None:
+    async with LocalServer() as server, NoexClient(server.url) as client:
+        for call in (client.logic.list_views, lambda: client.logic.evaluate_expr(expr.add(1, 2))):
+            with pytest.raises(LogicNotAvailableError) as info:
+                await call()
+            assert (info.value.code, str(info.value)) == (
+                "LOGIC_NOT_AVAILABLE",
+                "Logic engine is not configured",
+            )
+        assert isinstance(info.value, NoexClientError)
 
 
 async def test_subscribe_view_delivers_rows_then_pushes_and_unsubscribes(

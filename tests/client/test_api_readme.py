@@ -4,7 +4,8 @@
   ``LocalServer``, ``local-auth`` ones against a ``LocalServer`` with token
   sessions, ``replay <transcript> <conn>`` ones against the replay server of
   that recorded transcript (which answers only exactly recorded requests),
-  ``logic`` ones against the frames scripted from ``logic.md``.
+  ``logic`` ones against the frames scripted from ``logic.md`` and against a
+  ``LocalServer`` with its logic engine.
 * The operations table is exactly what :func:`operations_table` computes from
   the method table and the transcripts.
 """
@@ -20,9 +21,11 @@ from typing import Any
 import pytest
 
 from noex_client import ClientOptions, NoexClient
+from noex_client.testing import LocalServer
 from tests.client.api_calls import CALLS, call_for
 from tests.client.local import local_client
 from tests.client.replay_server import ReplayServer, scripted
+from tests.compat.logic_script import ORDERS as LOGIC_ORDERS
 from tests.compat.logic_script import SCRIPT as LOGIC_SCRIPT
 from tests.transcripts import load, transcript_names
 
@@ -80,12 +83,15 @@ async def test_readme_example_runs(target: str, code: str) -> None:
         async with local_client(**options) as (server, client):
             await example(client, server.url)
         return
-    if kind == "logic":  # frames scripted from the logic protocol (no recording yet)
+    if kind == "logic":  # frames scripted from the logic protocol, then LocalServer's engine
         async with ReplayServer(scripted(*LOGIC_SCRIPT)) as replay:
             url = replay.url("A")
             async with NoexClient(url, ClientOptions(reconnect=False)) as client:
                 await example(client, url)
             assert replay.mismatches == []
+        server = LocalServer.from_config({"buckets": [LOGIC_ORDERS], "logic": True})
+        async with server, NoexClient(server.url) as client:
+            await example(client, server.url)
         return
     assert kind == "replay", target
     name, conn = args

@@ -25,12 +25,16 @@ async def test_demo_tours_the_client_against_the_in_process_server(
     pushes = out.split("Push after deleting Carol:")[1]
     assert '"Alice"' in pushes
     assert '"Carol"' not in pushes
-    # The logic engine computed the order totals and the derived view.
+    # client.logic: computed totals, a constraint, a derived view that stays live.
     logic = out.split("Computed field:")[1]
     assert "\n  59.97\n" in logic
     assert "recomputed when qty changes:\n  79.96\n" in logic
-    assert '"orders": 2' in logic
-    assert '"spent": 84.96' in logic
+    assert '"message": "An order needs a positive quantity"' in logic
+    view, push = logic.split("Derived view 'spending'")[1].split("The view pushed")
+    assert '"orders": 2' in view
+    assert '"spent": 84.96' in view
+    assert '"orders": 3' in push  # the live view pushed after the third order
+    assert '"spent": 104.96' in push
     assert out.rstrip().endswith("the in-process server is stopped.")
 
 

@@ -1,14 +1,17 @@
-"""Servers for the compatibility tier: LocalServer where it serves a group, the
-recorded-transcript replay server where it cannot yet (identity, audit,
-procedures), and scripted ``logic.md`` frames for the logic engine.
+"""Servers for the compatibility tier: LocalServer, the recorded-transcript
+replay server, and scripted ``logic.md`` frames.
 
-Clients are created exactly as code written for the published client creates
-them: ``NoexClient(url)`` or ``NoexClient(url, ClientOptions(...))``.
+Where a recording exists (identity, audit, procedures), a test runs the same
+calls against both: :func:`session` with ``kind="replay"`` answers with the
+real server's recorded frames, ``kind="local"`` with a LocalServer started
+with that recording's server config. Clients are created exactly as code
+written for the published client creates them: ``NoexClient(url)`` or
+``NoexClient(url, ClientOptions(...))``.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -17,7 +20,13 @@ from noex_client.testing import LocalServer
 from tests.client.replay_server import ReplayServer, replay_client
 from tests.transcripts import load
 
-__all__ = ["FAST", "USERS", "local", "replay"]
+__all__ = ["FAST", "KINDS", "USERS", "Prepare", "local", "replay", "session"]
+
+#: The two servers a recorded group is checked against.
+KINDS = ("replay", "local")
+#: Brings a fresh LocalServer to a recorded state (through an admin client that
+#: is already logged in when the server needs it); returns the ids it created.
+Prepare = Callable[[NoexClient], Awaitable[dict[str, str]]]
 
 USERS: dict[str, Any] = {
     "name": "users",
@@ -66,3 +75,44 @@ def replay(
     every call must send exactly the recorded frame; nothing unrecorded may be sent.
     """
     return replay_client(load(name), conn, options, start=start)
+
+
+@asynccontextmanager
+async def session(
+    kind: str,
+    name: str,
+    conn: str = "A",
+    options: ClientOptions | None = None,
+    *,
+    start: int = 0,
+    recorded: dict[str, str] | None = None,
+    prepare: Prepare | None = None,
+    secret: str | None = None,
+) -> AsyncIterator[tuple[NoexClient, dict[str, str]]]:
+    """A connected client and the ids it works with, on either server.
+
+    ``replay``: connection ``conn`` of the recording ``name`` from ``seq``
+    ``start`` on; the ids are ``recorded``. ``local``: a LocalServer started
+    with the recording's first server config, brought to the recorded state by
+    ``prepare`` (whose ids are returned), and a client logged in with the
+    admin ``secret`` when given (the state of a recorded connection that is).
+    """
+    if kind == "replay":
+        async with replay(name, conn, options, start=start) as (_server, client):
+            yield client, dict(recorded or {})
+        return
+    assert kind == "local", kind
+    config = load(name).server_configs[0]["config"]
+    async with LocalServer.from_config(config) as server:
+        ids: dict[str, str] = {}
+        if prepare is not None:
+            async with NoexClient(server.url) as admin:
+                ids = await prepare(admin)
+        client = NoexClient(server.url, options or ClientOptions(reconnect=False))
+        await client.connect()
+        try:
+            if secret is not None:
+                await client.identity.login_with_secret(secret)
+            yield client, ids
+        finally:
+            await client.disconnect()

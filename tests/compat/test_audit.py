@@ -1,18 +1,19 @@
-"""``client.audit`` against the recorded real server (LocalServer has no audit log
-yet): ``query(filter)`` returns the list of entries, newest first."""
+"""``client.audit`` against the recorded real server and LocalServer's audit log:
+``query(filter)`` returns the list of entries, newest first."""
 
 from __future__ import annotations
 
 import pytest
 
 from noex_client import NoexClientError
-from tests.compat.servers import replay
+from tests.compat.servers import KINDS, session
 
 ENTRY_KEYS = {"timestamp", "userId", "sessionId", "operation", "resource", "result"}
 
 
-async def test_query_returns_the_entries() -> None:
-    async with replay("audit") as (_server, client):
+@pytest.mark.parametrize("kind", KINDS)
+async def test_query_returns_the_entries(kind: str) -> None:
+    async with session(kind, "audit") as (client, _ids):
         await client.auth.login("writer")
         await client.store.bucket("users").insert({"name": "x"})
         with pytest.raises(NoexClientError) as info:

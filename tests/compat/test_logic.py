@@ -6,8 +6,7 @@ The session runs against two servers:
 * ``scripted``: the replay server answering the frames of ``logic_script.py``
   (written from ``logic.md``; it answers only exactly those requests);
 * ``local``: LocalServer started with ``{"logic": true}``, as the reference
-  fixture starts noex-server. Until LocalServer has a logic engine this
-  variant is skipped, saying why.
+  fixture starts noex-server.
 """
 
 from __future__ import annotations
@@ -17,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from noex_client import ClientOptions, NoexClient, NoexClientError, UnknownOperationError
+from noex_client import ClientOptions, LogicNotAvailableError, NoexClient, NoexClientError
 from noex_client import expr as e
-from noex_client.testing import ConfigError, LocalServer
+from noex_client.testing import LocalServer
 from tests.client.helpers import until
 from tests.client.replay_server import ReplayServer, scripted
 from tests.compat.logic_script import CONSTRAINT, ORDERS, SCRIPT, VIEW
@@ -37,15 +36,8 @@ async def client(request: pytest.FixtureRequest) -> AsyncIterator[NoexClient]:
                 yield connected
             assert replay.mismatches == []
         return
-    try:
-        server = LocalServer.from_config({"buckets": [ORDERS], "logic": True})
-    except ConfigError as exc:
-        pytest.skip(f"LocalServer has no logic engine yet ({exc})")
+    server = LocalServer.from_config({"buckets": [ORDERS], "logic": True})
     async with server, NoexClient(server.url) as connected:
-        try:
-            await connected.logic.list_views()
-        except UnknownOperationError as exc:
-            pytest.skip(f"LocalServer answers logic.* with UNKNOWN_OPERATION ({exc})")
         yield connected
 
 
@@ -92,5 +84,5 @@ async def test_a_logic_session(client: NoexClient) -> None:
 
 async def test_a_server_without_a_logic_engine_answers_with_an_error() -> None:
     async with local() as (_server, client):
-        with pytest.raises(NoexClientError):
+        with pytest.raises(LogicNotAvailableError):
             await client.logic.evaluate_expr(e.add(2, 3))

@@ -1,5 +1,5 @@
-"""``client.procedures`` against the recorded real server (LocalServer has no
-procedure engine yet): every method returns the server's JSON as it is."""
+"""``client.procedures`` against the recorded real server and LocalServer's
+procedures: every method returns the server's JSON as it is."""
 
 from __future__ import annotations
 
@@ -8,10 +8,8 @@ from typing import Any
 import pytest
 
 from noex_client import NoexClientError
-from tests.compat.servers import replay
+from tests.compat.servers import KINDS, session
 from tests.transcripts import load
-
-ORDER = "f8632bd1-8ceb-4006-852b-440e4d69dc96"
 
 
 def recorded_procedure(seq: int) -> dict[str, Any]:
@@ -21,14 +19,14 @@ def recorded_procedure(seq: int) -> dict[str, Any]:
     return procedure
 
 
-async def test_register_call_get_list_update_unregister() -> None:
-    async with replay("procedures") as (_server, client):
+@pytest.mark.parametrize("kind", KINDS)
+async def test_register_call_get_list_update_unregister(kind: str) -> None:
+    async with session(kind, "procedures") as (client, _ids):
         await client.auth.login("admin")
         orders = client.store.bucket("orders")
         order = await orders.insert({"status": "new", "total": 0})
-        assert order["id"] == ORDER
         for price in (10, 20, 30):
-            await client.store.bucket("items").insert({"orderId": ORDER, "price": price})
+            await client.store.bucket("items").insert({"orderId": order["id"], "price": price})
 
         total = recorded_procedure(13)
         assert await client.procedures.register(total) == {
@@ -50,7 +48,7 @@ async def test_register_call_get_list_update_unregister() -> None:
         }
         assert await client.procedures.get("order-total") == total
 
-        result = await client.procedures.call("order-total", {"orderId": ORDER})
+        result = await client.procedures.call("order-total", {"orderId": order["id"]})
         assert result["success"] is True
         assert result["result"]["total"] == 60
         with pytest.raises(NoexClientError) as info:

@@ -15,6 +15,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -80,6 +81,13 @@ def client_for(url: str, **options: Any) -> NoexClient:
     return NoexClient(
         url, ClientOptions(request_timeout_ms=5_000, connect_timeout_ms=5_000, **options)
     )
+
+
+async def user_names(client: NoexClient) -> list[list[str]]:
+    """Subscribe to ``all-users``; the list receives the names of every result."""
+    seen: list[list[str]] = []
+    await client.store.subscribe("all-users", lambda rows: seen.append([r["name"] for r in rows]))
+    return seen
 
 
 async def test_fixture_config_with_identity_audit_rules_and_logic() -> None:
@@ -153,10 +161,7 @@ async def test_sigterm_then_a_new_process_on_the_same_port() -> None:
         log = EventLog(client)
         await client.connect()
         try:
-            seen: list[list[str]] = []
-            await client.store.subscribe(
-                "all-users", lambda rows: seen.append([r["name"] for r in rows])
-            )
+            seen = await user_names(client)
             await client.store.bucket("users").insert({"name": "before-restart"})
             await until(lambda: seen[-1] == ["before-restart"])
             await stop(first)
@@ -172,6 +177,37 @@ async def test_sigterm_then_a_new_process_on_the_same_port() -> None:
                 who = await client.auth.whoami()
                 assert who is not None
                 assert who["userId"] == "admin-1"
+                await client.disconnect()
+                await stop(second)
+        finally:
+            await client.disconnect()
+
+
+async def test_a_killed_process_restarted_with_its_persistence_path_keeps_the_data(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    config = {
+        "buckets": [USERS],
+        "queries": QUERIES,
+        "port": port,
+        "persistence": {"path": str(tmp_path)},
+    }
+    async with serve(config) as (url, first):
+        client = client_for(url, reconnect=FAST)
+        log = EventLog(client)
+        await client.connect()
+        try:
+            seen = await user_names(client)
+            await client.store.bucket("users").insert({"name": "acknowledged"})
+            first.kill()  # no graceful stop: what was acknowledged is on disk already
+            await first.wait()
+            await log.wait("reconnecting")
+            async with serve(config) as (_url, second):
+                await log.wait("reconnected", within_s=20)
+                assert seen[-1] == ["acknowledged"]  # the re-subscription's fresh data
+                stats = await client.store.stats()
+                assert stats["persistence"] == {"enabled": True}
                 await client.disconnect()
                 await stop(second)
         finally:

@@ -38,6 +38,7 @@ SERVER_CODES = {
     "BUCKET_NOT_DEFINED": "BucketNotDefinedError",
     "QUERY_NOT_DEFINED": "QueryNotDefinedError",
     "RULES_NOT_AVAILABLE": "RulesNotAvailableError",
+    "LOGIC_NOT_AVAILABLE": "LogicNotAvailableError",
     "SESSION_REVOKED": "SessionRevokedError",
 }
 

@@ -26,6 +26,7 @@ EXPECTED = {
     "InternalServerError",
     "InvalidRequestError",
     "LogicAPI",
+    "LogicNotAvailableError",
     "MemoryConnector",
     "MemoryTransport",
     "ModelDecodeError",

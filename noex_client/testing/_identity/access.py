@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .._auth import permission_allows, tier_of
 from .._errors import RequestError
@@ -50,6 +52,18 @@ class AccessControl:
         self.directory = directory
         self.entries: list[AclEntry] = []
         self.owners: dict[tuple[str, str], str] = {}
+
+    def snapshot(self) -> dict[str, Any]:
+        """ACL entries and owners as JSON."""
+        return {
+            "entries": [dataclasses.asdict(e) for e in self.entries],
+            "owners": [[kind, name, user] for (kind, name), user in self.owners.items()],
+        }
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        """Replace the entries and owners with a :meth:`snapshot`."""
+        self.entries = [AclEntry(**e) for e in data["entries"]]
+        self.owners = {(kind, name): user for kind, name, user in data["owners"]}
 
     # -- the gate check ---------------------------------------------------------
     def is_allowed(self, user_id: str, op: str, resource: str) -> bool:

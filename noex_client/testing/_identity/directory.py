@@ -19,7 +19,7 @@ from .._errors import RequestError
 from .._store import StoreError
 from .._store._values import now_ms
 from .._store.schema import validate_record
-from .roles import SYSTEM_ROLES
+from .roles import system_roles
 
 __all__ = ["SUPERADMIN", "Directory", "StoredSession", "internal_error"]
 
@@ -81,18 +81,51 @@ class StoredSession:
 
 
 class Directory:
-    """The identity data of one server."""
+    """The identity data of one server.
 
-    def __init__(self) -> None:
+    Args:
+        logic: Whether the server runs a logic engine (the system roles then
+            also grant the ``logic.*`` operations of their tier).
+    """
+
+    def __init__(self, logic: bool = False) -> None:
         self.users: dict[str, dict[str, Any]] = {}
         self.roles: dict[str, dict[str, Any]] = {}
         self._hashes: dict[str, str] = {}
         self._links: dict[str, list[str]] = {}
         self._sessions: dict[str, StoredSession] = {}
-        for spec in SYSTEM_ROLES:
+        self._system = system_roles(logic)
+        for spec in self._system:
             stamp = now_ms()
             role = {**copy.deepcopy(spec), "system": True, "id": str(uuid.uuid4())}
             self.roles[role["id"]] = {**role, "_createdAt": stamp, "_updatedAt": stamp}
+
+    def snapshot(self) -> dict[str, Any]:
+        """All the data as JSON (password hashes and session tokens included)."""
+        return {
+            "users": list(self.users.values()),
+            "roles": list(self.roles.values()),
+            "hashes": self._hashes,
+            "links": self._links,
+            "sessions": {t: [s.user_id, s.expires_at] for t, s in self._sessions.items()},
+        }
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        """Replace the data with a :meth:`snapshot`.
+
+        System roles keep their saved permissions and get the ones the
+        current server grants on top (e.g. ``logic.*`` once a logic engine runs).
+        """
+        self.users = {u["id"]: u for u in data["users"]}
+        self.roles = {r["id"]: r for r in data["roles"]}
+        self._hashes = dict(data["hashes"])
+        self._links = {k: list(v) for k, v in data["links"].items()}
+        self._sessions = {t: StoredSession(u, e) for t, (u, e) in data["sessions"].items()}
+        for spec in self._system:
+            role = self.role_by_name(spec["name"])
+            if role is not None and role.get("system"):
+                granted = role.setdefault("permissions", [])
+                granted += [p for p in spec["permissions"] if p not in granted]
 
     def __repr__(self) -> str:
         return (

@@ -55,16 +55,27 @@ class IdentityEngine:
 
     Args:
         config: The built-in identity configuration.
+        logic: Whether the server runs a logic engine (the system roles then
+            grant the ``logic.*`` operations of their tier).
     """
 
-    def __init__(self, config: IdentityConfig) -> None:
+    def __init__(self, config: IdentityConfig, logic: bool = False) -> None:
         self.config = config
-        self.directory = Directory()
+        self.directory = Directory(logic)
         self.access = AccessControl(self.directory)
         self.limiter = LoginLimiter(config.login_max_attempts, config.login_window_ms)
 
     def __repr__(self) -> str:
         return f"IdentityEngine({self.directory!r}, acl_entries={len(self.access.entries)})"
+
+    def snapshot(self) -> dict[str, Any]:
+        """Users, roles, sessions, ACL entries and owners as JSON (for persistence)."""
+        return {"directory": self.directory.snapshot(), "access": self.access.snapshot()}
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        """Replace the identity data with a :meth:`snapshot`."""
+        self.directory.restore(data["directory"])
+        self.access.restore(data["access"])
 
     def adopt(self, old: IdentityEngine) -> None:
         """Take over the users, roles, ACLs, owners and sessions of ``old``."""

@@ -1,14 +1,18 @@
 """The four system roles every built-in identity server starts with.
 
 Names, descriptions and permissions are those a real server returns from
-``identity.listRoles`` (``identity.jsonl``).
+``identity.listRoles`` (``identity.jsonl``). A server with a logic engine
+adds the ``logic.*`` operations by tier (protocol §3.12): ``admin`` may run
+all of them, ``writer`` and ``reader`` the read tier (``queryView``,
+``subscribeView``, ``unsubscribeView``, ``evaluateExpr``).
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-__all__ = ["SYSTEM_ROLES"]
+__all__ = ["LOGIC_READ", "SYSTEM_ROLES", "system_roles"]
 
 
 def _allow(*ops: str) -> dict[str, Any]:
@@ -80,3 +84,22 @@ SYSTEM_ROLES: list[dict[str, Any]] = [
         "permissions": [*_STORE_READ, *_RULES_READ, _allow("procedures.get")],
     },
 ]
+
+LOGIC_READ = (
+    "logic.queryView",
+    "logic.subscribeView",
+    "logic.unsubscribeView",
+    "logic.evaluateExpr",
+)
+"""The read-tier logic operations (the other ``logic.*`` operations are admin tier)."""
+_LOGIC = {"admin": _allow("logic.*"), "writer": _allow(*LOGIC_READ), "reader": _allow(*LOGIC_READ)}
+
+
+def system_roles(logic: bool = False) -> list[dict[str, Any]]:
+    """The system roles; with ``logic``, each also grants the logic operations of its tier."""
+    roles = copy.deepcopy(SYSTEM_ROLES)
+    if logic:
+        for role in roles:
+            if role["name"] in _LOGIC:
+                role["permissions"].append(_LOGIC[role["name"]])
+    return roles

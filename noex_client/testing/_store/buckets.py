@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from ._values import UNDEFINED, js_eq, js_str, to_key
 from .errors import StoreError, UniqueConstraintError
 from .filters import aggregate, matches, sort_key_of
+from .indexes import Indexes
 from .schema import prepare_insert, prepare_update, validate_record
 
 __all__ = ["Bucket", "WriteHook", "WriteHooks", "parse_ttl"]
@@ -106,9 +107,9 @@ class Bucket:
         self._hooks = hooks
         self._records: dict[Any, dict[str, Any]] = {}
         self._counter = 0
-        self._indexes: dict[str, dict[Any, dict[Any, None]]] = {}
-        for field in [*indexes, *self.unique_fields]:
-            self._indexes.setdefault(str(field), {})
+        self._indexes = Indexes(str(f) for f in [*indexes, *self.unique_fields])
+        self.revision = 0
+        """Goes up on every change of the records or the counter (persistence saves then)."""
 
     # -- schema -------------------------------------------------------------
     @property
@@ -117,6 +118,11 @@ class Bucket:
         schema = self.definition["schema"]
         assert isinstance(schema, dict)
         return schema
+
+    @property
+    def persistent(self) -> bool:
+        """Whether the bucket persists when the store does (``persistent: false`` opts out)."""
+        return self.definition.get("persistent", True) is not False
 
     @property
     def unique_fields(self) -> list[str]:
@@ -139,7 +145,7 @@ class Bucket:
                 raise StoreError(f'Field "{field}" already exists in bucket "{self.name}"')
         self.schema.update(copy.deepcopy(dict(fields)))
         for field in self.unique_fields:
-            self._add_index(field)
+            self._indexes.add(field, self._records)
 
     def add_indexes(self, fields: list[Any]) -> None:
         """Add indexes (``updateBucket.addIndexes``).
@@ -156,7 +162,7 @@ class Bucket:
         for field in fields:
             if field not in indexes:
                 indexes.append(field)
-            self._add_index(field)
+            self._indexes.add(field, self._records)
 
     def set_ttl(self, ttl: object) -> None:
         """Change the bucket ``ttl`` (``null`` removes it)."""
@@ -165,15 +171,6 @@ class Bucket:
             self.definition.pop("ttl", None)
         else:
             self.definition["ttl"] = ttl
-
-    def _add_index(self, field: str) -> None:
-        if field in self._indexes:
-            return
-        index: dict[Any, dict[Any, None]] = {}
-        for hkey, record in self._records.items():
-            if field in record:
-                index.setdefault(to_key(record[field]), {})[hkey] = None
-        self._indexes[field] = index
 
     # -- reads --------------------------------------------------------------
     def __len__(self) -> int:
@@ -212,8 +209,7 @@ class Bucket:
         for field, cond in flt.items():
             plain = not isinstance(cond, dict | list) and cond is not None and cond is not UNDEFINED
             if field in self._indexes and plain:
-                keys = self._indexes[field].get(to_key(cond), {})
-                candidates = [self._records[k] for k in list(keys)]
+                candidates = [self._records[k] for k in self._indexes.holders(field, cond)]
                 break
         else:
             candidates = list(self._records.values())
@@ -258,6 +254,7 @@ class Bucket:
     def next_counter(self) -> int:
         """Advance and return the autoincrement counter."""
         self._counter += 1
+        self.revision += 1
         return self._counter
 
     def build(self, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -323,8 +320,7 @@ class Bucket:
             value = record.get(field)
             if value is None:
                 continue
-            holders = self._indexes.get(field, {}).get(to_key(value), {})
-            if any(k != own for k in holders):
+            if any(k != own for k in self._indexes.holders(field, value)):
                 raise UniqueConstraintError(
                     f'Unique constraint violation in bucket "{self.name}": field "{field}" '
                     f'already has value "{js_str(value)}"',
@@ -334,19 +330,27 @@ class Bucket:
     def put(self, record: dict[str, Any]) -> None:
         """Store a prepared record (no checks) and report the change."""
         key = record.get(self.key_field, UNDEFINED)
+        self._place(key, record)
+        self._on_change(self.name, key)
+
+    def _place(self, key: Any, record: dict[str, Any]) -> None:
         hkey = to_key(key)
         old = self._records.get(hkey)
         self._records[hkey] = record
-        for field, index in self._indexes.items():
-            before = UNDEFINED if old is None else old.get(field, UNDEFINED)
-            after = record.get(field, UNDEFINED)
-            if old is not None and js_eq(before, after):
-                continue  # an unchanged value keeps its place in the index
-            if before is not UNDEFINED:
-                self._unindex_field(index, hkey, before)
-            if after is not UNDEFINED:
-                index.setdefault(to_key(after), {})[hkey] = None
-        self._on_change(self.name, key)
+        self._indexes.place(hkey, old, record)
+        self.revision += 1
+
+    def load(self, records: list[dict[str, Any]], counter: int) -> None:
+        """Restore persisted records and the autoincrement counter (no change events)."""
+        self._counter = max(self._counter, counter)
+        for record in records:
+            self._place(record.get(self.key_field, UNDEFINED), record)
+        self.revision = 0
+
+    @property
+    def counter(self) -> int:
+        """The autoincrement counter (the last value handed out)."""
+        return self._counter
 
     def delete(self, key: Any) -> bool:
         """Delete the record under ``key``; returns whether one existed."""
@@ -357,29 +361,16 @@ class Bucket:
             return False
         if old is None:
             return False
-        self._unindex(hkey, old)
+        self._indexes.remove(hkey, old)
+        self.revision += 1
         self._on_change(self.name, key)
         return True
-
-    def _unindex(self, hkey: Any, record: Mapping[str, Any]) -> None:
-        for field, index in self._indexes.items():
-            if field in record:
-                self._unindex_field(index, hkey, record[field])
-
-    @staticmethod
-    def _unindex_field(index: dict[Any, dict[Any, None]], hkey: Any, value: Any) -> None:
-        vkey = to_key(value)
-        holders = index.get(vkey)
-        if holders is not None:
-            holders.pop(hkey, None)
-            if not holders:
-                del index[vkey]
 
     def clear(self) -> None:
         """Remove every record; reports no change (as noex-store)."""
         self._records.clear()
-        for index in self._indexes.values():
-            index.clear()
+        self._indexes.clear()
+        self.revision += 1
 
     def expired_keys(self, now: int) -> list[Any]:
         """Keys of records whose ``_expiresAt`` has passed."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from ._values import js_str, now_ms
 from .buckets import Bucket, WriteHook
@@ -21,9 +21,19 @@ from .errors import (
 )
 from .queries import QueryContext, QueryFunction, evaluate_declarative
 
-__all__ = ["QueryDefinition", "Store"]
+__all__ = ["BucketStorage", "QueryDefinition", "Store"]
 
 ChangeListener = Callable[[str, Any], None]
+
+
+class BucketStorage(Protocol):
+    """Where persistent buckets keep their records between runs."""
+
+    def load(self, bucket: Bucket) -> None:
+        """Restore the saved records of a bucket being defined (if there are any)."""
+
+    def forget(self, name: str) -> None:
+        """Delete the saved records of a dropped bucket."""
 
 
 @dataclass
@@ -52,10 +62,14 @@ class Store:
 
     Args:
         name: The store name reported by ``store.stats``.
+        storage: Persistence: persistent buckets restore their records from
+            it when defined (``persistent`` defaults to true, as in
+            noex-store), and ``store.stats`` reports ``persistence.enabled``.
     """
 
-    def __init__(self, name: str | None = None) -> None:
+    def __init__(self, name: str | None = None, storage: BucketStorage | None = None) -> None:
         self.name = name or f"py-test-{now_ms()}"
+        self.storage = storage
         self.buckets: dict[str, Bucket] = {}
         self.queries: dict[str, QueryDefinition] = {}
         self._listeners: list[ChangeListener] = []
@@ -124,6 +138,8 @@ class Store:
         if name in self.buckets:
             raise BucketAlreadyExistsError(f'Bucket "{name}" already exists')
         bucket = Bucket(name, copy.deepcopy(dict(definition)), self._publish, self)
+        if self.storage is not None and bucket.persistent:
+            self.storage.load(bucket)
         self.buckets[name] = bucket
         return bucket
 
@@ -136,6 +152,8 @@ class Store:
         if name not in self.buckets:
             raise BucketNotDefinedError(f'Bucket "{name}" does not exist')
         del self.buckets[name]
+        if self.storage is not None:
+            self.storage.forget(name)
 
     def update_bucket(self, name: str, updates: Mapping[str, Any]) -> None:
         """Apply ``addFields`` / ``addIndexes`` / ``ttl`` updates.
@@ -250,6 +268,6 @@ class Store:
                 "defined": len(self.queries),
                 "activeSubscriptions": self.active_subscriptions(None),
             },
-            "persistence": {"enabled": False},
+            "persistence": {"enabled": self.storage is not None},
             "ttl": {"enabled": True, "checkIntervalMs": 1000},
         }
