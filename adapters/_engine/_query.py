@@ -37,18 +37,21 @@ def select(
     order: tuple[SortKey, ...],
     limit: int | None,
     offset: int,
+    *,
+    in_key_order: bool = False,
 ) -> list[R]:
     """The rows matching ``where``, ordered by ``order`` (ties and default: key), sliced.
 
     Without ``order`` the rows are walked in key order and the walk stops once
-    the requested slice is full.
+    the requested slice is full; ``in_key_order`` says they come sorted already
+    (a lazy walk then reads only as many rows as the slice needs).
     """
     end = None if limit is None else offset + limit
     if order:
         hits = [row for row in rows if matches(where, row.data)]
         return sort_records(hits, order, attrgetter("data"), _by_key)[offset:end]
     found: list[R] = []
-    for row in sorted(rows, key=_by_key):
+    for row in rows if in_key_order else sorted(rows, key=_by_key):
         if matches(where, row.data):
             found.append(row)
             if end is not None and len(found) >= end:

@@ -151,3 +151,16 @@ def test_count_and_page() -> None:
     assert [r.key for r in page(rows, 2, None)] == ["a", "b"]
     assert [r.key for r in page(rows, 2, "b")] == ["c", "d"]
     assert page(rows, 2, "d") == []
+
+
+def test_select_reads_presorted_rows_only_as_far_as_the_slice() -> None:
+    read: list[str] = []
+
+    def walk() -> Any:
+        for key in "abcdef":
+            read.append(key)
+            yield _Row(key, {"n": 1})
+
+    got = select(walk(), compile_filter({"n": 1}), (), 2, 1, in_key_order=True)
+    assert [r.key for r in got] == ["b", "c"]
+    assert read == ["a", "b", "c"]

@@ -219,7 +219,12 @@ class NatsCollection(MirrorLookups, Collection[Any]):
         self, where: FilterNode | None, order: tuple[SortKey, ...], limit: int | None, offset: int
     ) -> list[Stored]:
         await self._ready(read=True)
-        found = select(self._core.mirror.candidates(where), where, order, limit, offset)
+        mirror = self._core.mirror
+        if order:
+            found = select(mirror.candidates(where), where, order, limit, offset)
+        else:  # key order: sort the candidate keys only, stop once the slice is full
+            rows = mirror.in_key_order(where)
+            found = select(rows, where, order, limit, offset, in_key_order=True)
         return [e.stored() for e in found]
 
     async def _count(self, where: FilterNode | None) -> int:

@@ -10,7 +10,7 @@ Secondary indexes map ``field -> value -> keys`` for declared fields.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 import msgspec
@@ -327,6 +327,14 @@ class Mirror:
         if not self.duplicates:
             return [self.entries[k] for k in keys]
         return [self.entries[k] for k in keys if not self.hidden(k)]
+
+    def in_key_order(self, where: FilterNode | None) -> Iterator[Entry]:
+        """Visible entries that may match ``where``, in key order, read lazily."""
+        get = self.get
+        for key in sorted(self.candidate_keys(where)):
+            entry = get(key)
+            if entry is not None:
+                yield entry
 
     def revision_of(self, key: str) -> int:
         """The revision to compare-and-set against when creating ``key``."""
