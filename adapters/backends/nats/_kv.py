@@ -8,7 +8,7 @@ every NATS failure into the adapters error tree (``adapters._translate``).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 import nats.errors
@@ -27,6 +27,7 @@ __all__ = [
     "Event",
     "KVUnavailable",
     "KVWriteError",
+    "Marker",
     "PubAck",
     "WrongRevision",
     "ack_decoder",
@@ -44,6 +45,9 @@ _WRONG_LAST_SEQUENCE = 10071
 MSG_ID = "Nats-Msg-Id"
 EXPECTED_LAST = "Nats-Expected-Last-Subject-Sequence"
 KV_OP = "KV-Operation"
+
+Marker = Literal["DEL", "PURGE"] | None
+"""The ``KV-Operation`` of a write: a delete or purge marker, ``None`` for a value."""
 
 
 class KVUnavailable(Exception):

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 import nats.errors
@@ -30,6 +30,7 @@ from ._kv import (
     MSG_ID,
     NO_RESPONDERS,
     KVUnavailable,
+    Marker,
     PubAck,
     ack_decoder,
     header_block,
@@ -166,9 +167,7 @@ class Publisher:
         """A fresh write id (see :meth:`msg_id`)."""
         return self.msg_id(self._take_ids(1))
 
-    def _headers(
-        self, expected: int | None, op: Literal["DEL", "PURGE"] | None, msg_id: str | None
-    ) -> dict[str, str]:
+    def _headers(self, expected: int | None, op: Marker, msg_id: str | None) -> dict[str, str]:
         headers = {MSG_ID: msg_id or self.new_msg_id()}
         if expected is not None:
             headers[EXPECTED_LAST] = str(expected)
@@ -331,7 +330,7 @@ class Publisher:
         payload: bytes,
         *,
         expected: int | None = None,
-        op: Literal["DEL", "PURGE"] | None = None,
+        op: Marker = None,
         msg_id: str | None = None,
     ) -> int:
         """Put (or delete) ``key``; return the new revision once it is durable.

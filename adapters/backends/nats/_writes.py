@@ -10,9 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Literal
 
-from ._kv import PubAck, outcome
+from ._kv import Marker, PubAck, outcome
 
 __all__ = ["RETRY", "AckBatch", "OnResult", "Writes"]
 
@@ -33,15 +32,10 @@ class Writes:
         self.keys: list[str] = []
         self.payloads: list[bytes] = []
         self.expected: list[int | None] = []
-        self.ops: list[Literal["DEL", "PURGE"] | None] = []
+        self.ops: list[Marker] = []
 
     def add(
-        self,
-        bucket: str,
-        key: str,
-        payload: bytes,
-        expected: int | None = None,
-        op: Literal["DEL", "PURGE"] | None = None,
+        self, bucket: str, key: str, payload: bytes, expected: int | None = None, op: Marker = None
     ) -> None:
         """Queue one write (same arguments as :meth:`Publisher.write`)."""
         self.buckets.append(bucket)
@@ -55,7 +49,7 @@ class Writes:
 
     def rows(
         self,
-    ) -> zip[tuple[str, str, bytes, int | None, Literal["DEL", "PURGE"] | None]]:
+    ) -> zip[tuple[str, str, bytes, int | None, Marker]]:
         """``(bucket, key, payload, expected, op)`` of each write, in order."""
         return zip(self.buckets, self.keys, self.payloads, self.expected, self.ops, strict=True)
 

@@ -17,12 +17,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Final, TypeVar
 
-from noex_client import (
-    AlreadyExistsError,
-    ConflictError,
-    NoexClient,
-    NoexClientError,
-)
+from noex_client import AlreadyExistsError, ConflictError, NoexClient, NoexClientError
 
 from ..._errors import AdapterError, BackendUnavailable
 from ..._store import Store
