@@ -18,6 +18,7 @@ from ._connect import connect
 from ._errors import (
     AdapterError,
     AlreadyExists,
+    BackendError,
     BackendUnavailable,
     Conflict,
     FilterError,
@@ -32,6 +33,7 @@ from ._urls import redact_url
 __all__ = [
     "AdapterError",
     "AlreadyExists",
+    "BackendError",
     "BackendUnavailable",
     "Change",
     "ChangeKind",

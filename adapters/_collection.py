@@ -6,6 +6,10 @@ documents (:class:`~adapters._stored.Stored`). This class does everything
 else: argument checks, filter validation before any I/O, model encoding and
 decoding, typed-mode validation of merged updates, ``find_one``/``exists``,
 and ``watch`` filtering.
+
+Backends that evaluate in Python subclass
+:class:`~adapters._engine.EngineCollection` instead, which implements these
+primitives with the row engine; PostgreSQL and NATS implement them directly.
 """
 
 from __future__ import annotations

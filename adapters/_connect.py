@@ -22,7 +22,6 @@ from __future__ import annotations
 import importlib
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, Final, cast
 
 from ._errors import MissingExtra
@@ -91,12 +90,7 @@ class _Connecting:
         self._store = await open_store(self._url, **self._options)
         return self._store
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         if self._store is not None:
             await self._store.close()
 

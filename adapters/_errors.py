@@ -5,14 +5,16 @@
     AdapterError
     ├── NotFound             the record does not exist
     ├── AlreadyExists        the key, or a unique field value, is taken
-    ├── Conflict             ``if_version`` did not match the stored version
+    ├── Conflict             ``if_version`` did not match, or concurrent writers kept a write out
     ├── FilterError          a ``where`` filter is malformed (also a ValueError)
     ├── BackendUnavailable   the backend cannot be reached (also a ConnectionError)
     ├── MissingExtra         the backend's optional driver is not installed (also an ImportError)
-    └── ValidationError      a document does not fit the typed model (also a ValueError)
+    ├── ValidationError      a document does not fit the typed model (also a ValueError)
+    └── BackendError         the backend refused the operation for another reason (``.code``)
 
 Backend exceptions never leak: they are translated at the boundary with
-``raise ... from exc`` so the original stays available as ``__cause__``.
+``raise ... from exc`` so the original stays available as ``__cause__``; which
+backend error becomes which class is registered in ``adapters._translate``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 __all__ = [
     "AdapterError",
     "AlreadyExists",
+    "BackendError",
     "BackendUnavailable",
     "Conflict",
     "FilterError",
@@ -81,21 +84,37 @@ class AlreadyExists(AdapterError):
 
 
 class Conflict(AdapterError):
-    """A compare-and-set write found another version than ``if_version``.
+    """A compare-and-set write found another version than ``if_version``, or lost to contention.
+
+    Contention: concurrent writers (or a lock held by another writer) kept the
+    write from landing; ``expected`` is then ``None`` and nothing was written.
 
     Attributes:
-        collection: The collection name.
-        key: The record key.
-        expected: The version the caller expected.
+        collection: The collection name (``""`` when the backend did not say).
+        key: The record key (``""`` when the backend did not say).
+        expected: The version the caller expected; ``None`` for contention.
         actual: The stored version, when the backend reports it.
     """
 
-    def __init__(self, collection: str, key: str, expected: int, actual: int | None) -> None:
-        found = "unknown" if actual is None else str(actual)
-        super().__init__(
-            f"record {key!r} in collection {collection!r} is at version {found}, "
-            f"expected {expected}"
-        )
+    def __init__(
+        self,
+        collection: str,
+        key: str,
+        expected: int | None,
+        actual: int | None,
+        *,
+        reason: str = "",
+    ) -> None:
+        if expected is not None:
+            found = "unknown" if actual is None else str(actual)
+            message = (
+                f"record {key!r} in collection {collection!r} is at version {found}, "
+                f"expected {expected}"
+            )
+        else:
+            target = f"record {key!r} in collection {collection!r}" if key else "the write"
+            message = f"{target} lost to concurrent writers ({reason or 'contention'})"
+        super().__init__(message)
         self.collection = collection
         self.key = key
         self.expected = expected
@@ -160,3 +179,25 @@ class ValidationError(AdapterError, ValueError):
         self.collection = collection
         self.key = key
         self.field = field
+
+
+class BackendError(AdapterError):
+    """The backend refused the operation for a reason no other class of the tree names.
+
+    A limit was hit, a value cannot be stored, or the request itself was wrong
+    (a bug: please report it). Never raised for an unreachable backend
+    (:class:`BackendUnavailable`) or for contention (:class:`Conflict`).
+
+    Attributes:
+        backend: Which backend refused (``"postgres"``, ``"sqlite"``, ``"nats"``,
+            ``"noex"``, ``"beaver"``).
+        code: The backend's own error code (a SQLSTATE, a SQLite result code, a
+            noex error code, a JetStream error code, an HTTP status), ``None``
+            when it gave none.
+    """
+
+    def __init__(self, backend: str, code: str | int | None, detail: str) -> None:
+        shown = "" if code is None else f" [{code}]"
+        super().__init__(f"{backend} refused the operation{shown}: {detail}")
+        self.backend = backend
+        self.code = code

@@ -6,8 +6,7 @@ import abc
 import logging
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 from ._collection import Collection
 from ._errors import BackendUnavailable
@@ -53,7 +52,14 @@ class Store(abc.ABC):
     States: *open* after ``open_store`` returned it; *closed* after
     :meth:`close` (every operation then raises
     :class:`~adapters.BackendUnavailable`, and open ``watch`` streams end).
+
+    A backend's store names its collection class in :attr:`collection_class`;
+    :meth:`collection` builds it as ``collection_class(store, name, model,
+    indexes, unique)``.
     """
+
+    collection_class: ClassVar[type[Collection[Any]]]
+    """The backend's :class:`~adapters.Collection` subclass."""
 
     def __init__(self, url: str) -> None:
         self._url = redact_url(url)
@@ -77,16 +83,6 @@ class Store(abc.ABC):
     def _check_open(self) -> None:
         if self._closed:
             raise BackendUnavailable(self._url, "the store is closed")
-
-    @abc.abstractmethod
-    def _make_collection(
-        self,
-        name: str,
-        model: type[Any] | None,
-        indexes: tuple[str, ...],
-        unique: tuple[str, ...],
-    ) -> Collection[Any]:
-        """Build the backend's collection object (no I/O)."""
 
     @abc.abstractmethod
     async def _collections(self) -> list[str]:
@@ -144,8 +140,8 @@ class Store(abc.ABC):
         """
         self._check_open()
         check_name(name)
-        return self._make_collection(
-            name, model, _check_fields("indexes", indexes), _check_fields("unique", unique)
+        return self.collection_class(
+            self, name, model, _check_fields("indexes", indexes), _check_fields("unique", unique)
         )
 
     async def collections(self) -> list[str]:
@@ -181,10 +177,5 @@ class Store(abc.ABC):
     async def __aenter__(self) -> Store:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()

@@ -12,8 +12,8 @@ import asyncio
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Protocol
 
 from ._records import ChangeKind
 
@@ -25,13 +25,40 @@ __all__ = [
     "RawChange",
     "Stored",
     "Subscription",
+    "from_micros",
+    "from_millis",
+    "from_seconds",
+    "to_micros",
     "utc_now",
 ]
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def utc_now() -> datetime:
     """The current time as a timezone-aware UTC datetime."""
     return datetime.now(UTC)
+
+
+def to_micros(when: datetime) -> int:
+    """Microseconds since the Unix epoch (exact, no float rounding)."""
+    delta = when - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(us: int) -> datetime:
+    """The UTC datetime of epoch microseconds (exact)."""
+    return _EPOCH + timedelta(microseconds=us)
+
+
+def from_millis(ms: float) -> datetime:
+    """The UTC datetime of epoch milliseconds."""
+    return datetime.fromtimestamp(float(ms) / 1000.0, tz=UTC)
+
+
+def from_seconds(seconds: float) -> datetime:
+    """The UTC datetime of epoch seconds."""
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from psycopg_pool import AsyncConnectionPool
 import adapters
 from adapters._stored import utc_now
 from adapters.backends.postgres import PostgresStore
-from adapters.backends.postgres._store import configure
+from adapters.backends.postgres._base import configure
 
 SINGLE = 500
 BATCH = 10_000

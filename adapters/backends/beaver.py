@@ -1,14 +1,16 @@
 """``beaver+http://host:port`` — collections on a BeaverDB REST server.
 
 URL: ``beaver+http://[API_KEY@]host:port[?namespace=NAME&poll_interval=SECONDS]``
-(``beaver+https://`` for a TLS proxy). Options passed to ``adapters.connect`` win
-over the URL: ``api_key=``, ``namespace=`` (default ``noex``), ``poll_interval=``
-(``watch`` polling, default 0.25 s), ``timeout=`` (HTTP, default 30 s).
+(``beaver+https://`` for a TLS proxy). Options (:class:`BeaverOptions`; URL
+query or keyword arguments of ``adapters.connect``, which win): ``api_key``,
+``namespace`` (default ``noex``), ``poll_interval`` (``watch`` polling, default
+0.25 s), ``timeout`` (HTTP, default 30 s).
 
 How it is stored, and why: BeaverDB's REST API has neither compare-and-set nor a
 way to list dict keys, so each collection is a BeaverDB *log* of operations
-(``{namespace}.c.{name}``) folded into an in-memory mirror by every store (see
-:mod:`adapters.backends.beaver_fold` for the ordering argument). A catalog log
+(``{namespace}.c.{name}``) folded into an in-memory mirror by every store, the
+row engine deciding each entry (see :mod:`adapters.backends.beaver_fold` for
+the ordering argument). A catalog log
 (``{namespace}.catalog``) lists the collection names.
 
 What that means for users:
@@ -28,27 +30,77 @@ What that means for users:
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote, urlsplit
 
-from .._collection import Collection
+from .._engine import CLEAR, EngineCollection, Op, RowMap, copy_row
 from .._errors import AdapterError, BackendUnavailable
-from .._filters import FilterNode, SortKey, matches, sort_records
+from .._filters import FilterNode
+from .._options import options_from
 from .._store import Store
 from .._stored import ChangeHub, ClosingSubscription, RawChange, Stored, Subscription, utc_now
-from ..beaver import AsyncBeaverClient, AsyncBeaverLog, BeaverError
-from .beaver_fold import Outcome, apply, is_operation, next_slot, operation
+from .._translate import ErrorKind, error_for, http_kind
+from ..beaver import (
+    AsyncBeaverClient,
+    AsyncBeaverLog,
+    AuthError,
+    BadRequest,
+    BeaverError,
+    ClientClosed,
+    ConnectionFailed,
+    RemoteTimeout,
+    ServerError,
+)
+from .beaver_fold import Outcome, entry_of, fold, is_operation, next_slot
 
-__all__ = ["BeaverCollection", "BeaverStore", "open_store"]
+__all__ = ["BeaverCollection", "BeaverOptions", "BeaverStore", "open_store"]
 
 logger = logging.getLogger("adapters")
-T = TypeVar("T")
+R = TypeVar("R")
 
 _PAGE = 500  # log entries per range request
+
+
+@dataclass(frozen=True)
+class BeaverOptions:
+    """Options of a ``beaver+http://`` store.
+
+    Attributes:
+        api_key: the server's API key (also the URL's user name); never shown.
+        namespace: prefix of the logs this store uses.
+        poll_interval: seconds between two polls of a watched collection (> 0).
+        timeout: seconds an HTTP request may take.
+    """
+
+    api_key: str | None = field(default=None, repr=False)
+    namespace: str = "noex"
+    poll_interval: float = 0.25
+    timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.poll_interval <= 0:
+            raise ValueError(
+                f"beaver option 'poll_interval' must be > 0, got {self.poll_interval!r}"
+            )
+        if not self.namespace:
+            raise ValueError("beaver option 'namespace' must not be empty")
+
+
+def _kind(exc: BeaverError) -> tuple[ErrorKind, int | None]:
+    """What a client error means, and its HTTP status when it has one."""
+    if isinstance(exc, ServerError):
+        return http_kind(exc.status), exc.status
+    if isinstance(exc, AuthError):
+        return http_kind(401), 401
+    if isinstance(exc, BadRequest):
+        return http_kind(400), 400
+    if isinstance(exc, ConnectionFailed | RemoteTimeout | ClientClosed):
+        return ErrorKind.UNAVAILABLE, None
+    return ErrorKind.REFUSED, None
 
 
 class _Mirror:
@@ -58,7 +110,7 @@ class _Mirror:
         self.store = store
         self.name = name
         self.log: AsyncBeaverLog[Any] = store._client.log(store._log_name(name))
-        self.rows: dict[str, Stored] = {}
+        self.rows = RowMap()
         self.tail: float | None = None
         self.lock = asyncio.Lock()
         self.pending: dict[str, asyncio.Future[Outcome]] = {}
@@ -66,8 +118,8 @@ class _Mirror:
         self.watchers = 0
         self.poller: asyncio.Task[None] | None = None
 
-    async def sync(self) -> None:
-        """Fold every entry appended since the last sync."""
+    async def sync(self) -> RowMap:
+        """Fold every entry appended since the last sync; return the rows."""
         async with self.lock:
             while True:
                 start = None if self.tail is None else next_slot(self.tail)
@@ -78,22 +130,23 @@ class _Mirror:
                         continue  # not ours: never part of the chain
                     self.tail = entry.timestamp
                     try:
-                        outcome, made = apply(self.name, self.rows, entry.data)
+                        outcome = fold(self.name, self.rows, entry.data)
                     except (KeyError, TypeError, ValueError) as exc:
                         # Every store skips the same malformed entry, so they still agree.
                         logger.warning("skipping malformed entry in %r: %r", self.name, exc)
                         continue
-                    changes += made
+                    if not isinstance(outcome, AdapterError):
+                        changes += outcome
                     waiter = self.pending.get(entry.data["id"])
                     if waiter is not None and not waiter.done():
                         waiter.set_result(outcome)
                 if changes:
                     self.hub.publish(changes)
                 if len(entries) < _PAGE:
-                    return
+                    return self.rows
 
-    async def commit(self, op: str, **fields: Any) -> Outcome:
-        """Append one operation at the end of the chain and return its outcome.
+    async def commit(self, op: Op, unique: tuple[str, ...]) -> list[RawChange]:
+        """Append ``op`` at the end of the chain and return the changes it made.
 
         Raises:
             AdapterError: The operation lost (``AlreadyExists``, ``Conflict``, ...).
@@ -106,7 +159,7 @@ class _Mirror:
             # Sync first so the requested slot is the current end of the chain: the
             # server then stores the entry there, or bumps it past later entries.
             await self.sync()
-            entry = operation(op_id, utc_now(), op, **fields)
+            entry = entry_of(op_id, utc_now(), op, unique)
             await self.store._call(self.log.log(entry, timestamp=next_slot(self.tail)))
             await self.sync()
             outcome = waiter.result()  # the entry is committed, so the sync saw it
@@ -140,8 +193,8 @@ class _Mirror:
                 logger.warning("watch on %r: %s; retrying", self.name, exc)
 
 
-class BeaverCollection(Collection[Any]):
-    """A collection of a :class:`BeaverStore` (see the module docstring)."""
+class BeaverCollection(EngineCollection):
+    """A collection of a :class:`BeaverStore`: a log folded into rows (see the module docstring)."""
 
     _store: BeaverStore
 
@@ -149,60 +202,19 @@ class BeaverCollection(Collection[Any]):
     def _mirror(self) -> _Mirror:
         return self._store._mirror(self._name)
 
-    async def _synced(self) -> dict[str, Stored]:
-        mirror = self._mirror
-        await mirror.sync()
-        return mirror.rows
+    async def _commit(self, op: Op) -> list[RawChange]:
+        # The fold publishes every change, this store's included.
+        return await self._mirror.commit(op, self._unique)
 
-    async def _insert(self, docs: list[tuple[str, dict[str, Any]]]) -> list[Stored]:
-        out = await self._mirror.commit(
-            "insert", docs=[[k, d] for k, d in docs], unique=list(self._unique)
-        )
-        assert isinstance(out, list)
-        return out
+    async def _query(self, where: FilterNode | None, fn: Callable[[Iterable[Stored]], R]) -> R:
+        return fn((await self._mirror.sync()).rows())
+
+    def _detach(self, row: Stored) -> Stored:
+        return copy_row(row)  # records handed out must not alias the mirror's rows
 
     async def _get(self, key: str) -> Stored | None:
-        stored = (await self._synced()).get(key)
-        return None if stored is None else _copy(stored)
-
-    async def _write(
-        self, op: str, key: str, doc: dict[str, Any], if_version: int | None
-    ) -> Stored:
-        out = await self._mirror.commit(
-            op, key=key, doc=doc, if_version=if_version, unique=list(self._unique)
-        )
-        assert isinstance(out, Stored)
-        return out
-
-    async def _update(self, key: str, changes: dict[str, Any], if_version: int | None) -> Stored:
-        return await self._write("update", key, changes, if_version)
-
-    async def _replace(self, key: str, doc: dict[str, Any], if_version: int | None) -> Stored:
-        return await self._write("replace", key, doc, if_version)
-
-    async def _delete(self, key: str, if_version: int | None) -> bool:
-        return bool(await self._mirror.commit("delete", key=key, if_version=if_version))
-
-    async def _find(
-        self, where: FilterNode | None, order: tuple[SortKey, ...], limit: int | None, offset: int
-    ) -> list[Stored]:
-        hits = [s for s in (await self._synced()).values() if matches(where, s.data)]
-        ordered = sort_records(hits, order, lambda s: s.data, lambda s: s.key)
-        end = None if limit is None else offset + limit
-        return [_copy(s) for s in ordered[offset:end]]
-
-    async def _count(self, where: FilterNode | None) -> int:
-        return sum(1 for s in (await self._synced()).values() if matches(where, s.data))
-
-    async def _page(self, limit: int, after: str | None) -> list[Stored]:
-        rows = await self._synced()
-        keys = sorted(k for k in rows if after is None or k > after)[:limit]
-        return [_copy(rows[k]) for k in keys]
-
-    async def _clear(self) -> int:
-        out = await self._mirror.commit("clear")
-        assert isinstance(out, int)
-        return out
+        row = (await self._mirror.sync()).get(key)
+        return None if row is None else copy_row(row)
 
     async def _subscribe(self) -> Subscription:
         mirror = self._mirror
@@ -210,26 +222,19 @@ class BeaverCollection(Collection[Any]):
         return mirror.subscribe()
 
 
-def _copy(stored: Stored) -> Stored:
-    # Records handed out must not alias the mirror's documents.
-    return Stored(
-        stored.key, copy.deepcopy(stored.data), stored.version, stored.created_at, stored.updated_at
-    )
-
-
 class BeaverStore(Store):
     """A store on a BeaverDB REST server (see the module docstring)."""
 
-    def __init__(
-        self, url: str, client: AsyncBeaverClient, namespace: str, poll_interval: float
-    ) -> None:
+    collection_class = BeaverCollection
+
+    def __init__(self, url: str, client: AsyncBeaverClient, options: BeaverOptions) -> None:
         super().__init__(url)
         self._client = client
-        self._namespace = namespace
-        self._poll_interval = poll_interval
+        self._namespace = options.namespace
+        self._poll_interval = options.poll_interval
         self._mirrors: dict[str, _Mirror] = {}
         self._registered: set[str] = set()
-        self._catalog: AsyncBeaverLog[Any] = client.log(f"{namespace}.catalog")
+        self._catalog: AsyncBeaverLog[Any] = client.log(f"{options.namespace}.catalog")
 
     def _log_name(self, name: str) -> str:
         # Collection names may hold '/', which no BeaverDB name can: percent-encode.
@@ -241,26 +246,21 @@ class BeaverStore(Store):
             mirror = self._mirrors[name] = _Mirror(self, name)
         return mirror
 
-    async def _call(self, pending: Awaitable[T]) -> T:
-        """Await a client call, turning client errors into ``BackendUnavailable``."""
+    async def _call(self, pending: Awaitable[R]) -> R:
+        """Await a client call, translating client errors into the adapters tree."""
         try:
             return await pending
         except BeaverError as exc:
-            raise BackendUnavailable(self.url, f"{type(exc).__name__}: {exc}") from exc
+            kind, status = _kind(exc)
+            reason = f"{type(exc).__name__}: {exc}"
+            raise error_for(
+                kind, backend="beaver", code=status, url=self.url, reason=reason
+            ) from exc
 
     async def _register(self, name: str) -> None:
         if name not in self._registered:
             await self._call(self._catalog.log({"name": name}))
             self._registered.add(name)
-
-    def _make_collection(
-        self,
-        name: str,
-        model: type[Any] | None,
-        indexes: tuple[str, ...],
-        unique: tuple[str, ...],
-    ) -> Collection[Any]:
-        return BeaverCollection(self, name, model, indexes, unique)
 
     async def _collections(self) -> list[str]:
         names: dict[str, None] = {}
@@ -275,14 +275,12 @@ class BeaverStore(Store):
                 break
         out = []
         for name in names:
-            mirror = self._mirror(name)
-            await mirror.sync()
-            if mirror.rows:
+            if len(await self._mirror(name).sync()):
                 out.append(name)
         return out
 
     async def _drop(self, name: str) -> bool:
-        return bool(await self._mirror(name).commit("clear"))
+        return bool(await self._mirror(name).commit(CLEAR, ()))
 
     async def _close(self) -> None:
         pollers = []
@@ -296,45 +294,23 @@ class BeaverStore(Store):
         await self._client.close()
 
 
-def _option(
-    options: dict[str, Any], query: dict[str, list[str]], name: str, cast: Callable[[str], T]
-) -> T | None:
-    if name in options:
-        return options.pop(name)  # type: ignore[no-any-return]
-    values = query.get(name)
-    if not values:
-        return None
-    try:
-        return cast(values[-1])
-    except ValueError as exc:
-        raise ValueError(f"invalid {name}={values[-1]!r} in the beaver URL") from exc
-
-
 async def open_store(url: str, **options: Any) -> Store:
     """Open a ``beaver+http://`` / ``beaver+https://`` store (see the module docstring).
 
     Raises:
-        ValueError: Malformed URL or option.
-        TypeError: Unknown option.
+        ValueError: a malformed URL, or an unknown or malformed option.
         BackendUnavailable: The server does not answer or refuses the API key.
     """
     parts = urlsplit(url)
     scheme = parts.scheme.lower().removeprefix("beaver+")
     if scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("expected beaver+http://host:port or beaver+https://host:port")
-    query = parse_qs(parts.query)
-    api_key = _option(options, query, "api_key", str) or parts.username or None
-    namespace = _option(options, query, "namespace", str) or "noex"
-    poll_interval = _option(options, query, "poll_interval", float) or 0.25
-    timeout = _option(options, query, "timeout", float) or 30.0
-    if options:
-        raise TypeError(f"unknown beaver+http options: {sorted(options)}")
-    if poll_interval <= 0:
-        raise ValueError(f"poll_interval must be > 0, got {poll_interval!r}")
+    settings = options_from(BeaverOptions, "beaver", parts.query, options)
+    api_key = settings.api_key or parts.username or None
     host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     base = f"{scheme}://{host}" + (f":{parts.port}" if parts.port else "")
-    client = AsyncBeaverClient(base, api_key, timeout=timeout)
-    store = BeaverStore(url, client, namespace, poll_interval)
+    client = AsyncBeaverClient(base, api_key, timeout=settings.timeout)
+    store = BeaverStore(url, client, settings)
     try:
         await store._call(store._catalog.count())
     except BaseException:

@@ -15,6 +15,7 @@ def test_exported_names() -> None:
     assert set(adapters.__all__) == {
         "AdapterError",
         "AlreadyExists",
+        "BackendError",
         "BackendUnavailable",
         "Change",
         "ChangeKind",

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import adapters
+from adapters.backends.sqlite import SqliteStore
 
 
 async def test_default_url_is_a_sqlite_file_in_the_working_directory(
@@ -110,3 +111,49 @@ async def test_other_tasks_wait_for_an_open_transaction(tmp_path: Path) -> None:
         await asyncio.gather(tx_task, read_task)
         # The reader never saw the uncommitted intermediate state.
         assert seen == [2]
+
+
+async def test_a_writer_kept_out_by_another_writers_lock_gets_conflict(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/busy.db"
+    async with adapters.connect(url, timeout=0.05) as store:
+        items = store.collection("c")
+        await items.insert({"n": 1}, key="k")
+        other = sqlite3.connect(tmp_path / "busy.db", isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # holds the write lock
+            with pytest.raises(adapters.Conflict) as info:
+                await items.update("k", {"n": 2})
+            assert info.value.expected is None
+            assert isinstance(info.value.__cause__, sqlite3.OperationalError)
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+        got = await items.update("k", {"n": 2})
+    assert (got.version, got.data) == (2, {"n": 2})
+
+
+async def test_a_programming_error_is_not_reported_as_unavailable(tmp_path: Path) -> None:
+    async with adapters.connect(f"sqlite:///{tmp_path}/x.db") as store:
+        assert isinstance(store, SqliteStore)
+        with pytest.raises(adapters.BackendError) as info:
+            await store._read(lambda conn: conn.execute("SELEC nothing"))
+    assert info.value.backend == "sqlite"
+    assert not isinstance(info.value, adapters.BackendUnavailable)
+
+
+@pytest.mark.parametrize(
+    ("url", "options", "message"),
+    [
+        ("sqlite:///x.db?timeout=soon", {}, "sqlite option 'timeout' must be a number"),
+        ("sqlite:///x.db?colour=red", {}, "unknown sqlite option 'colour'"),
+        ("sqlite:///x.db", {"timeout": -1}, "'timeout' must not be negative"),
+        ("sqlite:///x.db", {"retries": 3}, "unknown sqlite option 'retries'"),
+    ],
+)
+async def test_bad_options_name_the_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, options: dict[str, Any], message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=message):
+        await adapters.connect(url, **options)
+    assert not (tmp_path / "x.db").exists()

@@ -1,4 +1,6 @@
-"""Bulk inserts: many records in three pipelined rounds (claims, rows, configs).
+"""Inserts: one record (:func:`insert_one`), and many in three pipelined rounds.
+
+A bulk insert sends claims, then state/local rows, then config rows.
 
 Each record travels through the rounds as one :class:`_Item`, a struct the
 cyclic garbage collector does not track, and each round's writes go out as one
@@ -14,25 +16,48 @@ the acknowledgements of the previous one.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 
-from ..._errors import AlreadyExists
+from ..._errors import AlreadyExists, Conflict
 from ._core import CollectionCore
-from ._kv import Writes, WrongRevision
+from ._kv import WrongRevision
 from ._layout import encode_key
 from ._mirror import Entry
-from ._unique import Claims, unique_values
+from ._unique import Claims, check_free, unique_values
 from ._wire import ConfigValue, encode
+from ._writes import Writes
 
-if TYPE_CHECKING:
-    from ._collection import NatsCollection
-
-__all__ = ["insert_batch", "insert_chunked"]
+__all__ = ["MAX_RACES", "insert_batch", "insert_chunked", "insert_one"]
 
 CHUNK = 4096  # records per chunk of a large insert
 IN_FLIGHT = 3  # chunks on their way at once
+MAX_RACES = 50  # compare-and-set attempts of one write before it reports contention
+
+
+async def insert_one(core: CollectionCore, collection: str, key: str, doc: dict[str, Any]) -> Entry:
+    """Insert one record (its key locked by the caller), retrying lost compare-and-set races.
+
+    Raises:
+        AlreadyExists: the key or a unique value is taken.
+        Conflict: other writers kept winning the race for this key.
+    """
+    for _ in range(MAX_RACES):
+        if core.mirror.get(key) is not None:
+            raise AlreadyExists(collection, key)
+        check_free(core, collection, key, doc)
+        claims = Claims(core, collection)
+        taken = await claims.acquire(key, list(unique_values(core, doc).items()))
+        try:
+            return await core.write(key, doc, core.mirror.revision_of(key), None)
+        except WrongRevision:
+            await claims.release(key, taken)
+            await core.refresh(key)
+        except BaseException:
+            await claims.release(key, taken)
+            raise
+    raise Conflict(collection, key, None, None, reason=f"insert lost {MAX_RACES} races")
 
 
 class _Item(msgspec.Struct, gc=False):
@@ -51,7 +76,7 @@ class _Item(msgspec.Struct, gc=False):
 
 
 async def insert_chunked(
-    coll: NatsCollection, core: CollectionCore, docs: list[tuple[str, dict[str, Any]]]
+    core: CollectionCore, collection: str, docs: list[tuple[str, dict[str, Any]]]
 ) -> list[Entry | BaseException]:
     """:func:`insert_batch` over overlapping chunks of at most :data:`CHUNK` records.
 
@@ -60,14 +85,14 @@ async def insert_chunked(
     wrote, exactly as for a failed record.
     """
     if len(docs) <= CHUNK:
-        return await insert_batch(coll, core, docs)
+        return await insert_batch(core, collection, docs)
     count = -(-len(docs) // CHUNK)
     size = -(-len(docs) // count)
     gate = asyncio.Semaphore(IN_FLIGHT)
 
     async def run(part: list[tuple[str, dict[str, Any]]]) -> list[Entry | BaseException]:
         async with gate:
-            return await insert_batch(coll, core, part)
+            return await insert_batch(core, collection, part)
 
     chunks = [docs[i : i + size] for i in range(0, len(docs), size)]
     outcomes = await asyncio.gather(*(run(part) for part in chunks), return_exceptions=True)
@@ -78,7 +103,7 @@ async def insert_chunked(
 
 
 async def insert_batch(
-    coll: NatsCollection, core: CollectionCore, docs: list[tuple[str, dict[str, Any]]]
+    core: CollectionCore, collection: str, docs: list[tuple[str, dict[str, Any]]]
 ) -> list[Entry | BaseException]:
     """Insert many records (keys locked by the caller) in three pipelined rounds.
 
@@ -89,16 +114,16 @@ async def insert_batch(
     """
     pub = core.conn.publisher
     mirror = core.mirror
-    claims = Claims(core, coll.name)
+    claims = Claims(core, collection)
     results: list[Entry | BaseException | None] = [None] * len(docs)
     retry: list[int] = []
     items: list[_Item] = []
     for slot, (key, doc) in enumerate(docs):
         if mirror.get(key) is not None:
-            results[slot] = AlreadyExists(coll.name, key)
+            results[slot] = AlreadyExists(collection, key)
             continue
         try:
-            coll._check_unique(key, doc)
+            check_free(core, collection, key, doc)
         except AlreadyExists as exc:
             results[slot] = exc
             continue
@@ -187,7 +212,7 @@ async def insert_batch(
 
     if retry:
         again = await asyncio.gather(
-            *(coll._insert_unlocked(core, *docs[i]) for i in retry), return_exceptions=True
+            *(insert_one(core, collection, *docs[i]) for i in retry), return_exceptions=True
         )
         for i, result in zip(retry, again, strict=True):
             results[i] = result

@@ -8,10 +8,14 @@ instead gets ``(subject, reply, data, headers)`` straight from the protocol
 parser, synchronously: no ``Msg``, no queue, no task switch. The handlers read
 the few headers they need with :func:`header_value` / :func:`header_block`.
 
-This hooks nats-py's ``_process_msg``. When the installed nats-py does not have
-it with the expected parameters, :data:`SUPPORTED` is false and the client
-behaves exactly like nats-py's (direct subscriptions then fall back to their
-callback).
+This relies on private nats-py members, listed in :data:`INTERNALS`:
+``_process_msg`` is hooked on the receive path, ``_send_command``,
+``_flush_pending`` and ``_flush_queue`` queue ready-made frames on the send
+path (``_publisher``), and a subscription's ``_id`` is its sid. pyproject.toml
+pins the nats-py releases they were checked against (:data:`SUPPORTED_RANGE`);
+importing this module with a nats-py whose members differ raises an
+``ImportError`` naming the member, and ``tests/adapters/nats/test_internals.py``
+fails loudly on the same change.
 """
 
 from __future__ import annotations
@@ -19,26 +23,68 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Callable
-from typing import Any
+from importlib.metadata import version
+from typing import Any, Final
 
 from nats.aio.client import Client as NATS
+from nats.aio.subscription import Subscription
 
-__all__ = ["SUPPORTED", "Client", "DirectHandler", "header_block", "header_value"]
+__all__ = [
+    "INTERNALS",
+    "SUPPORTED_RANGE",
+    "Client",
+    "DirectHandler",
+    "check_internals",
+    "header_block",
+    "header_value",
+]
 
 logger = logging.getLogger("adapters")
+
+SUPPORTED_RANGE: Final = ">=2.15,<2.17"
+"""The nats-py releases whose internals this module was checked against (as in pyproject.toml)."""
+
+INTERNALS: Final[dict[str, tuple[str, ...]]] = {
+    "Client._process_msg": ("self", "sid", "subject", "reply", "data", "headers"),
+    "Client._send_command": ("self", "cmd", "priority"),
+    "Client._flush_pending": ("self", "force_flush"),
+    "Subscription.__init__": ("self", "conn", "id"),  # stored as ``_id``: the sid
+}
+"""Private nats-py methods we call or override, with their leading parameters."""
+
+INSTANCE_ATTRIBUTES: Final = ("_flush_queue",)
+"""Private attributes of a nats-py client that must exist once it is built."""
 
 DirectHandler = Callable[[bytes, bytes, bytes, bytes], None]
 """Receives ``(subject, reply, data, raw header block or b"")`` of one message."""
 
 
-def _params(name: str) -> list[str]:
-    method = getattr(NATS, name, None)
-    if method is None:
-        return []
-    return list(inspect.signature(method).parameters)
+def check_internals(
+    classes: dict[str, type[Any]] | None = None,
+) -> None:
+    """Verify the private nats-py members of :data:`INTERNALS`.
+
+    Raises:
+        ImportError: a member is missing or has other parameters (named in the message).
+    """
+    found = classes if classes is not None else {"Client": NATS, "Subscription": Subscription}
+    for name, expected in INTERNALS.items():
+        owner, _, member = name.partition(".")
+        method = getattr(found[owner], member, None)
+        params = () if method is None else tuple(inspect.signature(method).parameters)
+        if params[: len(expected)] != expected:
+            _unsupported(f"{name}{expected} is now {name}{params or ' (missing)'}")
 
 
-SUPPORTED = _params("_process_msg") == ["self", "sid", "subject", "reply", "data", "headers"]
+def _unsupported(what: str) -> None:
+    raise ImportError(
+        f"nats-py {version('nats-py')} is not supported by the nats:// backend, which "
+        f"needs nats-py{SUPPORTED_RANGE}: {what}",
+        name=__name__,
+    )
+
+
+check_internals()
 
 
 class Client(NATS):
@@ -47,22 +93,17 @@ class Client(NATS):
     def __init__(self) -> None:
         super().__init__()
         self._direct_handlers: dict[int, DirectHandler] = {}
+        missing = [name for name in INSTANCE_ATTRIBUTES if not hasattr(self, name)]
+        if missing:
+            _unsupported(f"the client has no {', '.join(missing)}")
 
-    def direct(self, subscription: Any, handler: DirectHandler) -> bool:
-        """Deliver ``subscription``'s messages to ``handler`` from the parser.
+    def direct(self, subscription: Subscription, handler: DirectHandler) -> None:
+        """Deliver ``subscription``'s messages to ``handler`` from the parser."""
+        self._direct_handlers[subscription._id] = handler
 
-        Returns ``False`` (and changes nothing) when this nats-py version is not
-        supported: the subscription's own callback keeps receiving them.
-        """
-        sid = getattr(subscription, "_id", None)
-        if not SUPPORTED or not isinstance(sid, int):
-            return False
-        self._direct_handlers[sid] = handler
-        return True
-
-    def undirect(self, subscription: Any) -> None:
+    def undirect(self, subscription: Subscription) -> None:
         """Stop delivering ``subscription``'s messages directly."""
-        self._direct_handlers.pop(getattr(subscription, "_id", -1), None)
+        self._direct_handlers.pop(subscription._id, None)
 
     async def _process_msg(
         self, sid: int, subject: bytes, reply: bytes, data: bytes, headers: bytes

@@ -1,4 +1,9 @@
-"""``NatsCollection``: the Collection primitives over the mirror and CAS writes."""
+"""``NatsCollection``: how records are kept in KV buckets and read from the mirror.
+
+Reads are served from the collection's in-memory mirror (``_mirror``) with the
+row engine's queries; writes are compare-and-set puts of the config row (and
+the state/local rows) through ``_core``, retried on a lost race.
+"""
 
 from __future__ import annotations
 
@@ -7,36 +12,36 @@ import contextlib
 import inspect
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import nats.errors
 import nats.js.errors
 
 from ..._collection import Collection
-from ..._errors import (
-    AdapterError,
-    AlreadyExists,
-    BackendUnavailable,
-    Conflict,
-    NotFound,
-)
-from ..._filters import MISSING, FilterNode, SortKey, get_path, matches, sort_records
+from ..._engine import count, page, select
+from ..._errors import AdapterError, AlreadyExists, Conflict, NotFound
+from ..._filters import MISSING, FilterNode, SortKey, get_path
 from ..._stored import Stored, Subscription
-from ._batch import insert_chunked
+from ._base import NatsBase
+from ._batch import MAX_RACES, insert_chunked, insert_one
 from ._core import CollectionCore
-from ._kv import KVUnavailable, KVWriteError, WrongRevision
+from ._kv import KVUnavailable, KVWriteError, WrongRevision, translate
 from ._lookups import MirrorLookups
 from ._mirror import Entry, index_value
-from ._unique import Claims, unique_values
-
-if TYPE_CHECKING:
-    from ._store import NatsStore
+from ._unique import Claims, check_free, unique_values
 
 __all__ = ["NatsCollection"]
 
 logger = logging.getLogger("adapters")
 
-_MAX_RACES = 50
+_FAILURES = (
+    KVUnavailable,
+    KVWriteError,
+    nats.errors.Error,
+    nats.js.errors.Error,
+    OSError,
+    TimeoutError,
+)
 
 
 class NatsCollection(MirrorLookups, Collection[Any]):
@@ -50,41 +55,36 @@ class NatsCollection(MirrorLookups, Collection[Any]):
     served from the mirror (:meth:`lookup`, :meth:`lookup_one`).
     """
 
-    _store: NatsStore
+    _store: NatsBase
 
     def __init__(
         self,
-        store: NatsStore,
+        store: NatsBase,
         name: str,
         model: type[Any] | None,
         indexes: Sequence[str],
         unique: Sequence[str],
-        core: CollectionCore,
     ) -> None:
         super().__init__(store, name, model, indexes, unique)
-        self._core = core
+        self._core = store.core_for(name, model, self._indexes, self._unique)
         self._callbacks: list[tuple[str, bool, Callable[..., Any], str]] = []
-        core.mirror.listeners.append(self._dispatch)
+        self._core.mirror.listeners.append(self._dispatch)
 
     # -- plumbing ---------------------------------------------------------------
 
     @contextlib.asynccontextmanager
-    async def _guard(self) -> AsyncIterator[None]:
+    async def _guard(self, key: str | None = None) -> AsyncIterator[None]:
         """Translate NATS failures into the adapters error tree."""
         try:
             yield
         except AdapterError:
             raise
-        except KVUnavailable as exc:
-            raise BackendUnavailable(self._store.url, str(exc)) from exc
-        except KVWriteError as exc:
-            raise AdapterError(f"NATS rejected a write to {self._name!r}: {exc}") from exc
-        except (nats.errors.Error, nats.js.errors.Error, OSError, TimeoutError) as exc:
-            raise BackendUnavailable(self._store.url, type(exc).__name__) from exc
+        except _FAILURES as exc:
+            raise translate(self._store.url, exc, self._name, key) from exc
 
     async def _ready(self, read: bool = False) -> CollectionCore:
         self._store._check_open()
-        fresh = self._store._conn.options.reads == "fresh"
+        fresh = self._store.options.reads == "fresh"
         if self._core.loaded and not (read and fresh):
             return self._core  # hot path: memory reads need no I/O
         async with self._guard():
@@ -101,15 +101,8 @@ class NatsCollection(MirrorLookups, Collection[Any]):
         """
         await self._ready()
 
-    def _check_unique(self, key: str, doc: dict[str, Any]) -> None:
-        mirror = self._core.mirror
-        for name in self._core.layout.unique_fields:
-            value = get_path(doc, tuple(name.split(".")))
-            if value is MISSING or value is None:
-                continue
-            for other in mirror.holders(name, value):
-                if other != key and mirror.get(other) is not None:
-                    raise AlreadyExists(self._name, key, field=name, value=value)
+    def _kept_racing(self, key: str, what: str) -> Conflict:
+        return Conflict(self._name, key, None, None, reason=f"{what} lost {MAX_RACES} races")
 
     # -- primitives ---------------------------------------------------------------
 
@@ -125,11 +118,8 @@ class NatsCollection(MirrorLookups, Collection[Any]):
             if key in seen or core.mirror.get(key) is not None:
                 raise AlreadyExists(self._name, key)
             seen.add(key)
-            self._check_unique(key, doc)
-            for name in core.layout.unique_fields:
-                value = get_path(doc, tuple(name.split(".")))
-                if value is MISSING or value is None:
-                    continue
+            check_free(core, self._name, key, doc)
+            for name, value in unique_values(core, doc).items():
                 if (name, index_value(value)) in values:
                     raise AlreadyExists(self._name, key, field=name, value=value)
                 values[(name, index_value(value))] = key
@@ -141,7 +131,7 @@ class NatsCollection(MirrorLookups, Collection[Any]):
                 )
             else:
                 async with core.locked_many([key for key, _ in docs]):
-                    results = await insert_chunked(self, core, docs)
+                    results = await insert_chunked(core, self._name, docs)
             failed = [r for r in results if isinstance(r, BaseException)]
             if failed:
                 # Nothing half-written: undo the inserts that did land.
@@ -156,24 +146,7 @@ class NatsCollection(MirrorLookups, Collection[Any]):
 
     async def _insert_one(self, core: CollectionCore, key: str, doc: dict[str, Any]) -> Entry:
         async with core.locked(key):
-            return await self._insert_unlocked(core, key, doc)
-
-    async def _insert_unlocked(self, core: CollectionCore, key: str, doc: dict[str, Any]) -> Entry:
-        for _ in range(_MAX_RACES):
-            if core.mirror.get(key) is not None:
-                raise AlreadyExists(self._name, key)
-            self._check_unique(key, doc)
-            claims = Claims(core, self._name)
-            taken = await claims.acquire(key, list(unique_values(core, doc).items()))
-            try:
-                return await core.write(key, doc, core.mirror.revision_of(key), None)
-            except WrongRevision:
-                await claims.release(key, taken)
-                await core.refresh(key)
-            except BaseException:
-                await claims.release(key, taken)
-                raise
-        raise BackendUnavailable(self._store.url, f"insert of {key!r} kept racing")
+            return await insert_one(core, self._name, key, doc)
 
     async def _get(self, key: str) -> Stored | None:
         core = await self._ready(read=True)
@@ -184,15 +157,15 @@ class NatsCollection(MirrorLookups, Collection[Any]):
         self, key: str, doc: dict[str, Any], merge: bool, if_version: int | None
     ) -> Stored:
         core = await self._ready(read=True)
-        async with self._guard(), core.locked(key):
-            for _ in range(_MAX_RACES):
+        async with self._guard(key), core.locked(key):
+            for _ in range(MAX_RACES):
                 entry = core.mirror.get(key)
                 if entry is None:
                     raise NotFound(self._name, key)
                 if if_version is not None and entry.version != if_version:
                     raise Conflict(self._name, key, if_version, entry.version)
                 new_doc = {**entry.doc, **doc} if merge else doc
-                self._check_unique(key, new_doc)
+                check_free(core, self._name, key, new_doc)
                 claims = Claims(core, self._name)
                 take, drop = claims.changed(
                     unique_values(core, entry.doc), unique_values(core, new_doc)
@@ -209,7 +182,7 @@ class NatsCollection(MirrorLookups, Collection[Any]):
                     raise
                 await claims.release(key, drop)
                 return written.stored()
-        raise BackendUnavailable(self._store.url, f"write of {key!r} kept racing")
+        raise self._kept_racing(key, "write")
 
     async def _update(self, key: str, changes: dict[str, Any], if_version: int | None) -> Stored:
         with self._store._op():
@@ -225,8 +198,8 @@ class NatsCollection(MirrorLookups, Collection[Any]):
 
     async def _remove(self, key: str, if_version: int | None) -> bool:
         core = await self._ready(read=True)
-        async with self._guard(), core.locked(key):
-            for _ in range(_MAX_RACES):
+        async with self._guard(key), core.locked(key):
+            for _ in range(MAX_RACES):
                 entry = core.mirror.get(key)
                 if entry is None:
                     return False
@@ -240,41 +213,27 @@ class NatsCollection(MirrorLookups, Collection[Any]):
                 held = list(unique_values(core, entry.doc).items())
                 await Claims(core, self._name).release(key, held)
                 return True
-        raise BackendUnavailable(self._store.url, f"delete of {key!r} kept racing")
-
-    def _matching(self, where: FilterNode | None) -> list[Entry]:
-        return [e for e in self._core.mirror.candidates(where) if matches(where, e.doc)]
+        raise self._kept_racing(key, "delete")
 
     async def _find(
         self, where: FilterNode | None, order: tuple[SortKey, ...], limit: int | None, offset: int
     ) -> list[Stored]:
         await self._ready(read=True)
-        end = None if limit is None else offset + limit
-        if order:
-            ordered = sort_records(self._matching(where), order, lambda e: e.doc, lambda e: e.key)
-            return [e.stored() for e in ordered[offset:end]]
-        # Key order: sort the candidate keys only, stop as soon as the page is full.
         mirror = self._core.mirror
-        found: list[Entry] = []
-        for key in sorted(mirror.candidate_keys(where)):
-            entry = mirror.get(key)
-            if entry is not None and matches(where, entry.doc):
-                found.append(entry)
-                if end is not None and len(found) >= end:
-                    break
-        return [e.stored() for e in found[offset:end]]
+        if order:
+            found = select(mirror.candidates(where), where, order, limit, offset)
+        else:  # key order: sort the candidate keys only, stop once the slice is full
+            rows = mirror.in_key_order(where)
+            found = select(rows, where, order, limit, offset, in_key_order=True)
+        return [e.stored() for e in found]
 
     async def _count(self, where: FilterNode | None) -> int:
         await self._ready(read=True)
-        if where is None:
-            return len(list(self._core.mirror.candidates(None)))
-        return len(self._matching(where))
+        return count(self._core.mirror.candidates(where), where)
 
     async def _page(self, limit: int, after: str | None) -> list[Stored]:
         await self._ready(read=True)
-        entries = self._core.mirror.candidates(None)
-        page = sorted((e for e in entries if after is None or e.key > after), key=lambda e: e.key)
-        return [e.stored() for e in page[:limit]]
+        return [e.stored() for e in page(self._core.mirror.candidates(None), limit, after)]
 
     async def _clear(self) -> int:
         core = await self._ready(read=True)

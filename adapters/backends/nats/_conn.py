@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import nats
 import nats.errors
 import nats.js.errors
-from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
-from adapters._urls import redact_url
-
+from ..._options import options_from
+from ..._urls import redact_url
 from ._client import Client
-from ._kv import Publisher, ensure_bucket
+from ._kv import ensure_bucket
 from ._layout import bucket_name_error
+from ._publisher import Publisher
 from ._wire import dlq_entry
 
 __all__ = ["DLQ_BUCKET", "Connection", "Options", "parse_url"]
@@ -66,6 +66,12 @@ class Options:
     on_invalid: Literal["quarantine", "delete"] = "quarantine"
     reads: Literal["fresh", "local"] = "fresh"
 
+    def __post_init__(self) -> None:
+        if not self.namespace:
+            raise ValueError("nats option 'namespace' must not be empty")
+        if self.prefix and bucket_name_error(self.prefix):
+            raise ValueError(f"nats option 'prefix': {bucket_name_error(self.prefix)}")
+
 
 def parse_url(url: str, overrides: dict[str, Any]) -> tuple[str, Options]:
     """Split a ``nats://`` URL into the server URL and :class:`Options`.
@@ -76,36 +82,7 @@ def parse_url(url: str, overrides: dict[str, Any]) -> tuple[str, Options]:
     parts = urlsplit(url)
     if parts.scheme not in ("nats", "tls"):
         raise ValueError(f"not a nats:// URL: {redact_url(url)}")
-    raw: dict[str, Any] = dict(parse_qsl(parts.query))
-    raw.update(overrides)
-    known = {f.name: f for f in fields(Options)}
-    values: dict[str, Any] = {}
-    for name, value in raw.items():
-        spec = known.get(name)
-        if spec is None:
-            raise ValueError(f"unknown nats option {name!r}")
-        if spec.type == "float":
-            try:
-                values[name] = float(value)
-            except (TypeError, ValueError):
-                raise ValueError(f"nats option {name!r} must be a number") from None
-            if values[name] < 0:
-                raise ValueError(f"nats option {name!r} must not be negative")
-        elif name == "on_invalid":
-            if value not in ("quarantine", "delete"):
-                raise ValueError("nats option 'on_invalid' must be 'quarantine' or 'delete'")
-            values[name] = value
-        elif name == "reads":
-            if value not in ("fresh", "local"):
-                raise ValueError("nats option 'reads' must be 'fresh' or 'local'")
-            values[name] = value
-        else:
-            values[name] = str(value)
-    options = Options(**values)
-    if not options.namespace:
-        raise ValueError("nats option 'namespace' must not be empty")
-    if options.prefix and bucket_name_error(options.prefix):
-        raise ValueError(f"nats option 'prefix': {bucket_name_error(options.prefix)}")
+    options = options_from(Options, "nats", parts.query, overrides)
     server = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
     return server, options
 
@@ -117,7 +94,7 @@ class Connection:
         self.server = server
         self.url = redact_url(server)
         self.options = options
-        self.nc: NATS = Client()
+        self.nc = Client()
         self._js: JetStreamContext | None = None
         self.publisher = Publisher(
             self.nc,

@@ -10,8 +10,7 @@ makes the feed recreate its consumer from the stream sequence after the last
 one applied, on a fresh inbox, so no change is skipped or applied twice.
 
 The bookkeeping lives in :class:`OrderedTracker` (no I/O). Messages are taken
-straight from the protocol parser when the connection supports it (see
-``_client``), otherwise from a plain nats-py subscription callback.
+straight from the protocol parser (see ``_client``).
 """
 
 from __future__ import annotations
@@ -27,20 +26,16 @@ from typing import Any
 import msgspec
 import nats.errors
 import nats.js.errors
-from nats.aio.client import Client as NATS
-from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from ._client import Client, header_block, header_value
-from ._kv import Event
+from ._kv import KV_OP, MSG_ID, Event
 
 __all__ = ["BucketFeed", "OrderedTracker"]
 
 logger = logging.getLogger("adapters")
 
-_KV_OP = "KV-Operation"
-_MSG_ID = "Nats-Msg-Id"
 _DELETED = ("DEL", "PURGE")
 
 
@@ -108,7 +103,7 @@ class BucketFeed:
 
     def __init__(
         self,
-        nc: NATS,
+        nc: Client,
         js: JetStreamContext,
         bucket: str,
         handler: Callable[[Event], None],
@@ -185,9 +180,8 @@ class BucketFeed:
         generation = self._generation
         self._tracker.restart()
         inbox = self._nc.new_inbox()
-        self._sub = await self._nc.subscribe(inbox, cb=functools.partial(self._on_msg, generation))
-        if isinstance(self._nc, Client):
-            self._nc.direct(self._sub, functools.partial(self._on_raw, generation))
+        self._sub = await self._nc.subscribe(inbox)
+        self._nc.direct(self._sub, functools.partial(self._on_raw, generation))
         first = self.seq == 0
         config = ConsumerConfig(
             deliver_subject=inbox,
@@ -214,8 +208,7 @@ class BucketFeed:
         sub, self._sub = self._sub, None
         consumer, self._consumer = self._consumer, None
         if sub is not None:
-            if isinstance(self._nc, Client):
-                self._nc.undirect(sub)
+            self._nc.undirect(sub)
             with contextlib.suppress(nats.errors.Error):
                 await sub.unsubscribe()
         if consumer is not None and self._nc.is_connected:
@@ -265,19 +258,9 @@ class BucketFeed:
             subject.decode(),
             reply.decode(),
             data,
-            header_value(hdr, _KV_OP) if hdr else None,
-            header_value(hdr, _MSG_ID) if hdr else None,
+            header_value(hdr, KV_OP) if hdr else None,
+            header_value(hdr, MSG_ID) if hdr else None,
         )
-
-    async def _on_msg(self, generation: int, msg: Msg) -> None:
-        if generation != self._generation:
-            return
-        fields = dict(msg.headers or {})
-        status = fields.pop("Status", "")
-        if status:
-            self._control(status, fields.pop("Description", ""), fields, msg.reply)
-            return
-        self._data(msg.subject, msg.reply, msg.data, fields.get(_KV_OP), fields.get(_MSG_ID))
 
     def _control(self, status: str, description: str, fields: dict[str, str], reply: str) -> None:
         self._active = time.monotonic()

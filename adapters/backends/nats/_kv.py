@@ -1,53 +1,53 @@
-"""The JetStream KV seam: bucket binding and pipelined CAS writes (feeds: ``_feed``).
+"""The JetStream KV seam: bucket binding, entries, write acknowledgements and their errors.
 
-Writes do not go through ``nats.js.kv.KeyValue.put`` (one awaited request at a
-time): every write is a plain publish to ``$KV.<bucket>.<key>`` with a reply
-subject under one wildcard inbox, so thousands can be in flight; replies come
-straight from the protocol parser (``_client``) and resolve a single write's
-future, or a slot of a ``write_many`` batch found by its token. Each write carries a ``Nats-Msg-Id`` so a retry after a
-lost reply is deduplicated by the server instead of being applied twice.
-:meth:`Publisher.write_many` sends a whole batch before awaiting any
-acknowledgement and then waits for all of them at once (bulk inserts).
+Writes themselves go out through :class:`~._publisher.Publisher` (pipelined
+compare-and-set puts); bucket feeds live in ``_feed``. :func:`translate` turns
+every NATS failure into the adapters error tree (``adapters._translate``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import time
-import uuid
-from collections.abc import Callable
 from typing import Any, Literal
 
 import msgspec
 import nats.errors
 import nats.js.errors
-from nats.aio.client import Client as NATS
-from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, StorageType
 
-from ._client import Client
+from ..._errors import AdapterError
+from ..._translate import ErrorKind, error_for, nats_kind
 
 __all__ = [
+    "EXPECTED_LAST",
+    "KV_OP",
+    "MSG_ID",
+    "NO_RESPONDERS",
     "Event",
     "KVUnavailable",
     "KVWriteError",
-    "Publisher",
-    "Writes",
+    "Marker",
+    "PubAck",
     "WrongRevision",
+    "ack_decoder",
     "ensure_bucket",
+    "header_block",
+    "outcome",
     "read_last",
+    "translate",
 ]
 
 logger = logging.getLogger("adapters")
 
 _HISTORY = 64
 _WRONG_LAST_SEQUENCE = 10071
-_MSG_ID = "Nats-Msg-Id"
-_EXPECTED_LAST = "Nats-Expected-Last-Subject-Sequence"
-_KV_OP = "KV-Operation"
+MSG_ID = "Nats-Msg-Id"
+EXPECTED_LAST = "Nats-Expected-Last-Subject-Sequence"
+KV_OP = "KV-Operation"
+
+Marker = Literal["DEL", "PURGE"] | None
+"""The ``KV-Operation`` of a write: a delete or purge marker, ``None`` for a value."""
 
 
 class KVUnavailable(Exception):
@@ -59,114 +59,28 @@ class WrongRevision(Exception):
 
 
 class KVWriteError(Exception):
-    """JetStream rejected a write for another reason."""
+    """JetStream rejected a write for another reason.
+
+    Attributes:
+        code: the HTTP-like code of the API error.
+        err_code: JetStream's own error code, when given.
+    """
+
+    def __init__(self, description: str, code: int | None, err_code: int | None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.err_code = err_code
 
 
-class _PubAck(msgspec.Struct, gc=False):
+class PubAck(msgspec.Struct, gc=False):
+    """A JetStream publish acknowledgement (``seq``) or its error."""
+
     seq: int = 0
     error: dict[str, Any] | None = None
 
 
-_ack_decoder = msgspec.json.Decoder(_PubAck)
-_NO_RESPONDERS = _PubAck(error={"code": 503, "description": "no responders"})
-
-
-class Writes:
-    """KV writes for :meth:`Publisher.write_many`, kept as parallel lists.
-
-    A bulk insert queues tens of thousands of writes; parallel lists of strings,
-    bytes and ints hold them without an object per write.
-    """
-
-    __slots__ = ("buckets", "expected", "keys", "ops", "payloads")
-
-    def __init__(self) -> None:
-        self.buckets: list[str] = []
-        self.keys: list[str] = []
-        self.payloads: list[bytes] = []
-        self.expected: list[int | None] = []
-        self.ops: list[Literal["DEL", "PURGE"] | None] = []
-
-    def add(
-        self,
-        bucket: str,
-        key: str,
-        payload: bytes,
-        expected: int | None = None,
-        op: Literal["DEL", "PURGE"] | None = None,
-    ) -> None:
-        """Queue one write (same arguments as :meth:`Publisher.write`)."""
-        self.buckets.append(bucket)
-        self.keys.append(key)
-        self.payloads.append(payload)
-        self.expected.append(expected)
-        self.ops.append(op)
-
-    def __len__(self) -> int:
-        return len(self.keys)
-
-    def rows(
-        self,
-    ) -> zip[tuple[str, str, bytes, int | None, Literal["DEL", "PURGE"] | None]]:
-        """``(bucket, key, payload, expected, op)`` of each write, in order."""
-        return zip(self.buckets, self.keys, self.payloads, self.expected, self.ops, strict=True)
-
-
-_RETRY = object()  # a batch item JetStream did not take: re-send it
-
-OnResult = Callable[[int, "int | Exception"], None]
-"""``(index, revision or error)`` of one ``write_many`` item, as soon as it is known."""
-
-
-class _Batch:
-    """The acknowledgements of one ``write_many``: one future for the whole batch.
-
-    Item ``i`` uses reply token (and message id number) ``start + i``, so a reply
-    finds its batch and index by arithmetic: a batch of thousands of writes costs
-    no per-write entry, future or done-callback. With ``on_result``, each final
-    outcome is also reported as its reply arrives.
-    """
-
-    __slots__ = ("closed", "done", "end", "left", "on_result", "outcomes", "reported", "start")
-
-    def __init__(
-        self, start: int, size: int, loop: asyncio.AbstractEventLoop, on_result: OnResult | None
-    ) -> None:
-        self.start = start
-        self.end = start + size
-        # Per item: None until a reply came, then what _outcome() made of it
-        # (_RETRY when JetStream was not there and the item must be re-sent).
-        self.outcomes: list[int | Exception | object | None] = [None] * size
-        self.reported: list[bool] = [False] * size
-        self.on_result = on_result
-        self.left = size  # replies still expected
-        self.closed = False
-        self.done: asyncio.Future[None] = loop.create_future()
-
-    def settle(self, index: int, ack: _PubAck) -> None:
-        if self.outcomes[index] is None:
-            outcome = _outcome(ack)
-            self.outcomes[index] = _RETRY if outcome is None else outcome
-            self.left -= 1
-            if outcome is not None:
-                self.report(index, outcome)
-            if not self.left and not self.done.done():
-                self.done.set_result(None)
-
-    def report(self, index: int, outcome: int | Exception) -> None:
-        """Tell ``on_result`` about item ``index`` (once; it must not raise)."""
-        if self.on_result is not None and not self.reported[index]:
-            self.reported[index] = True
-            try:
-                self.on_result(index, outcome)
-            except Exception:  # pragma: no cover - the callbacks catch their own errors
-                logger.exception("nats: write_many result callback failed")
-
-    def close(self) -> None:
-        """The publisher stopped: the replies still missing will never come."""
-        self.closed = True
-        if not self.done.done():
-            self.done.set_result(None)
+ack_decoder = msgspec.json.Decoder(PubAck)
+NO_RESPONDERS = PubAck(error={"code": 503, "description": "no responders"})
 
 
 async def ensure_bucket(js: JetStreamContext, name: str) -> None:
@@ -196,8 +110,8 @@ async def read_last(js: JetStreamContext, bucket: str, key: str) -> Event | None
         key=key,
         value=msg.data or b"",
         revision=msg.seq or 0,
-        deleted=headers.get(_KV_OP) in ("DEL", "PURGE"),
-        msg_id=headers.get(_MSG_ID, ""),
+        deleted=headers.get(KV_OP) in ("DEL", "PURGE"),
+        msg_id=headers.get(MSG_ID, ""),
     )
 
 
@@ -211,379 +125,12 @@ class Event(msgspec.Struct, frozen=True, gc=False):
     msg_id: str
 
 
-class Publisher:
-    """Pipelined KV writes with compare-and-set, retried within a deadline."""
-
-    def __init__(
-        self,
-        nc: NATS,
-        *,
-        write_timeout: float,
-        attempt_timeout: float,
-        retry_delay: float,
-        flush_interval: float = 0.0,
-    ) -> None:
-        self._nc = nc
-        self._flush_interval = flush_interval
-        self._gate: asyncio.Future[None] | None = None
-        self._gate_timer: asyncio.TimerHandle | None = None
-        self._inflight: set[asyncio.Future[None]] = set()
-        self.eager = 0  # > 0 while a flush runs: no batch window
-        self.generation = 0  # bumped on every reconnect
-        self._write_timeout = write_timeout
-        self._attempt_timeout = attempt_timeout
-        self._retry_delay = retry_delay
-        # Reply tokens (also message id numbers) are taken from one counter. A
-        # single write's token maps to its future; write_many batches own ranges.
-        self._next_id = 1
-        self._pending: dict[int, asyncio.Future[_PubAck | None]] = {}
-        self._batches: list[_Batch] = []
-        self._prefix = ""
-        self._sub: Any = None
-        self.origin = uuid.uuid4().hex[:12]
-        # nats-py internals used by the fast publish path, when this version has them.
-        self._raw = all(hasattr(nc, a) for a in ("_send_command", "_flush_pending", "_flush_queue"))
-
-    async def start(self) -> None:
-        """Subscribe the reply inbox (delivered directly when the client allows it)."""
-        self._prefix = self._nc.new_inbox() + "."
-        self._sub = await self._nc.subscribe(self._prefix + "*", cb=self._on_reply)
-        if isinstance(self._nc, Client):
-            self._nc.direct(self._sub, self._on_raw_reply)
-
-    async def stop(self) -> None:
-        """Drop the reply inbox and fail writes still waiting."""
-        if self._sub is not None:
-            if isinstance(self._nc, Client):
-                self._nc.undirect(self._sub)
-            with contextlib.suppress(nats.errors.Error):
-                await self._sub.unsubscribe()
-            self._sub = None
-        for slot in self._pending.values():
-            if not slot.done():
-                slot.set_exception(KVUnavailable("store closed"))
-        self._pending.clear()
-        for batch in self._batches:
-            batch.close()
-
-    async def _on_reply(self, msg: Msg) -> None:
-        unavailable = bool(msg.headers and msg.headers.get("Status") == "503")
-        self._settle(msg.subject[len(self._prefix) :], msg.data, unavailable)
-
-    def _on_raw_reply(self, subject: bytes, reply: bytes, data: bytes, headers: bytes) -> None:
-        # A status-only block ("NATS/1.0 503") is the server's "no responders".
-        unavailable = headers.startswith(b"NATS/1.0 503") if headers else False
-        self._settle(subject[len(self._prefix) :], data, unavailable)
-
-    def _settle(self, token: str | bytes, data: bytes, unavailable: bool) -> None:
-        try:
-            number = int(token)
-        except ValueError:
-            return  # not one of our tokens
-        slot = self._pending.pop(number, None)
-        batch: _Batch | None = None
-        if slot is None:
-            for candidate in self._batches:
-                if candidate.start <= number < candidate.end:
-                    batch = candidate
-                    break
-            else:
-                return  # a late reply to a write that gave up waiting
-        ack: _PubAck | None
-        if unavailable:
-            ack = None  # no responders: JetStream not (yet) there
-        else:
-            try:
-                ack = _ack_decoder.decode(data)
-            except msgspec.DecodeError:
-                ack = _PubAck(error={"code": 0, "description": "undecodable ack"})
-        if batch is not None:
-            batch.settle(number - batch.start, _NO_RESPONDERS if ack is None else ack)
-        elif slot is not None and not slot.done():
-            slot.set_result(ack)
-
-    def _open_gate(self) -> None:
-        gate, self._gate = self._gate, None
-        if self._gate_timer is not None:
-            self._gate_timer.cancel()
-            self._gate_timer = None
-        if gate is not None and not gate.done():
-            gate.set_result(None)
-
-    async def _batch(self) -> None:
-        """Hold a write until the current batch window closes (or :meth:`flush`)."""
-        if self._flush_interval <= 0 or self.eager:
-            return
-        if self._gate is None:
-            loop = asyncio.get_running_loop()
-            self._gate = loop.create_future()
-            self._gate_timer = loop.call_later(self._flush_interval, self._open_gate)
-        await asyncio.shield(self._gate)
-
-    async def flush(self) -> None:
-        """Send the batch now and wait until every write issued so far is settled.
-
-        Safe to call at any time, also while a scheduled batch is being sent: each
-        write is published exactly once, by its own caller.
-        """
-        self._open_gate()
-        pending = list(self._inflight)
-        if pending:
-            await asyncio.wait(pending)
-
-    def _take_ids(self, count: int) -> int:
-        """Reserve ``count`` consecutive id numbers; return the first."""
-        first = self._next_id
-        self._next_id += count
-        return first
-
-    def msg_id(self, number: int) -> str:
-        """The message id of write ``number``; feeds use its prefix to spot our writes."""
-        return f"{self.origin}.{number}"
-
-    def new_msg_id(self) -> str:
-        """A fresh write id (see :meth:`msg_id`)."""
-        return self.msg_id(self._take_ids(1))
-
-    def _headers(
-        self, expected: int | None, op: Literal["DEL", "PURGE"] | None, msg_id: str | None
-    ) -> dict[str, str]:
-        headers = {_MSG_ID: msg_id or self.new_msg_id()}
-        if expected is not None:
-            headers[_EXPECTED_LAST] = str(expected)
-        if op is not None:
-            headers[_KV_OP] = op
-        return headers
-
-    def _frame(self, subject: str, payload: bytes, reply: str, hdr: bytes) -> bytes:
-        """The HPUB frame of one message, or ``b""`` when nats-py must send it."""
-        nc = self._nc
-        if not (self._raw and nc.is_connected and len(payload) <= nc.max_payload):
-            return b""
-        return b"HPUB %s %s %d %d\r\n%s%s\r\n" % (
-            subject.encode(),
-            reply.encode(),
-            len(hdr),
-            len(hdr) + len(payload),
-            hdr,
-            payload,
-        )
-
-    async def _queue(self, frames: bytes) -> None:
-        """Queue ready-made frames on the connection and wake its flusher."""
-        nc = self._nc
-        await nc._send_command(frames)
-        flush_queue = nc._flush_queue
-        if flush_queue is not None and flush_queue.empty():
-            await nc._flush_pending()
-
-    async def _publish(
-        self, subject: str, payload: bytes, reply: str, headers: dict[str, str]
-    ) -> None:
-        """Queue one message on the connection.
-
-        While connected, the HPUB frame is built here and queued directly: our
-        subjects and header names are fixed and valid, and nats-py's generic
-        per-header validation was the largest cost of a bulk write. Otherwise (and
-        for payloads over the server limit) nats-py's ``publish`` does the checks
-        and raises its errors.
-        """
-        hdr = _header_block(
-            headers[_MSG_ID].encode(), headers.get(_EXPECTED_LAST), headers.get(_KV_OP)
-        )
-        frame = self._frame(subject, payload, reply, hdr)
-        if frame:
-            await self._queue(frame)
-        else:
-            await self._nc.publish(subject, payload, reply=reply, headers=headers)
-
-    async def write_many(
-        self, writes: Writes, on_result: OnResult | None = None
-    ) -> list[int | Exception]:
-        """Send every write, then await them all.
-
-        Same guarantees as :meth:`write` per item (compare-and-set, durable on
-        return, retried within the write deadline), but the whole batch is on the
-        wire before the first acknowledgement is awaited. Returns, per item, the
-        new revision or the exception :meth:`write` would have raised.
-
-        Args:
-            on_result: called once per item with the same outcome, as soon as it
-                is known (from the receive path: it must be quick and not raise).
-        """
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._inflight.add(done)
-        try:
-            await self._batch()
-            return await self._send_many(writes, on_result)
-        finally:
-            self._inflight.discard(done)
-            done.set_result(None)
-
-    async def _send_many(self, writes: Writes, on_result: OnResult | None) -> list[int | Exception]:
-        deadline = time.monotonic() + self._write_timeout
-        first = self._take_ids(len(writes))
-        batch = _Batch(first, len(writes), asyncio.get_running_loop(), on_result)
-        self._batches.append(batch)
-        generation = self.generation
-        try:
-            failed = not await self._send_batch(writes, first)
-            while batch.left and not failed and not batch.closed:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                await asyncio.wait((batch.done,), timeout=min(self._attempt_timeout, remaining))
-                if self.generation != generation or not self._nc.is_connected:
-                    break
-        finally:
-            self._batches.remove(batch)
-        results: list[int | Exception] = []
-        retries: list[tuple[int, asyncio.Task[int]]] = []
-        for index, (bucket, key, payload, expected, op) in enumerate(writes.rows()):
-            outcome = batch.outcomes[index]
-            if outcome is None and batch.closed:
-                results.append(KVUnavailable("store closed"))
-                batch.report(index, results[-1])
-                continue
-            if not isinstance(outcome, int | Exception):
-                # Not acknowledged (or JetStream not ready): the one-by-one path
-                # re-sends with the same message id, so nothing is applied twice.
-                headers = self._headers(expected, op, self.msg_id(first + index))
-                retry = asyncio.create_task(
-                    self._send(f"$KV.{bucket}.{key}", payload, headers, deadline)
-                )
-                retries.append((index, retry))
-                results.append(0)
-            else:
-                results.append(outcome)
-                batch.report(index, outcome)
-        if retries:
-            await asyncio.wait([r for _, r in retries])
-            for index, task in retries:
-                exc = task.exception()
-                if exc is None:
-                    results[index] = task.result()
-                elif isinstance(exc, Exception):
-                    results[index] = exc
-                else:  # pragma: no cover - cancellation propagates
-                    raise exc
-                batch.report(index, results[index])
-        return results
-
-    async def _send_batch(self, writes: Writes, first: int) -> bool:
-        """Put every write of a batch on the wire; ``False`` if the connection broke.
-
-        Item ``i`` carries reply token and message id number ``first + i``. Frames
-        go out in chunks: one queue operation per ~64 KiB.
-        """
-        origin = self.origin.encode()
-        prefix = self._prefix
-        frames: list[bytes] = []
-        size = 0
-        try:
-            for number, (bucket, key, payload, expected, op) in enumerate(writes.rows(), first):
-                subject = f"$KV.{bucket}.{key}"
-                reply = f"{prefix}{number}"
-                # msg_id(number), built as bytes: this loop runs once per write.
-                hdr = _header_block(b"%s.%d" % (origin, number), expected, op)
-                frame = self._frame(subject, payload, reply, hdr)
-                if frame:
-                    frames.append(frame)
-                    size += len(frame)
-                    if size >= 65536:
-                        await self._queue(b"".join(frames))
-                        frames, size = [], 0
-                else:
-                    if frames:
-                        await self._queue(b"".join(frames))
-                        frames, size = [], 0
-                    headers = self._headers(expected, op, self.msg_id(number))
-                    await self._nc.publish(subject, payload, reply=reply, headers=headers)
-            if frames:
-                await self._queue(b"".join(frames))
-        except nats.errors.Error:
-            return False
-        return True
-
-    async def write(
-        self,
-        bucket: str,
-        key: str,
-        payload: bytes,
-        *,
-        expected: int | None = None,
-        op: Literal["DEL", "PURGE"] | None = None,
-        msg_id: str | None = None,
-    ) -> int:
-        """Put (or delete) ``key``; return the new revision once it is durable.
-
-        Args:
-            expected: compare-and-set on the key's last revision (0 = must not exist).
-            op: ``"DEL"``/``"PURGE"`` for a delete marker.
-            msg_id: idempotency id (defaults to a fresh one).
-
-        Raises:
-            WrongRevision: ``expected`` did not match.
-            KVUnavailable: no acknowledgement before the write deadline.
-            KVWriteError: JetStream rejected the write.
-        """
-        headers = self._headers(expected, op, msg_id)
-        subject = f"$KV.{bucket}.{key}"
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._inflight.add(done)
-        try:
-            await self._batch()
-            return await self._send(
-                subject, payload, headers, time.monotonic() + self._write_timeout
-            )
-        finally:
-            self._inflight.discard(done)
-            done.set_result(None)
-
-    async def _send(
-        self, subject: str, payload: bytes, headers: dict[str, str], deadline: float
-    ) -> int:
-        last_error = "no acknowledgement"
-        while True:
-            token = self._take_ids(1)
-            fut: asyncio.Future[_PubAck | None] = asyncio.get_running_loop().create_future()
-            self._pending[token] = fut
-            generation = self.generation
-            try:
-                await self._publish(subject, payload, f"{self._prefix}{token}", headers)
-                # A slow acknowledgement on a healthy connection is a backlog, not a
-                # loss: keep waiting (re-sending would only add load). Re-send only
-                # after a reconnect, when the message may have been lost.
-                while not fut.done():
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        break
-                    await asyncio.wait((fut,), timeout=min(self._attempt_timeout, remaining))
-                    if self.generation != generation or not self._nc.is_connected:
-                        break
-            except nats.errors.Error as exc:
-                last_error = type(exc).__name__
-            finally:
-                self._pending.pop(token, None)
-            ack = fut.result() if fut.done() else None
-            if ack is not None:
-                outcome = _outcome(ack)
-                if isinstance(outcome, int):
-                    return outcome
-                if outcome is not None:
-                    raise outcome
-                last_error = "JetStream unavailable"
-            if time.monotonic() + self._retry_delay >= deadline:
-                raise KVUnavailable(last_error)
-            await asyncio.sleep(self._retry_delay)  # backoff between attempts, not a wait
+_HEADER_ID = b"NATS/1.0\r\n" + MSG_ID.encode() + b": %s\r\n"
+_HEADER_EXPECTED = EXPECTED_LAST.encode() + b": %s\r\n"
+_HEADER_OP = KV_OP.encode() + b": %s\r\n"
 
 
-_HEADER_ID = b"NATS/1.0\r\n" + _MSG_ID.encode() + b": %s\r\n"
-_HEADER_EXPECTED = _EXPECTED_LAST.encode() + b": %s\r\n"
-_HEADER_OP = _KV_OP.encode() + b": %s\r\n"
-
-
-def _header_block(msg_id: bytes, expected: int | str | None, op: str | None) -> bytes:
+def header_block(msg_id: bytes, expected: int | str | None, op: str | None) -> bytes:
     """The NATS header block of a KV write (fixed, valid names; ids are tokens)."""
     block = _HEADER_ID % msg_id
     if expected is not None:
@@ -593,12 +140,32 @@ def _header_block(msg_id: bytes, expected: int | str | None, op: str | None) -> 
     return block + b"\r\n"
 
 
-def _outcome(ack: _PubAck) -> int | Exception | None:
+def outcome(ack: PubAck) -> int | Exception | None:
     """The revision, the error to raise, or ``None`` to retry (JetStream unavailable)."""
     if ack.error is None:
         return ack.seq
-    if ack.error.get("err_code") == _WRONG_LAST_SEQUENCE:
+    err_code = ack.error.get("err_code")
+    if err_code == _WRONG_LAST_SEQUENCE:
         return WrongRevision(str(ack.error.get("description", "")))
-    if int(ack.error.get("code") or 0) != 503:
-        return KVWriteError(str(ack.error.get("description", "rejected")))
+    code = int(ack.error.get("code") or 0)
+    if code != 503:
+        description = str(ack.error.get("description", "rejected"))
+        return KVWriteError(description, code, err_code if isinstance(err_code, int) else None)
     return None
+
+
+def translate(url: str, exc: BaseException, collection: str, key: str | None) -> AdapterError:
+    """The adapters error for a NATS failure (a KV write error, an API error, a lost connection)."""
+    if isinstance(exc, KVWriteError):
+        kind, code, reason = nats_kind(exc.err_code, exc.code), exc.err_code or exc.code, str(exc)
+    elif isinstance(exc, WrongRevision):
+        kind, code, reason = ErrorKind.CONTENTION, _WRONG_LAST_SEQUENCE, str(exc)
+    elif isinstance(exc, nats.js.errors.APIError):
+        code = exc.err_code or exc.code
+        kind, reason = nats_kind(exc.err_code, exc.code), f"{type(exc).__name__}: {exc.description}"
+    else:  # KVUnavailable, nats.errors.Error, OSError, TimeoutError: the connection
+        kind, code = ErrorKind.UNAVAILABLE, None
+        reason = str(exc) if isinstance(exc, KVUnavailable) else type(exc).__name__
+    return error_for(
+        kind, backend="nats", code=code, url=url, reason=reason, collection=collection, key=key
+    )

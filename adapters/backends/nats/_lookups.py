@@ -6,12 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..._errors import AdapterError, FilterError
 from ..._records import Record
+from ..._stored import Stored
+from ._base import NatsBase
+from ._core import CollectionCore
 from ._mirror import Entry, index_value
-
-if TYPE_CHECKING:
-    from ..._stored import Stored
-    from ._core import CollectionCore
-    from ._store import NatsStore
 
 __all__ = ["MirrorLookups"]
 
@@ -20,7 +18,7 @@ class MirrorLookups:
     """``lookup``/``lookup_one`` for :class:`NatsCollection` (mixed in)."""
 
     _core: CollectionCore
-    _store: NatsStore
+    _store: NatsBase
     _name: str
 
     if TYPE_CHECKING:

@@ -10,14 +10,14 @@ Secondary indexes map ``field -> value -> keys`` for declared fields.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
-from datetime import UTC, datetime
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 import msgspec
 
+from ..._engine import copy_doc
 from ..._filters import MISSING, And, Cond, FilterNode, get_path
-from ..._stored import Stored
+from ..._stored import Stored, from_seconds
 from ._layout import Layout
 from ._wire import ConfigValue, Meta
 
@@ -42,10 +42,6 @@ def index_value(value: Any) -> Any:
     return ("j", msgspec.json.encode(value, order="sorted"))
 
 
-def _utc(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
-
-
 class Entry(msgspec.Struct, gc=False):
     """One visible record: its document, KV revision and version.
 
@@ -62,16 +58,21 @@ class Entry(msgspec.Struct, gc=False):
     record: Any = None  # the Record built from it once, for ``NatsCollection.lookup``
 
     @property
+    def data(self) -> dict[str, Any]:
+        """The document, as the row engine's queries read rows."""
+        return self.doc
+
+    @property
     def version(self) -> int:
         """Our write counter, or the KV revision for rows written by brainlessdb."""
         return self.meta.v if self.meta.v else self.revision
 
     def stored(self) -> Stored:
         """A fresh :class:`Stored` (its data is a private copy)."""
-        data = msgspec.json.decode(msgspec.json.encode(self.doc))
-        created = _utc(self.meta.created_at)
+        created = from_seconds(self.meta.created_at)
         updated = created if self.meta.updated_at == self.meta.created_at else None
-        return Stored(self.key, data, self.version, created, updated or _utc(self.meta.updated_at))
+        updated = updated or from_seconds(self.meta.updated_at)
+        return Stored(self.key, copy_doc(self.doc), self.version, created, updated)
 
 
 class _Part(msgspec.Struct, gc=False):
@@ -326,6 +327,14 @@ class Mirror:
         if not self.duplicates:
             return [self.entries[k] for k in keys]
         return [self.entries[k] for k in keys if not self.hidden(k)]
+
+    def in_key_order(self, where: FilterNode | None) -> Iterator[Entry]:
+        """Visible entries that may match ``where``, in key order, read lazily."""
+        get = self.get
+        for key in sorted(self.candidate_keys(where)):
+            entry = get(key)
+            if entry is not None:
+                yield entry
 
     def revision_of(self, key: str) -> int:
         """The revision to compare-and-set against when creating ``key``."""

@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import nats.errors
 import nats.js.errors
 
-from ..._collection import Collection
 from ..._errors import BackendUnavailable
 from ..._store import Store
+from ._base import NatsBase
 from ._collection import NatsCollection
-from ._conn import Connection, Options, parse_url
-from ._core import CollectionCore
+from ._conn import Connection, parse_url
 from ._feed import BucketFeed
 from ._kv import Event
-from ._layout import Layout, bucket_collection, collection_bucket
+from ._layout import bucket_collection, collection_bucket
 
 __all__ = ["NatsStore", "open_store"]
 
@@ -30,44 +27,10 @@ logger = logging.getLogger("adapters")
 _NOT_A_COLLECTION = re.compile(r"(-State|-[A-Z][A-Za-z0-9_]*Local|-Unique)\Z|\Abrainless_")
 
 
-class NatsStore(Store):
+class NatsStore(NatsBase):
     """A store over NATS JetStream KV in brainlessdb's layout (see the package docs)."""
 
-    def __init__(self, url: str, conn: Connection) -> None:
-        super().__init__(url)
-        self._conn = conn
-        self._cores: dict[tuple[Any, ...], CollectionCore] = {}
-        self._tasks: set[asyncio.Future[Any]] = set()
-        self._ops: set[asyncio.Future[None]] = set()
-
-    @property
-    def options(self) -> Options:
-        """The options this store was opened with."""
-        return self._conn.options
-
-    def _track(self, task: asyncio.Future[Any]) -> None:
-        def done(fut: asyncio.Future[Any]) -> None:
-            self._tasks.discard(fut)
-            if not fut.cancelled() and fut.exception() is not None:
-                logger.error("nats: async callback failed (isolated): %r", fut.exception())
-
-        self._tasks.add(task)
-        task.add_done_callback(done)
-
-    def _make_collection(
-        self,
-        name: str,
-        model: type[Any] | None,
-        indexes: tuple[str, ...],
-        unique: tuple[str, ...],
-    ) -> Collection[Any]:
-        bucket = self._conn.bucket(collection_bucket(name))
-        layout = Layout.build(bucket, self._conn.options.namespace, model, indexes, unique)
-        ident = (name, model, layout.index_fields, layout.unique_fields)
-        core = self._cores.get(ident)
-        if core is None:
-            core = self._cores[ident] = CollectionCore(self._conn, name, layout)
-        return NatsCollection(self, name, model, indexes, unique, core)
+    collection_class = NatsCollection
 
     async def flush(self) -> None:
         """Wait until every write issued so far is durable (or has failed).
@@ -84,17 +47,6 @@ class NatsStore(Store):
                 await asyncio.wait(list(self._ops))
         finally:
             publisher.eager -= 1
-
-    @contextlib.contextmanager
-    def _op(self) -> Iterator[None]:
-        """Track one write operation for :meth:`flush`."""
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._ops.add(fut)
-        try:
-            yield
-        finally:
-            self._ops.discard(fut)
-            fut.set_result(None)
 
     async def drop_buckets(self) -> int:
         """Delete every bucket whose name starts with this store's ``prefix``.

@@ -23,7 +23,7 @@ from ._core import CollectionCore
 from ._kv import WrongRevision, read_last
 from ._layout import encode_key
 
-__all__ = ["Claims", "unique_values"]
+__all__ = ["Claims", "check_free", "unique_values"]
 
 _RACES = 20
 
@@ -38,6 +38,15 @@ def unique_values(core: CollectionCore, doc: dict[str, Any] | None) -> dict[str,
         if value is not MISSING and value is not None:
             out[name] = value
     return out
+
+
+def check_free(core: CollectionCore, collection: str, key: str, doc: dict[str, Any]) -> None:
+    """Raise ``AlreadyExists`` if another visible record of the mirror holds a unique value of ``doc``."""
+    mirror = core.mirror
+    for name, value in unique_values(core, doc).items():
+        for other in mirror.holders(name, value):
+            if other != key and mirror.get(other) is not None:
+                raise AlreadyExists(collection, key, field=name, value=value)
 
 
 def _claim_key(field: str, value: Any) -> str:

@@ -70,6 +70,6 @@ server-side subscription without notice.
 Collection names starting with ``_adapters.`` are reserved.
 """
 
-from ._store import NoexStore, open_store
+from ._store import NoexOptions, NoexStore, open_store
 
-__all__ = ["NoexStore", "open_store"]
+__all__ = ["NoexOptions", "NoexStore", "open_store"]

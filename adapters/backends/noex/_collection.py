@@ -1,33 +1,39 @@
-"""``NoexCollection``: one bucket of a noex-server as a Collection."""
+"""``NoexCollection``: one bucket of a noex-server, its rows decided by the row engine."""
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Awaitable, Callable
-from typing import Any, Final
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Final, TypeVar
 
 from noex_client import BucketAPI, ConflictError, NoexClientError
 
-from ..._collection import Collection
-from ..._errors import AlreadyExists, Conflict, NotFound
-from ..._filters import FilterNode, SortKey, matches, sort_records
-from ..._stored import Stored, Subscription
-from ..._unique import check_unique
+from ..._engine import Clear, EngineCollection, Insert, Op, RowMap, apply
+from ..._errors import AlreadyExists, Conflict
+from ..._filters import FilterNode, matches
+from ..._stored import RawChange, Stored, Subscription, utc_now
+from ._base import LOCK_BUCKET, RESERVED_PREFIX, NoexBase, is_undefined
 from ._records import record_to_stored
-from ._store import NoexStore, is_undefined_bucket
 from ._watch import NoexWatch
 
 __all__ = ["NoexCollection"]
 
+R = TypeVar("R")
+
 _CHUNK: Final = 1000  # records per store.paginate request while scanning
 _SCAN_ATTEMPTS: Final = 5
+_WRITE_ATTEMPTS: Final = 5
 _MAX_TX_BYTES: Final = 512 * 1024  # stay well below the server's 1 MiB request limit
 _MAX_TX_OPS: Final = 2000
 
 
 class _Restart(Exception):
     """A paginate cursor vanished under a concurrent delete: scan again."""
+
+
+class _Moved(Exception):
+    """A write found its record changed by a writer that bypassed the lock."""
 
 
 def _batches(ops: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -44,34 +50,27 @@ def _batches(ops: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return out
 
 
-class NoexCollection(Collection[Any]):
-    """A collection of a :class:`~adapters.backends.noex.NoexStore` (one bucket)."""
+class NoexCollection(EngineCollection):
+    """A collection of a :class:`~adapters.backends.noex.NoexStore` (one bucket).
 
-    _store: NoexStore
+    Writes load the rows the engine needs (the record, and the whole bucket for
+    unique checks and ``clear``) under the collection's write lock, then commit
+    the changes in one transaction with the lock's release. Names starting with
+    ``_adapters.`` are reserved.
+    """
 
-    # -- helpers ---------------------------------------------------------------------
+    _store: NoexBase
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        if self._name.startswith(RESERVED_PREFIX):
+            raise ValueError(f"collection names starting with {RESERVED_PREFIX!r} are reserved")
 
     @property
     def _bucket(self) -> BucketAPI:
         return self._store.client.store.bucket(self._name)
 
-    async def _transact(self, ops: list[dict[str, Any]]) -> list[Any]:
-        """Run one transaction; define the bucket again if another store dropped it."""
-        await self._store.ensure_bucket(self._name)
-        for attempt in (1, 2):
-            try:
-                result = await self._store.call(
-                    "transaction", lambda: self._store.client.store.transaction(ops)
-                )
-            except ConflictError:
-                raise
-            except NoexClientError as exc:
-                if attempt == 1 and is_undefined_bucket(exc):
-                    await self._store.ensure_bucket(self._name, fresh=True)
-                    continue
-                raise self._store.unexpected(exc) from exc
-            return [entry.get("data") for entry in result.get("results", [])]
-        raise AssertionError("unreachable")  # pragma: no cover
+    # -- loading rows ----------------------------------------------------------------
 
     async def _scan(self, visit: Callable[[Stored], None], reset: Callable[[], None]) -> None:
         """Feed every record of the bucket to ``visit`` (after ``reset``), chunk by chunk."""
@@ -88,17 +87,14 @@ class NoexCollection(Collection[Any]):
             visit(record_to_stored(record))
 
     async def _scan_once(self, visit: Callable[[Stored], None]) -> None:
-        bucket = self._store.client.store.bucket(self._name)
+        bucket = self._bucket
         after: str | None = None
         while True:
-            try:
-                page = await self._store.call(
-                    "paginate", functools.partial(bucket.paginate, _CHUNK, after=after)
-                )
-            except NoexClientError as exc:
-                if is_undefined_bucket(exc):
-                    return
-                raise self._store.unexpected(exc) from exc
+            page = await self._or_empty(
+                "paginate", functools.partial(bucket.paginate, _CHUNK, after=after), None
+            )
+            if page is None:
+                return
             records = page.get("records", [])
             if after is not None and not records:
                 # The previous page promised more, so the cursor record was deleted.
@@ -113,133 +109,110 @@ class NoexCollection(Collection[Any]):
         try:
             return await self._store.call(what, make)
         except NoexClientError as exc:
-            if is_undefined_bucket(exc):
+            if is_undefined(exc):
                 return empty
-            raise self._store.unexpected(exc) from exc
+            raise self._store.translate(exc, what=what) from exc
 
-    async def _select(self, where: FilterNode | None) -> list[Stored]:
+    async def _matching(self, where: FilterNode | None) -> list[Stored]:
         hits: list[Stored] = []
 
-        def visit(stored: Stored) -> None:
-            if matches(where, stored.data):
-                hits.append(stored)
+        def visit(row: Stored) -> None:
+            if matches(where, row.data):
+                hits.append(row)
 
         await self._scan(visit, hits.clear)
         return hits
 
-    async def _others(self, exclude: set[str]) -> list[tuple[str, dict[str, Any]]]:
-        return [(s.key, s.data) for s in await self._select(None) if s.key not in exclude]
+    async def _load(self, op: Op) -> RowMap:
+        """The rows ``op`` reads: the whole bucket for unique checks and clear, else its record."""
+        if self._unique or isinstance(op, Clear):
+            return RowMap({row.key: row for row in await self._matching(None)})
+        if isinstance(op, Insert):
+            return RowMap()  # the insert transaction itself refuses a taken key
+        row = await self._get(op.key)
+        return RowMap({} if row is None else {row.key: row})
 
-    def _op(self, op: str, key: str, doc: dict[str, Any] | None = None) -> dict[str, Any]:
-        out: dict[str, Any] = {"op": op, "bucket": self._name, "key": key}
-        if op == "insert":
-            del out["key"]
-            out["data"] = {"key": key, "doc": doc}
-        elif doc is not None:
-            out["data"] = {"doc": doc}
-        return out
+    # -- the engine hooks --------------------------------------------------------------
 
-    # -- storage primitives ---------------------------------------------------------------
+    async def _commit(self, op: Op) -> list[RawChange]:
+        if isinstance(op, Insert) and not self._unique:
+            changes = apply(self._name, (), RowMap(), op, utc_now())
+            return await self._persist(changes, None, None)
+        for _ in range(_WRITE_ATTEMPTS):
+            async with self._store.write_lock(self._name) as release:
+                rows = await self._load(op)
+                changes = apply(self._name, self._unique, rows, op, utc_now())
+                try:
+                    return await self._persist(changes, release, op)
+                except _Moved:
+                    pass  # only a writer bypassing the lock gets here: decide again
+        raise Conflict(self._name, getattr(op, "key", ""), None, None, reason="record kept moving")
 
-    async def _insert(self, docs: list[tuple[str, dict[str, Any]]]) -> list[Stored]:
-        keys = [key for key, _ in docs]
-        seen: set[str] = set()
-        for key in keys:
-            if key in seen:
-                raise AlreadyExists(self._name, key)
-            seen.add(key)
-        ops = [self._op("insert", key, doc) for key, doc in docs]
-        await self._store.ensure_bucket(self._name)
-        if not self._unique:
-            return await self._insert_ops(ops, None)
-        async with self._store.write_lock(self._name) as release:
-            check_unique(self._name, self._unique, docs, await self._others(set(keys)))
-            return await self._insert_ops(ops, release)
-
-    async def _insert_ops(
-        self, ops: list[dict[str, Any]], release: dict[str, Any] | None
-    ) -> list[Stored]:
-        out: list[Stored] = []
-        batches = _batches(ops)
+    async def _persist(
+        self, changes: list[RawChange], release: dict[str, Any] | None, op: Op | None
+    ) -> list[RawChange]:
+        """Commit ``changes`` (with the lock ``release`` in the last transaction)."""
+        ops = [self._op_of(change) for change in changes]
+        batches = _batches(ops) if ops else [[]]
+        results: list[Any] = []
+        buckets = (self._name, LOCK_BUCKET) if release is not None else (self._name,)
         for i, batch in enumerate(batches):
-            inserts = len(batch)
+            writes = len(batch)
             if release is not None and i == len(batches) - 1:
                 batch = [*batch, release]
+            if not batch:
+                continue
             try:
-                results = await self._transact(batch)
+                results.extend((await self._store.transact(batch, buckets))[:writes])
             except ConflictError as exc:
-                details = exc.details if isinstance(exc.details, dict) else {}
-                raise AlreadyExists(self._name, str(details.get("key", ""))) from exc
-            out.extend(record_to_stored(r) for r in results[:inserts])
+                raise self._conflict(exc, changes, op) from exc
+        return [
+            RawChange(c.collection, c.kind, c.key, record_to_stored(r), c.old) if c.new else c
+            for c, r in zip(changes, results, strict=False)
+        ]
+
+    def _conflict(
+        self, exc: ConflictError, changes: list[RawChange], op: Op | None
+    ) -> AlreadyExists | Conflict | _Moved:
+        if op is None or isinstance(op, Insert):
+            details = exc.details if isinstance(exc.details, dict) else {}
+            return AlreadyExists(self._name, str(details.get("key", "")))
+        expected = getattr(op, "if_version", None)
+        if changes and expected is not None:
+            return Conflict(self._name, changes[0].key, expected, None)
+        return _Moved()
+
+    def _op_of(self, change: RawChange) -> dict[str, Any]:
+        out: dict[str, Any] = {"op": "delete", "bucket": self._name, "key": change.key}
+        if change.new is None:
+            return out
+        if change.kind == "inserted":
+            data = {"key": change.key, "doc": change.new.data}
+            return {"op": "insert", "bucket": self._name, "data": data}
+        out.update(op="update", data={"doc": change.new.data})
         return out
+
+    async def _query(self, where: FilterNode | None, fn: Callable[[Iterable[Stored]], R]) -> R:
+        return fn(await self._matching(where))
 
     async def _get(self, key: str) -> Stored | None:
         found = await self._or_empty("get", lambda: self._bucket.get(key), None)
         return record_to_stored(found) if isinstance(found, dict) else None
 
-    async def _write(
-        self, key: str, doc: dict[str, Any], merge: bool, if_version: int | None
-    ) -> Stored:
-        await self._store.ensure_bucket(self._name)
-        async with self._store.write_lock(self._name) as release:
-            current = await self._get(key)
-            if current is None:
-                raise NotFound(self._name, key)
-            if if_version is not None and current.version != if_version:
-                raise Conflict(self._name, key, if_version, current.version)
-            data = {**current.data, **doc} if merge else doc
-            if self._unique:
-                check_unique(self._name, self._unique, [(key, data)], await self._others({key}))
-            try:
-                results = await self._transact([self._op("update", key, data), release])
-            except ConflictError as exc:
-                # Only a writer bypassing the lock can move the version under us.
-                raise Conflict(self._name, key, current.version, None) from exc
-        return record_to_stored(results[0])
-
-    async def _update(self, key: str, changes: dict[str, Any], if_version: int | None) -> Stored:
-        return await self._write(key, changes, True, if_version)
-
-    async def _replace(self, key: str, doc: dict[str, Any], if_version: int | None) -> Stored:
-        return await self._write(key, doc, False, if_version)
-
-    async def _delete(self, key: str, if_version: int | None) -> bool:
-        await self._store.ensure_bucket(self._name)
-        async with self._store.write_lock(self._name) as release:
-            current = await self._get(key)
-            if current is None:
-                await self._transact([release])
-                return False
-            if if_version is not None and current.version != if_version:
-                raise Conflict(self._name, key, if_version, current.version)
-            try:
-                await self._transact([self._op("delete", key), release])
-            except ConflictError as exc:
-                raise Conflict(self._name, key, current.version, None) from exc
-        return True
-
-    async def _find(
-        self, where: FilterNode | None, order: tuple[SortKey, ...], limit: int | None, offset: int
-    ) -> list[Stored]:
-        hits = await self._select(where)
-        ordered = sort_records(hits, order, lambda s: s.data, lambda s: s.key)
-        end = None if limit is None else offset + limit
-        return ordered[offset:end]
-
     async def _count(self, where: FilterNode | None) -> int:
         if where is None:
             count: int = await self._or_empty("count", self._bucket.count, 0)
             return count
-        return len(await self._select(where))
+        return len(await self._matching(where))
 
     async def _page(self, limit: int, after: str | None) -> list[Stored]:
         # Keep only the ``limit`` smallest keys after the cursor, trimming as we go,
         # so a page costs one scan but never holds the whole bucket.
         best: list[Stored] = []
 
-        def visit(stored: Stored) -> None:
-            if after is None or stored.key > after:
-                best.append(stored)
+        def visit(row: Stored) -> None:
+            if after is None or row.key > after:
+                best.append(row)
                 if len(best) >= 2 * limit + _CHUNK:
                     best.sort(key=lambda s: s.key)
                     del best[limit:]
@@ -247,21 +220,6 @@ class NoexCollection(Collection[Any]):
         await self._scan(visit, best.clear)
         best.sort(key=lambda s: s.key)
         return best[:limit]
-
-    async def _clear(self) -> int:
-        await self._store.ensure_bucket(self._name)
-        async with self._store.write_lock(self._name) as release:
-            keys: list[str] = []
-            await self._scan(lambda s: keys.append(s.key), keys.clear)
-            batches = _batches([self._op("delete", key) for key in keys])
-            for i, batch in enumerate(batches):
-                if i == len(batches) - 1:
-                    batch = [*batch, release]
-                try:
-                    await self._transact(batch)
-                except ConflictError as exc:
-                    raise self._store.unexpected(exc) from exc
-        return len(keys)
 
     async def _subscribe(self) -> Subscription:
         watch = NoexWatch(self._store, self._name)

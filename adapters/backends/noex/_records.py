@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from ..._stored import Stored
+from ..._stored import Stored, from_millis
 
 __all__ = ["record_to_stored"]
-
-
-def _datetime(ms: Any) -> datetime:
-    return datetime.fromtimestamp(float(ms) / 1000.0, tz=UTC)
 
 
 def record_to_stored(record: dict[str, Any]) -> Stored:
@@ -21,6 +16,6 @@ def record_to_stored(record: dict[str, Any]) -> Stored:
         str(record.get("key")),
         doc if isinstance(doc, dict) else {},
         int(record.get("_version", 1)),
-        _datetime(record.get("_createdAt", 0)),
-        _datetime(record.get("_updatedAt", 0)),
+        from_millis(record.get("_createdAt", 0)),
+        from_millis(record.get("_updatedAt", 0)),
     )

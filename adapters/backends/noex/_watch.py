@@ -9,15 +9,13 @@ previous record as ``old``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from noex_client import NoexClientError
 
 from ..._stored import ChangeQueue, RawChange, Stored
+from ._base import NoexBase
 from ._records import record_to_stored
-
-if TYPE_CHECKING:
-    from ._store import NoexStore
 
 __all__ = ["NoexWatch", "diff"]
 
@@ -44,7 +42,7 @@ def diff(collection: str, old: dict[str, Stored], new: dict[str, Stored]) -> lis
 class NoexWatch(ChangeQueue):
     """A :class:`~adapters._stored.Subscription` over ``store.subscribe``."""
 
-    def __init__(self, store: NoexStore, collection: str) -> None:
+    def __init__(self, store: NoexBase, collection: str) -> None:
         super().__init__()
         self._store = store
         self._collection = collection
@@ -59,7 +57,7 @@ class NoexWatch(ChangeQueue):
                 "subscribe", lambda: self._store.client.store.subscribe(query, self._on_result)
             )
         except NoexClientError as exc:
-            raise self._store.unexpected(exc) from exc
+            raise self._store.translate(exc, what="subscribe") from exc
 
     def _on_result(self, data: Any) -> None:
         if self._closed:

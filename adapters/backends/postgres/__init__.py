@@ -1,87 +1,105 @@
 """``postgresql://`` — one JSONB ``documents`` table, GIN-indexed (extra ``postgres``).
 
 Driver: psycopg 3 with an async ``psycopg_pool`` pool. The schema (default
-``public``; pick another with ``?schema=NAME`` in the URL or ``schema=`` as an
-option) is created on first use. Filters are translated to SQL with every value
+``public``) is created on first use. Filters are translated to SQL with every value
 bound as a parameter; CAS uses the ``version`` column; ``insert_many`` uses
 COPY in one transaction; ``watch`` uses LISTEN/NOTIFY. ``store.transaction()``
 groups operations in one transaction.
 
-Options (keyword arguments of ``connect``):
-    schema: The schema holding the documents table.
-    min_size, max_size: Pool size (default 1 and 10).
-    timeout: Seconds to wait for a pooled connection before
-        ``BackendUnavailable`` (default 5).
-    connect_timeout: Seconds to wait for the first connection (default 5).
+Options are the fields of :class:`PostgresOptions`, from the URL query
+(``?schema=app``) or keyword arguments of ``connect`` (which win); the URL's
+other query parameters are libpq's (``sslmode``, ``application_name``, ...).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool
 
-from ..._errors import BackendUnavailable
+from ..._options import split_options
 from ..._store import Store
 from ..._urls import redact_url
+from ._base import configure, translate
 from ._schema import create_schema
-from ._store import PostgresStore, configure
+from ._store import PostgresStore
 
-__all__ = ["PostgresStore", "open_store"]
+__all__ = ["PostgresOptions", "PostgresStore", "open_store"]
 
 
-def _split_url(url: str) -> tuple[str, str | None]:
-    """Return the libpq connection string and the ``schema`` query parameter."""
+@dataclass(frozen=True)
+class PostgresOptions:
+    """Options of a ``postgresql://`` store.
+
+    Attributes:
+        schema: the schema holding the documents table (at most 63 bytes).
+        min_size, max_size: pool size.
+        timeout: seconds to wait for a pooled connection before ``BackendUnavailable``.
+        connect_timeout: seconds to wait for the first connection (in the URL, also
+            passed on to libpq).
+    """
+
+    schema: str = "public"
+    min_size: int = 1
+    max_size: int = 10
+    timeout: float = 5.0
+    connect_timeout: float = 5.0
+
+    def __post_init__(self) -> None:
+        if not self.schema or "\x00" in self.schema:
+            raise ValueError(f"invalid postgres option 'schema' {self.schema!r}")
+        if len(self.schema.encode()) > 63:
+            raise ValueError(f"postgres option 'schema' {self.schema!r} is longer than 63 bytes")
+        if self.max_size < 1 or self.max_size < self.min_size:
+            raise ValueError("postgres option 'max_size' must be >= 1 and >= 'min_size'")
+
+
+def _conninfo(url: str, rest: list[tuple[str, str]]) -> str:
+    """The libpq connection string: the URL with the libpq query parameters only.
+
+    Raises:
+        ValueError: libpq does not accept a parameter (named in the message).
+    """
     parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    schema = next((v for k, v in query if k == "schema"), None)
-    rest = urlencode([(k, v) for k, v in query if k != "schema"])
-    scheme = "postgresql"
-    return urlunsplit((scheme, parts.netloc, parts.path, rest, "")), schema
-
-
-def _check_schema(schema: Any) -> str:
-    if not isinstance(schema, str) or not schema or "\x00" in schema:
-        raise ValueError(f"invalid schema name {schema!r}")
-    if len(schema.encode()) > 63:
-        raise ValueError(f"schema name {schema!r} is longer than 63 bytes")
-    return schema
+    conninfo = urlunsplit(("postgresql", parts.netloc, parts.path, urlencode(rest), ""))
+    try:
+        conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError as exc:
+        raise ValueError(f"invalid postgres URL: {str(exc).strip()}") from None
+    return conninfo
 
 
 async def open_store(url: str, **options: Any) -> Store:
-    """Open a PostgreSQL store (see the module docstring for the options).
+    """Open a PostgreSQL store (see :class:`PostgresOptions`).
 
     Raises:
         BackendUnavailable: the server cannot be reached within ``connect_timeout``.
-        ValueError: invalid schema name or options.
+        ValueError: an unknown or malformed option, or a URL libpq refuses.
     """
-    conninfo, url_schema = _split_url(url)
-    schema = _check_schema(options.pop("schema", None) or url_schema or "public")
-    min_size = int(options.pop("min_size", 1))
-    max_size = int(options.pop("max_size", 10))
-    timeout = float(options.pop("timeout", 5.0))
-    connect_timeout = float(options.pop("connect_timeout", 5.0))
-    if options:
-        raise TypeError(f"unknown postgres options: {sorted(options)}")
-    store_url = url
+    query = urlsplit(url).query
+    settings, rest = split_options(PostgresOptions, "postgres", query, options)
+    # libpq also knows connect_timeout: a URL that sets it keeps it for each connection.
+    rest += [p for p in parse_qsl(query, keep_blank_values=True) if p[0] == "connect_timeout"]
+    conninfo = _conninfo(url, rest)
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
         conninfo,
-        min_size=min_size,
-        max_size=max_size,
-        timeout=timeout,
+        min_size=settings.min_size,
+        max_size=settings.max_size,
+        timeout=settings.timeout,
         kwargs={"autocommit": True},
         configure=configure,
         open=False,
         name="adapters",
     )
     try:
-        await pool.open(wait=True, timeout=connect_timeout)
+        await pool.open(wait=True, timeout=settings.connect_timeout)
         async with pool.connection() as conn:
-            await create_schema(conn, schema)
+            await create_schema(conn, settings.schema)
     except psycopg.Error as exc:
         await pool.close()
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise BackendUnavailable(redact_url(store_url), reason) from exc
-    return PostgresStore(store_url, conninfo, pool, schema)
+        raise translate(redact_url(url), exc, detailed=True) from exc
+    return PostgresStore(url, conninfo, pool, settings.schema)

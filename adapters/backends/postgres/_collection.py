@@ -9,22 +9,21 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from ..._collection import Collection
+from ..._engine import check_unique
 from ..._errors import AlreadyExists, Conflict, NotFound
 from ..._filters import MISSING, FilterNode, SortKey, get_path
-from ..._stored import Stored, Subscription, utc_now
-from ..._unique import check_unique
+from ..._stored import Stored, Subscription, to_micros, utc_now
+from ._base import PostgresBase
 from ._notify import (
     COLUMNS,
     copy_text,
     insert_payloads,
     key_batches,
-    micros,
     row_payload,
     stored,
 )
 from ._schema import listeners_present
 from ._sql import Params, order_sql, path_sql, where_sql
-from ._store import PostgresStore
 
 __all__ = ["PostgresCollection"]
 
@@ -58,9 +57,9 @@ def _copy_rows(
 
 
 class PostgresCollection(Collection[Any]):
-    """A collection of a :class:`PostgresStore` (rows of the shared documents table)."""
+    """A collection of a PostgreSQL store (rows of the shared documents table)."""
 
-    _store: PostgresStore
+    _store: PostgresBase
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -179,7 +178,7 @@ class PostgresCollection(Collection[Any]):
                             " FROM jsonb_array_elements_text(%s::jsonb) AS p",
                             (
                                 self._store.channel,
-                                Jsonb(insert_payloads(self._name, encoded, micros(now))),
+                                Jsonb(insert_payloads(self._name, encoded, to_micros(now))),
                             ),
                         )
             except psycopg.errors.UniqueViolation as exc:
@@ -329,5 +328,4 @@ class PostgresCollection(Collection[Any]):
         return len(keys)
 
     async def _subscribe(self) -> Subscription:
-        sub: Subscription = await self._store.subscribe(self._name)
-        return sub
+        return await self._store.subscribe(self._name)

@@ -8,28 +8,28 @@ records back when a payload has no document.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
 
 from ..._records import ChangeKind
-from ..._stored import RawChange, Stored
-from ._store import PostgresStore, from_micros
+from ..._stored import RawChange, Stored, from_micros
 
 __all__ = [
     "COLUMNS",
+    "Fetch",
+    "changes_from",
     "copy_text",
-    "fetch_many",
     "insert_payloads",
     "key_batches",
-    "micros",
-    "payload_change",
     "row_payload",
     "stored",
 ]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+Fetch = Callable[[str, list[str]], Awaitable[list[Stored]]]
+"""Reads records back: ``(collection, keys)`` to the rows still there, in key order."""
+
 COLUMNS = "key, data, version, created_at, updated_at"
 # NOTIFY payloads must stay under 8000 bytes; leave room for the envelope.
 _PAYLOAD_LIMIT = 7900
@@ -57,11 +57,6 @@ def row_payload(kind: str, with_old: bool = False) -> str:
         " 'u', (extract(epoch FROM w.updated_at) * 1000000)::bigint,"
         f" 'd', w.data{old}) AS j) AS x)"
     )
-
-
-def micros(when: datetime) -> int:
-    delta = when - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def stored(row: tuple[Any, ...]) -> Stored:
@@ -128,20 +123,29 @@ def copy_text(value: str) -> str:
     )
 
 
-async def fetch_many(store: PostgresStore, collection: str, keys: list[str]) -> list[Stored]:
-    """Read records back for a batch notification, in the order of ``keys``."""
-    async with store.connection() as conn:
-        cur = await conn.execute(
-            f"SELECT {COLUMNS} FROM {store.table} WHERE collection = %s AND key = ANY(%s)",
-            (collection, keys),
-        )
-        found = {s.key: s for s in map(stored, await cur.fetchall())}
-    return [found[k] for k in keys if k in found]
+async def changes_from(message: dict[str, Any], fetch: Fetch) -> list[RawChange]:
+    """The raw changes one notification announces (reading records back where needed)."""
+    collection = message.get("c")
+    if not isinstance(collection, str):
+        return []
+    records = message.get("rs")
+    if isinstance(records, list):
+        when = from_micros(message["t"])
+        return [
+            RawChange(collection, "inserted", k, Stored(k, d, 1, when, when), None)
+            for k, d in records
+        ]
+    keys = message.get("ks")
+    if isinstance(keys, list):
+        if message.get("o") == "d":
+            return [RawChange(collection, "deleted", k, None, None) for k in keys]
+        rows = await fetch(collection, keys)
+        return [RawChange(collection, "inserted", s.key, s, None) for s in rows]
+    change = await _row_change(collection, message, fetch)
+    return [] if change is None else [change]
 
 
-async def payload_change(
-    store: PostgresStore, collection: str, message: dict[str, Any]
-) -> RawChange | None:
+async def _row_change(collection: str, message: dict[str, Any], fetch: Fetch) -> RawChange | None:
     """Turn one row notification into a raw change (reading the record back if needed)."""
     kind = _KIND.get(message.get("o", ""))
     key = message.get("k")
@@ -155,7 +159,7 @@ async def payload_change(
     elif kind == "deleted":
         record = None
     else:
-        rows = await fetch_many(store, collection, [key])
+        rows = await fetch(collection, [key])
         if not rows:
             return None  # already deleted again; its deletion follows
         record = rows[0]

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 
 import adapters
-from adapters.backends.nats import NatsCollection, NatsStore, _client
+from adapters.backends.nats import NatsCollection, NatsStore
 from adapters.backends.nats._client import header_block, header_value
 from adapters.backends.nats._feed import OrderedTracker
 
@@ -108,18 +107,3 @@ async def test_feed_recreates_a_lost_consumer_and_misses_nothing(url: str) -> No
         got = await reader.get("first")
         assert got is not None
         assert got.data == {"n": 2}
-
-
-async def test_feeds_work_without_the_direct_path(
-    url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(_client, "SUPPORTED", False)
-    async with adapters.connect(url) as a, adapters.connect(url) as b:
-        await a.collection("Plain").insert_many([{"n": i} for i in range(50)])
-        seen = b.collection("Plain")
-        assert await seen.count() == 50
-        async with seen.watch() as changes:
-            made = await a.collection("Plain").insert({"n": 50}, key=f"k{uuid.uuid4().hex[:6]}")
-            async with asyncio.timeout(10):
-                change = await anext(changes)
-        assert (change.kind, change.key) == ("inserted", made.key)

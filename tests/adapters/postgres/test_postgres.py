@@ -224,3 +224,38 @@ async def test_batches_inside_a_transaction_are_announced(pg_store: PostgresStor
             await transaction.__aexit__(None, None, None)
             seen = [await asyncio.wait_for(anext(changes), 10) for _ in range(2)]
     assert [(c.kind, c.key) for c in seen] == [("inserted", "a"), ("inserted", "b")]
+
+
+async def test_a_deadlock_between_transactions_is_a_conflict(pg_store: PostgresStore) -> None:
+    items = pg_store.collection("c")
+    await items.insert_many([{"_key": "a", "n": 0}, {"_key": "b", "n": 0}])
+    first_in, second_in = asyncio.Event(), asyncio.Event()
+
+    async def crossing(mine: str, other: str, me: asyncio.Event, them: asyncio.Event) -> None:
+        async with pg_store.transaction():
+            await items.update(mine, {"n": 1})
+            me.set()
+            await them.wait()
+            await items.update(other, {"n": 1})  # each waits for the other's row lock
+
+    results = await asyncio.gather(
+        crossing("a", "b", first_in, second_in),
+        crossing("b", "a", second_in, first_in),
+        return_exceptions=True,
+    )
+    failed = [r for r in results if isinstance(r, BaseException)]
+    assert len(failed) == 1  # PostgreSQL broke the deadlock by aborting one of them
+    assert isinstance(failed[0], adapters.Conflict)
+    assert isinstance(failed[0].__cause__, psycopg.errors.DeadlockDetected)
+
+
+async def test_bad_options_name_the_option(pg_schema: str) -> None:
+    with pytest.raises(ValueError, match="unknown postgres option 'colour'"):
+        await adapters.connect(PG_URL, colour="red")
+    with pytest.raises(ValueError, match="postgres option 'max_size' must be a whole number"):
+        await adapters.connect(f"{PG_URL}?max_size=many&schema={pg_schema}")
+    with pytest.raises(ValueError, match=r"invalid postgres URL.*bogus"):
+        await adapters.connect(f"{PG_URL}?bogus=1&schema={pg_schema}")
+    async with adapters.connect(f"{PG_URL}?schema={pg_schema}&max_size=2") as store:
+        assert isinstance(store, PostgresStore)
+        assert store.schema == pg_schema
