@@ -74,13 +74,18 @@ class Stored:
 
 @dataclass(frozen=True, slots=True)
 class RawChange:
-    """A change as observed by a backend, before decoding and filtering."""
+    """A change as observed by a backend, before decoding and filtering.
+
+    ``cursor`` is set by the backend's change feed (empty while the engine
+    decides a write, before the change has a place in the feed).
+    """
 
     collection: str
     kind: ChangeKind
     key: str
     new: Stored | None
     old: Stored | None
+    cursor: str = ""
 
 
 class Subscription(Protocol):

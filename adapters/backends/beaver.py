@@ -216,7 +216,10 @@ class BeaverCollection(EngineCollection):
         row = (await self._mirror.sync()).get(key)
         return None if row is None else copy_row(row)
 
-    async def _subscribe(self) -> Subscription:
+    def _check_since(self, since: str) -> None:
+        raise NotImplementedError("watch(since=...) is not available on the beaver backend yet")
+
+    async def _subscribe(self, since: str | None) -> Subscription:
         mirror = self._mirror
         await mirror.sync()  # the feed starts at the current end of the log
         return mirror.subscribe()

@@ -22,7 +22,9 @@ def test_exported_names() -> None:
         "ChangeStream",
         "Collection",
         "Conflict",
+        "CursorExpired",
         "FilterError",
+        "InvalidValue",
         "MissingExtra",
         "NotFound",
         "Page",
@@ -45,8 +47,11 @@ def test_error_tree() -> None:
         adapters.BackendUnavailable,
         adapters.MissingExtra,
         adapters.ValidationError,
+        adapters.InvalidValue,
+        adapters.CursorExpired,
     ):
         assert issubclass(cls, adapters.AdapterError)
+    assert issubclass(adapters.InvalidValue, ValueError)
     assert issubclass(adapters.BackendUnavailable, ConnectionError)
     assert issubclass(adapters.MissingExtra, ImportError)
     assert str(adapters.NotFound("c", "k")) == "no record 'k' in collection 'c'"

@@ -241,7 +241,10 @@ class NatsCollection(MirrorLookups, Collection[Any]):
         results = await asyncio.gather(*(self._delete(k, None) for k in keys))
         return sum(1 for r in results if r)
 
-    async def _subscribe(self) -> Subscription:
+    def _check_since(self, since: str) -> None:
+        raise NotImplementedError("watch(since=...) is not available on the nats backend yet")
+
+    async def _subscribe(self, since: str | None) -> Subscription:
         core = await self._ready()
         return core.watch()
 

@@ -327,5 +327,8 @@ class PostgresCollection(Collection[Any]):
                 )
         return len(keys)
 
-    async def _subscribe(self) -> Subscription:
+    def _check_since(self, since: str) -> None:
+        raise NotImplementedError("watch(since=...) is not available on the postgres backend yet")
+
+    async def _subscribe(self, since: str | None) -> Subscription:
         return await self._store.subscribe(self._name)
