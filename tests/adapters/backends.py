@@ -163,7 +163,7 @@ _SHORT = {"feed_max_changes": 10, "feed_max_age": 0}
 BACKENDS: list[BackendEntry] = [
     BackendEntry("memory", memory_backend, retention=_SHORT),
     BackendEntry("sqlite", sqlite_backend, retention=_SHORT),
-    BackendEntry("postgres", postgres_backend, marks=(pytest.mark.postgres,), resumable=False),
+    BackendEntry("postgres", postgres_backend, marks=(pytest.mark.postgres,), retention=_SHORT),
     BackendEntry("nats", nats_backend, marks=(pytest.mark.nats,), resumable=False),
     BackendEntry("beaver", beaver_backend, marks=(pytest.mark.beaver,), resumable=False),
     BackendEntry("noex", noex_backend, resumable=False),

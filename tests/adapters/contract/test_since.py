@@ -204,9 +204,9 @@ async def test_an_expired_cursor_raises_cursor_expired(
         async with coll.watch() as live:
             await coll.insert({"n": 0}, key="k")
             (start,) = await _take(live, 1)
+        for n in range(1, 13):
+            await coll.update("k", {"n": n})
         await coll.insert_many([{"i": i} for i in range(1200)])
-        await coll.update("k", {"n": 1})
-        await coll.update("k", {"n": 2})
         # Pruning runs in the background on some backends: poll, with a deadline.
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 30
