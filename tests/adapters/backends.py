@@ -164,7 +164,7 @@ BACKENDS: list[BackendEntry] = [
     BackendEntry("memory", memory_backend, retention=_SHORT),
     BackendEntry("sqlite", sqlite_backend, retention=_SHORT),
     BackendEntry("postgres", postgres_backend, marks=(pytest.mark.postgres,), retention=_SHORT),
-    BackendEntry("nats", nats_backend, marks=(pytest.mark.nats,), resumable=False),
+    BackendEntry("nats", nats_backend, marks=(pytest.mark.nats,), retention={"history": 1}),
     BackendEntry("beaver", beaver_backend, marks=(pytest.mark.beaver,), resumable=False),
     BackendEntry("noex", noex_backend, resumable=False),
 ]

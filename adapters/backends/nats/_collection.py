@@ -29,6 +29,7 @@ from ._kv import KVUnavailable, KVWriteError, WrongRevision, translate
 from ._lookups import MirrorLookups
 from ._mirror import Entry, index_value
 from ._unique import Claims, check_free, unique_values
+from ._watch import check_cursor, open_feed
 
 __all__ = ["NatsCollection"]
 
@@ -242,11 +243,12 @@ class NatsCollection(MirrorLookups, Collection[Any]):
         return sum(1 for r in results if r)
 
     def _check_since(self, since: str) -> None:
-        raise NotImplementedError("watch(since=...) is not available on the nats backend yet")
+        check_cursor(since)
 
     async def _subscribe(self, since: str | None) -> Subscription:
         core = await self._ready()
-        return core.watch()
+        async with self._guard():
+            return await open_feed(core, since)
 
     # -- brainlessdb-style callbacks ----------------------------------------------
 

@@ -83,7 +83,7 @@ ack_decoder = msgspec.json.Decoder(PubAck)
 NO_RESPONDERS = PubAck(error={"code": 503, "description": "no responders"})
 
 
-async def ensure_bucket(js: JetStreamContext, name: str) -> None:
+async def ensure_bucket(js: JetStreamContext, name: str, history: int = _HISTORY) -> None:
     """Bind ``name`` if it exists, else create it like brainlessdb (history 64, file)."""
     try:
         await js.stream_info(f"KV_{name}")
@@ -92,7 +92,7 @@ async def ensure_bucket(js: JetStreamContext, name: str) -> None:
         pass
     try:
         await js.create_key_value(
-            KeyValueConfig(bucket=name, history=_HISTORY, storage=StorageType.FILE)
+            KeyValueConfig(bucket=name, history=history, storage=StorageType.FILE)
         )
     except nats.js.errors.BadRequestError:
         # Another process created it first (with its own config): bind it as-is.
@@ -116,13 +116,19 @@ async def read_last(js: JetStreamContext, bucket: str, key: str) -> Event | None
 
 
 class Event(msgspec.Struct, frozen=True, gc=False):
-    """One KV entry seen by a feed (plain data: not tracked by the cyclic GC)."""
+    """One KV entry seen by a feed (plain data: not tracked by the cyclic GC).
+
+    ``expected`` is the key's previous revision when the write was a
+    compare-and-set (its ``Nats-Expected-Last-Subject-Sequence``; 0: a
+    creation), read only by feeds that ask for it.
+    """
 
     key: str
     value: bytes
     revision: int
     deleted: bool
     msg_id: str
+    expected: int | None = None
 
 
 _HEADER_ID = b"NATS/1.0\r\n" + MSG_ID.encode() + b": %s\r\n"
