@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from .._changelog import ChangeLog, Expired, check_retention
-from .._engine import EngineCollection, Op, RowMap, apply, copy_row
+from .._engine import EngineCollection, Op, RowMap, apply, copy_change, copy_row
 from .._errors import CursorExpired
 from .._feed import LogSubscription, Waker, format_cursor, parse_cursor
 from .._filters import FilterNode
@@ -52,12 +52,6 @@ class MemoryOptions:
 
     def __post_init__(self) -> None:
         check_retention("memory", self.feed_max_changes, self.feed_max_age)
-
-
-def _copy(change: RawChange) -> RawChange:
-    new = None if change.new is None else copy_row(change.new)
-    old = None if change.old is None else copy_row(change.old)
-    return RawChange(change.collection, change.kind, change.key, new, old, change.cursor)
 
 
 @dataclass
@@ -103,7 +97,7 @@ class _Reader:
             raise CursorExpired(self._collection, format_cursor(_TAG, after)) from None
         if not found:
             return [], after
-        return [_copy(c) for c in found], parse_cursor(found[-1].cursor, _TAG, 1, "memory")[0]
+        return [copy_change(c) for c in found], parse_cursor(found[-1].cursor, _TAG, 1, "memory")[0]
 
 
 _named: dict[str, _DataSet] = {}

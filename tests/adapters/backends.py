@@ -165,6 +165,6 @@ BACKENDS: list[BackendEntry] = [
     BackendEntry("sqlite", sqlite_backend, retention=_SHORT),
     BackendEntry("postgres", postgres_backend, marks=(pytest.mark.postgres,), retention=_SHORT),
     BackendEntry("nats", nats_backend, marks=(pytest.mark.nats,), retention={"history": 1}),
-    BackendEntry("beaver", beaver_backend, marks=(pytest.mark.beaver,), resumable=False),
+    BackendEntry("beaver", beaver_backend, marks=(pytest.mark.beaver,), retention=_SHORT),
     BackendEntry("noex", noex_backend, resumable=False),
 ]
