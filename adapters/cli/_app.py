@@ -15,11 +15,11 @@ from ._common import (
     open_file,
     parse_document,
     parse_filter,
-    record_json,
     run,
     shown_url,
     store_at,
 )
+from ._follow import follow
 from ._progress import CopyProgress, ProgressMode
 from ._transfer import OnConflict, copy_collection, export_lines, import_lines
 
@@ -232,26 +232,33 @@ def count(coll: Coll, where: Filter = None, url: Url = None, option: Options = N
     run(main)
 
 
+Since = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        metavar="CURSOR",
+        help="Resume after this change (the cursor of a line printed before).",
+        show_default=False,
+    ),
+]
+
+
 @app.command()
-def watch(coll: Coll, where: Filter = None, url: Url = None, option: Options = None) -> None:
-    """Follow changes live: one JSON line per change, until Ctrl-C.
+def watch(
+    coll: Coll, where: Filter = None, since: Since = None, url: Url = None, option: Options = None
+) -> None:
+    """Follow changes: one JSON line per change ({"kind", "key", "cursor", "record"}).
 
-    Needs a server backend (PostgreSQL, NATS, noex-server): SQLite and memory
-    stores only report changes made inside the watching process.
+    Keep the cursor of the last line you handled: --since CURSOR first prints
+    every change after it, then follows live, without gaps or repeats. Runs
+    until Ctrl-C. Exit code 1 if the changes after CURSOR are no longer kept.
 
-    Example: noex-store watch orders '{"status": "open"}'
+    Example: noex-store watch orders '{"status": "open"}' --since "$(cat last.cursor)"
     """
     flt = parse_filter(where)
-    out = Output(True)
-
-    async def main() -> None:
-        async with store_at(url, option) as store, store.collection(coll).watch(flt) as changes:
-            out.note(f"watching {coll} on {shown_url(url)} (Ctrl-C to stop)")
-            async for change in changes:
-                record = None if change.record is None else record_json(change.record)
-                out.line({"kind": change.kind, "key": change.key, "record": record})
-
-    run(main, stop_on_ctrl_c=True)
+    run(
+        lambda: follow(store_at(url, option), shown_url(url), coll, flt, since), stop_on_ctrl_c=True
+    )
 
 
 @app.command("export")
