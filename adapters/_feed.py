@@ -18,16 +18,19 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Generic, Protocol, TypeVar
 
-from ._errors import BackendUnavailable
+from ._errors import AdapterError, BackendUnavailable
 from ._stored import RawChange
 
 __all__ = [
+    "FeedOptions",
     "FeedReader",
     "LogSubscription",
+    "Pruner",
     "Waiter",
     "Waker",
     "format_cursor",
@@ -67,6 +70,68 @@ def parse_cursor(cursor: Any, tag: str, count: int, backend: str) -> tuple[int, 
         return tuple(int(part, 16) for part in body)
     except ValueError:
         raise ValueError(f"{cursor!r} is not a change cursor of the {backend} backend") from None
+
+
+class FeedOptions(Protocol):
+    """The retention options every change log takes (see each backend's options)."""
+
+    @property
+    def feed_max_changes(self) -> int: ...
+
+    @property
+    def feed_max_age(self) -> float: ...
+
+
+class Pruner:
+    """Applies a store's retention in the background: after enough changes, or enough time.
+
+    Enough changes is an eighth of ``max_changes`` (at least 1,000), so a log
+    stays within about 1.125 times its limit; enough time is ``every`` seconds
+    since the last pruning (age limits, slow writers). ``prune`` does the work,
+    in short transactions so that writes go on meanwhile; one runs at a time,
+    and a failure is logged (the next one tries again).
+    """
+
+    def __init__(
+        self,
+        max_changes: int,
+        prune: Callable[[], Awaitable[None]],
+        url: str,
+        every: float = 60.0,
+    ) -> None:
+        self._step = max(1000, max_changes // 8) if max_changes > 0 else 0
+        self._prune = prune
+        self._url = url
+        self._every = every
+        self._count = 0
+        self.last = time.monotonic()
+        self.task: asyncio.Task[None] | None = None
+
+    def written(self, count: int) -> None:
+        """``count`` more changes were committed: start pruning if it is due."""
+        self._count += count
+        due = (self._step and self._count >= self._step) or (
+            time.monotonic() - self.last >= self._every
+        )
+        if due and self.task is None:
+            self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        self._count = 0
+        self.last = time.monotonic()
+        try:
+            await self._prune()
+        except AdapterError as exc:
+            logger.warning("pruning the change log of %s failed: %s", self._url, exc)
+        finally:
+            self.task = None
+
+    async def close(self) -> None:
+        """Stop a pruning under way."""
+        task, self.task = self.task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
 
 def retry_delays(first: float = 0.05, cap: float = 2.0) -> Iterator[float]:

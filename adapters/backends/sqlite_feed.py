@@ -14,13 +14,19 @@ import asyncio
 import logging
 import sqlite3
 import threading
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
 
 from .._errors import AdapterError, CursorExpired
-from .._feed import LogSubscription, Waker, format_cursor, parse_cursor
+from .._feed import (
+    FeedOptions,
+    LogSubscription,
+    Pruner,
+    Waker,
+    format_cursor,
+    parse_cursor,
+)
 from .._stored import RawChange, Subscription, to_micros, utc_now
 from .sqlite_changes import Expired, head, prune_age, prune_count, read_changes
 
@@ -32,7 +38,6 @@ R = TypeVar("R")
 
 _TAG = "s"
 _PAGE = 1000  # changes per read of the log
-_PRUNE_SECONDS = 60.0  # while writing, prune at least this often
 
 # In-process wake-ups per file: stores of this process wake each other's feeds
 # at once (other processes are noticed by polling).
@@ -40,15 +45,9 @@ _wakers: dict[str, Waker] = {}
 _wakers_lock = threading.Lock()
 
 
-class _Options(Protocol):
+class _Options(FeedOptions, Protocol):
     @property
     def poll_interval(self) -> float: ...
-
-    @property
-    def feed_max_changes(self) -> int: ...
-
-    @property
-    def feed_max_age(self) -> float: ...
 
 
 class _Store(Protocol):
@@ -121,10 +120,8 @@ class SqliteFeed:
             self._waker = _wakers.setdefault(path, Waker())
         self._watchers = 0
         self._poller: asyncio.Task[None] | None = None
-        self._pruner: asyncio.Task[None] | None = None
         self._written: set[str] = set()  # collections written since the last pruning
-        self._unpruned = 0  # changes written since the last pruning
-        self._pruned_at = time.monotonic()
+        self.pruner = Pruner(options.feed_max_changes, self._prune, store.url)
 
     async def subscribe(self, collection: str, since: str | None) -> Subscription:
         """A feed of ``collection`` from now, or after the change at ``since``.
@@ -173,38 +170,28 @@ class SqliteFeed:
         if not written:
             return
         self._waker.wake({name for name, _ in written})
-        for name, count in written:
-            self._written.add(name)
-            self._unpruned += count
-        limit = self._options.feed_max_changes
-        due = limit > 0 and self._unpruned >= max(1000, limit // 8)
-        if (due or time.monotonic() - self._pruned_at >= _PRUNE_SECONDS) and self._pruner is None:
-            self._pruner = asyncio.get_running_loop().create_task(self._prune())
+        self._written.update(name for name, _ in written)
+        self.pruner.written(sum(count for _, count in written))
 
     async def _prune(self) -> None:
         """Apply retention in small transactions, so writes go on in between."""
-        written, self._written, self._unpruned = self._written, set(), 0
-        self._pruned_at = time.monotonic()
-        try:
-            if self._options.feed_max_age > 0:
-                cutoff = to_micros(utc_now()) - int(self._options.feed_max_age * 1_000_000)
-                while await self._store._write(lambda conn: prune_age(conn, cutoff)):
-                    pass
-            keep = self._options.feed_max_changes
-            for name in sorted(written) if keep > 0 else ():
-                while await self._store._write(_counted(name, keep)):
-                    pass
-        except AdapterError as exc:
-            logger.warning("pruning the change log of %s failed: %s", self._store.url, exc)
-        finally:
-            self._pruner = None
+        written, self._written = self._written, set()
+        if self._options.feed_max_age > 0:
+            cutoff = to_micros(utc_now()) - int(self._options.feed_max_age * 1_000_000)
+            while await self._store._write(lambda conn: prune_age(conn, cutoff)):
+                pass
+        keep = self._options.feed_max_changes
+        for name in sorted(written) if keep > 0 else ():
+            while await self._store._write(_counted(name, keep)):
+                pass
 
     async def close(self) -> None:
         """Stop polling and pruning."""
-        tasks = [t for t in (self._poller, self._pruner) if t is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        poller, self._poller = self._poller, None
+        if poller is not None:
+            poller.cancel()
+            await asyncio.gather(poller, return_exceptions=True)
+        await self.pruner.close()
 
 
 def _counted(collection: str, keep: int) -> Callable[[sqlite3.Connection], Any]:

@@ -171,7 +171,7 @@ def test_watch_since_a_pruned_cursor_exits_1(tmp_path: Path) -> None:
             for n in range(12):
                 await coll.update("k", {"n": n})
             await coll.insert_many([{} for _ in range(1200)])  # enough to prune now
-            pruner = store._feed._pruner
+            pruner = store._feed.pruner.task
             assert pruner is not None
             await pruner
             return first.cursor

@@ -24,7 +24,8 @@ position; a read from an older position is refused.
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, LiteralString
 
 from psycopg import AsyncConnection, sql
 
@@ -46,7 +47,17 @@ LAST = 2**62
 """The change index meaning "after every change of the entry"."""
 
 _BATCH = 5000  # entries per pruning statement
+# The collections that have entries: a skip scan over the feed index, one
+# probe per collection instead of reading every entry as DISTINCT would.
+_COLLECTIONS = (
+    "WITH RECURSIVE cs AS ("
+    " (SELECT collection FROM {s}.changes ORDER BY collection LIMIT 1)"
+    " UNION ALL SELECT (SELECT c.collection FROM {s}.changes AS c"
+    "  WHERE c.collection > cs.collection ORDER BY c.collection LIMIT 1)"
+    " FROM cs WHERE cs.collection IS NOT NULL)"
+)
 _ENTRIES = 100  # entries per read
+_ROWS = 5000  # changes per read (a batch entry holds many)
 
 
 class Expired(Exception):
@@ -134,6 +145,7 @@ def log_insert(table: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=64)
 def _read_sql(schema: str) -> str:
     c = f'"{schema.replace(chr(34), chr(34) * 2)}"'
     return (
@@ -148,7 +160,7 @@ def _read_sql(schema: str) -> str:
         "    e.updated_at, e.old_data, e.old_updated FROM e"
         "    CROSS JOIN LATERAL json_array_elements_text(COALESCE(e.keys, json_build_array(e.key)))"
         "    WITH ORDINALITY AS t(key, i)"
-        "    WHERE e.pos > %(p)s OR t.i - 1 > %(i)s)"
+        "    WHERE e.pos > %(p)s OR t.i - 1 > %(i)s ORDER BY e.pos, t.i LIMIT %(r)s)"
         "  SELECT k.pos AS at, k.i AS idx, k.kind, k.key, k.version, k.created_at, k.updated_at,"
         "   k.old_data, k.old_updated, x.kind AS x_kind, x.version AS x_version,"
         "   x.updated_at AS x_updated, x.old_data AS x_data, x.old_updated AS x_old_updated,"
@@ -188,7 +200,7 @@ async def read_changes(
     Raises:
         Expired: changes after ``after`` were pruned.
     """
-    params = {"c": collection, "p": after[0], "i": after[1], "n": _ENTRIES}
+    params = {"c": collection, "p": after[0], "i": after[1], "n": _ENTRIES, "r": _ROWS}
     cur = await conn.execute(_read_sql(schema), params)
     rows = await cur.fetchall()
     if rows and rows[0][0] is not None and after < (rows[0][0], rows[0][1]):
@@ -218,26 +230,13 @@ async def prune_age(conn: AsyncConnection[Any], schema: str, max_age: float) -> 
 
     Entries are taken oldest first per collection, through the feed index.
     """
-    s = sql.Identifier(schema)
-    cur = await conn.execute(
-        sql.SQL(
-            "WITH RECURSIVE cs AS ("
-            " (SELECT collection FROM {s}.changes ORDER BY collection LIMIT 1)"
-            " UNION ALL SELECT (SELECT c.collection FROM {s}.changes AS c"
-            "  WHERE c.collection > cs.collection ORDER BY c.collection LIMIT 1)"
-            " FROM cs WHERE cs.collection IS NOT NULL),"
-            " old AS (SELECT o.ctid AS row FROM cs CROSS JOIN LATERAL ("
-            "  SELECT ctid, at FROM {s}.changes WHERE collection = cs.collection"
-            "  AND pos IS NOT NULL ORDER BY pos LIMIT %(n)s) AS o"
-            "  WHERE cs.collection IS NOT NULL AND o.at < now() - make_interval(secs => %(age)s))"
-            " DELETE FROM {s}.changes WHERE ctid IN (SELECT row FROM old)"
-            " RETURNING collection, pos, COALESCE(json_array_length(keys), 1) - 1"
-        ).format(s=s),
-        {"n": _BATCH, "age": max_age},
+    old = (
+        " old AS (SELECT o.ctid AS row FROM cs CROSS JOIN LATERAL ("
+        "  SELECT ctid, at FROM {s}.changes WHERE collection = cs.collection"
+        "  AND pos IS NOT NULL ORDER BY pos LIMIT %(n)s) AS o"
+        "  WHERE cs.collection IS NOT NULL AND o.at < now() - make_interval(secs => %(age)s))"
     )
-    deleted = await cur.fetchall()
-    await _mark(conn, schema, deleted)
-    return len(deleted) >= _BATCH
+    return await _delete(conn, schema, old, {"n": _BATCH, "age": max_age})
 
 
 async def prune_count(conn: AsyncConnection[Any], schema: str, keep: int) -> bool:
@@ -245,27 +244,36 @@ async def prune_count(conn: AsyncConnection[Any], schema: str, keep: int) -> boo
 
     Returns whether more may remain.
     """
-    s = sql.Identifier(schema)
+    old = (
+        " edge AS (SELECT cs.collection, b.pos FROM cs CROSS JOIN LATERAL ("
+        "  SELECT pos FROM (SELECT pos, sum(COALESCE(json_array_length(keys), 1)) OVER ("
+        "   ORDER BY pos DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS newer"
+        "   FROM {s}.changes WHERE collection = cs.collection AND pos IS NOT NULL"
+        "   ORDER BY pos DESC) AS w"
+        "  WHERE newer >= %(keep)s LIMIT 1) AS b WHERE cs.collection IS NOT NULL),"
+        " old AS (SELECT o.ctid AS row FROM edge CROSS JOIN LATERAL ("
+        "  SELECT ctid FROM {s}.changes WHERE collection = edge.collection"
+        "  AND pos <= edge.pos ORDER BY pos LIMIT %(n)s) AS o)"
+    )
+    return await _delete(conn, schema, old, {"n": _BATCH, "keep": keep})
+
+
+async def _delete(
+    conn: AsyncConnection[Any], schema: str, old: LiteralString, params: dict[str, Any]
+) -> bool:
+    """Delete the entries the CTE ``old`` (after ``cs``, the collections) names; move horizons.
+
+    Returns whether a full batch was deleted (more may remain).
+    """
     cur = await conn.execute(
         sql.SQL(
-            "WITH RECURSIVE cs AS ("
-            " (SELECT collection FROM {s}.changes ORDER BY collection LIMIT 1)"
-            " UNION ALL SELECT (SELECT c.collection FROM {s}.changes AS c"
-            "  WHERE c.collection > cs.collection ORDER BY c.collection LIMIT 1)"
-            " FROM cs WHERE cs.collection IS NOT NULL),"
-            " edge AS (SELECT cs.collection, b.pos FROM cs CROSS JOIN LATERAL ("
-            "  SELECT pos FROM (SELECT pos, sum(COALESCE(json_array_length(keys), 1)) OVER ("
-            "   ORDER BY pos DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS newer"
-            "   FROM {s}.changes WHERE collection = cs.collection AND pos IS NOT NULL"
-            "   ORDER BY pos DESC) AS w"
-            "  WHERE newer >= %(keep)s LIMIT 1) AS b WHERE cs.collection IS NOT NULL),"
-            " old AS (SELECT o.ctid AS row FROM edge CROSS JOIN LATERAL ("
-            "  SELECT ctid FROM {s}.changes WHERE collection = edge.collection"
-            "  AND pos <= edge.pos ORDER BY pos LIMIT %(n)s) AS o)"
-            " DELETE FROM {s}.changes WHERE ctid IN (SELECT row FROM old)"
+            _COLLECTIONS
+            + ","
+            + old
+            + " DELETE FROM {s}.changes WHERE ctid IN (SELECT row FROM old)"
             " RETURNING collection, pos, COALESCE(json_array_length(keys), 1) - 1"
-        ).format(s=s),
-        {"n": _BATCH, "keep": keep},
+        ).format(s=sql.Identifier(schema)),
+        params,
     )
     deleted = await cur.fetchall()
     await _mark(conn, schema, deleted)

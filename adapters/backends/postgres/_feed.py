@@ -12,16 +12,21 @@ or time, one short statement at a time.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 import psycopg
 
-from ..._errors import AdapterError, CursorExpired
-from ..._feed import LogSubscription, Waker, format_cursor, parse_cursor
+from ..._errors import CursorExpired
+from ..._feed import (
+    FeedOptions,
+    LogSubscription,
+    Pruner,
+    Waker,
+    format_cursor,
+    parse_cursor,
+)
 from ..._stored import RawChange, Subscription
 from ._changes import LAST, Expired, prune_age, prune_count, read_changes, sequence
 from ._watch import Listener
@@ -31,17 +36,8 @@ __all__ = ["PgFeed", "check_cursor"]
 logger = logging.getLogger("adapters")
 
 _TAG = "p"
-_PRUNE_SECONDS = 60.0  # while writing, prune at least this often
 
 Position = tuple[int, int]
-
-
-class _Options(Protocol):
-    @property
-    def feed_max_changes(self) -> int: ...
-
-    @property
-    def feed_max_age(self) -> float: ...
 
 
 class _Store(Protocol):
@@ -92,14 +88,12 @@ class _Reader:
 class PgFeed:
     """The feeds of one store (see the module docstring)."""
 
-    def __init__(self, store: _Store, conninfo: str, channel: str, options: _Options) -> None:
+    def __init__(self, store: _Store, conninfo: str, channel: str, options: FeedOptions) -> None:
         self._store = store
         self._options = options
         self._waker = Waker()
         self.listener = Listener(conninfo, channel, store.url, self._on_note, self._waker.wake)
-        self._pruner: asyncio.Task[None] | None = None
-        self._unpruned = 0  # changes written since the last pruning
-        self._pruned_at = time.monotonic()
+        self.pruner = Pruner(options.feed_max_changes, self._prune, store.url)
 
     def _on_note(self, payload: str) -> None:
         self._waker.wake(payload)  # the payload is the collection written
@@ -128,36 +122,22 @@ class PgFeed:
 
     def written(self, count: int) -> None:
         """``count`` changes were written: prune when it is time."""
-        self._unpruned += count
-        limit = self._options.feed_max_changes
-        due = limit > 0 and self._unpruned >= max(1000, limit // 8)
-        if (due or time.monotonic() - self._pruned_at >= _PRUNE_SECONDS) and self._pruner is None:
-            self._pruner = asyncio.get_running_loop().create_task(self._prune())
+        self.pruner.written(count)
 
     async def _prune(self) -> None:
         """Apply retention, one short statement at a time (writes never wait for it)."""
-        self._unpruned = 0
-        self._pruned_at = time.monotonic()
         schema = self._store.schema
-        try:
-            async with self._store.pooled() as conn:
-                await sequence(conn, schema)
-                if self._options.feed_max_age > 0:
-                    while await prune_age(conn, schema, self._options.feed_max_age):
-                        pass
-                if self._options.feed_max_changes > 0:
-                    while await prune_count(conn, schema, self._options.feed_max_changes):
-                        pass
-        except AdapterError as exc:
-            logger.warning("pruning the change log of %s failed: %s", self._store.url, exc)
-        finally:
-            self._pruner = None
+        async with self._store.pooled() as conn:
+            await sequence(conn, schema)
+            if self._options.feed_max_age > 0:
+                while await prune_age(conn, schema, self._options.feed_max_age):
+                    pass
+            if self._options.feed_max_changes > 0:
+                while await prune_count(conn, schema, self._options.feed_max_changes):
+                    pass
 
     async def close(self) -> None:
         """End every feed, stop listening and pruning."""
         self._waker.close_all()
         await self.listener.stop()
-        pruner, self._pruner = self._pruner, None
-        if pruner is not None:
-            pruner.cancel()
-            await asyncio.gather(pruner, return_exceptions=True)
+        await self.pruner.close()

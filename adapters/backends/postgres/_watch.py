@@ -19,18 +19,11 @@ from typing import Any
 import psycopg
 
 from ..._errors import BackendUnavailable
+from ..._feed import retry_delays
 
-__all__ = ["Listener", "backoff"]
+__all__ = ["Listener"]
 
 logger = logging.getLogger("adapters")
-
-
-def backoff(first: float = 0.05, cap: float = 2.0) -> Iterator[float]:
-    """Exponential delays starting at ``first`` seconds, capped at ``cap``."""
-    delay = first
-    while True:
-        yield delay
-        delay = min(delay * 2, cap)
 
 
 class Listener:
@@ -50,7 +43,7 @@ class Listener:
         url: str,
         on_payload: Callable[[str], None],
         on_reconnect: Callable[[], None],
-        delays: Callable[[], Iterator[float]] = backoff,
+        delays: Callable[[], Iterator[float]] = retry_delays,
     ) -> None:
         self._conninfo = conninfo
         self._channel = channel

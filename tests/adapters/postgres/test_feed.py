@@ -130,11 +130,11 @@ async def test_pruning_keeps_the_newest_changes_and_moves_the_horizon(
                 await coll.update("first", {"n": n})
             cursors = [(await _next(live)).cursor for _ in range(7)]
         assert isinstance(store, PostgresStore)
-        store.feed._pruned_at = 0.0  # due now: the next write prunes
+        store.feed.pruner.last = 0.0  # due now: the next write prunes
         await coll.update("first", {"n": 8})
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 30
-        while store.feed._pruner is not None:
+        while store.feed.pruner.task is not None:
             assert loop.time() < deadline, "pruning did not finish"
             await asyncio.sleep(0.01)  # pruning runs in the background
         with pytest.raises(adapters.CursorExpired):
@@ -145,3 +145,14 @@ async def test_pruning_keeps_the_newest_changes_and_moves_the_horizon(
     assert [c.record.data["n"] for c in tail if c.record is not None] == [5, 6, 7, 8]
     rows = await _admin(f'SELECT count(*) FROM "{pg_schema}".changes')
     assert rows[0][0] == 5
+
+
+async def test_a_large_batch_is_read_in_pages_and_resumes_inside(pg_store: PostgresStore) -> None:
+    coll = pg_store.collection("large")
+    async with coll.watch() as live:
+        await coll.insert_many([{"i": i} for i in range(12_000)])
+        first = [await _next(live) for _ in range(6_001)]
+    async with coll.watch(since=first[-1].cursor) as resumed:
+        rest = [await _next(resumed) for _ in range(5_999)]
+    numbers = [c.record.data["i"] for c in [*first, *rest] if c.record is not None]
+    assert numbers == list(range(12_000))

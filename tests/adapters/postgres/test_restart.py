@@ -83,6 +83,45 @@ async def _exclusive() -> AsyncIterator[None]:
         os.close(fd)
 
 
+async def _restart(version: str) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        "pg_ctlcluster",
+        "--skip-systemctl-redirect",
+        version,
+        "main",
+        "restart",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert await proc.wait() == 0
+
+
+async def _write_through_a_restart(
+    coll: adapters.Collection[dict[str, object]],
+    version: str,
+    acked: list[str],
+    failures: list[adapters.BackendUnavailable],
+) -> None:
+    """Writers insert all along; PostgreSQL restarts once 30 writes are acknowledged.
+
+    Returns once 30 more writes were acknowledged after the restart: the pool
+    recovers by itself.
+    """
+    stop = asyncio.Event()
+    progress = asyncio.Event()
+    tasks = [
+        asyncio.create_task(_writer(coll, f"w{i}", acked, failures, stop, progress))
+        for i in range(WRITERS)
+    ]
+    try:
+        await _until_acked(acked, 30, progress, 30)
+        await _restart(version)
+        await _until_acked(acked, len(acked) + 30, progress, 60)
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+
+
 async def test_restart_loses_no_acknowledged_write(pg_schema_unlocked: str) -> None:
     version = _cluster_version()
     if version is None:
@@ -95,30 +134,7 @@ async def test_restart_loses_no_acknowledged_write(pg_schema_unlocked: str) -> N
         coll = store.collection("durable")
         acked: list[str] = []
         failures: list[adapters.BackendUnavailable] = []
-        stop = asyncio.Event()
-        progress = asyncio.Event()
-        tasks = [
-            asyncio.create_task(_writer(coll, f"w{i}", acked, failures, stop, progress))
-            for i in range(WRITERS)
-        ]
-        try:
-            await _until_acked(acked, 30, progress, 30)
-            proc = await asyncio.create_subprocess_exec(
-                "pg_ctlcluster",
-                "--skip-systemctl-redirect",
-                version,
-                "main",
-                "restart",
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL,
-            )
-            assert await proc.wait() == 0
-            before = len(acked)
-            # The pool recovers by itself: writes succeed again after the restart.
-            await _until_acked(acked, before + 30, progress, 60)
-        finally:
-            stop.set()
-            await asyncio.gather(*tasks)
+        await _write_through_a_restart(coll, version, acked, failures)
         stored = {r.key for r in await coll.find()}
     assert set(acked) <= stored
     assert failures, "the restart should have failed some in-flight operations"
@@ -150,31 +166,9 @@ async def test_a_watch_loses_nothing_across_a_restart(pg_schema_unlocked: str) -
     ):
         coll = store.collection("feed")
         acked: list[str] = []
-        failures: list[adapters.BackendUnavailable] = []
-        stop = asyncio.Event()
-        progress = asyncio.Event()
         seen: list[adapters.Change[dict[str, object]]] = []
         async with watching.collection("feed").watch() as changes:
-            tasks = [
-                asyncio.create_task(_writer(coll, f"w{i}", acked, failures, stop, progress))
-                for i in range(WRITERS)
-            ]
-            try:
-                await _until_acked(acked, 30, progress, 30)
-                proc = await asyncio.create_subprocess_exec(
-                    "pg_ctlcluster",
-                    "--skip-systemctl-redirect",
-                    version,
-                    "main",
-                    "restart",
-                    stdout=asyncio.subprocess.DEVNULL,
-                    stderr=asyncio.subprocess.DEVNULL,
-                )
-                assert await proc.wait() == 0
-                await _until_acked(acked, len(acked) + 30, progress, 60)
-            finally:
-                stop.set()
-                await asyncio.gather(*tasks)
+            await _write_through_a_restart(coll, version, acked, [])
             async with asyncio.timeout(60):
                 await _collect(changes, set(acked), seen)
         keys = [c.key for c in seen]
