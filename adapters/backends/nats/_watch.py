@@ -224,7 +224,7 @@ class ChangeFeed:
         try:
             value = decode_config(event.value)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            logger.debug("nats: feed of %r skips undecodable %r: %s", name, key, exc)
+            logger.warning("nats: feed of %r skips undecodable %r: %s", name, key, exc)
             return None
         record = self._record(key, value, event.revision)
         self._remember(key, event.revision, record)

@@ -25,6 +25,7 @@ position; a read from an older position is refused.
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any, LiteralString
 
 from psycopg import AsyncConnection, sql
@@ -42,6 +43,8 @@ __all__ = [
     "read_changes",
     "sequence",
 ]
+
+logger = logging.getLogger("adapters")
 
 LAST = 2**62
 """The change index meaning "after every change of the entry"."""
@@ -217,6 +220,10 @@ async def read_changes(
             out.append((position, RawChange(collection, "deleted", key, None, old)))
             continue
         new = _record(key, body)
+        if new is None:
+            logger.warning(
+                "change log of %r: record %r at version %d is gone", collection, key, version
+            )
         if kind == "i":
             out.append((position, RawChange(collection, "inserted", key, new, None)))
         else:
