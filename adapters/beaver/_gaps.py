@@ -31,6 +31,7 @@ class ClientGaps:
     """Factories of the local ``BeaverDB`` that have no REST routes."""
 
     docs = _gap("db.docs() (documents and full-text search)")
+    collection = _gap("db.collection() (documents and vector search)")
     vectors = _gap("db.vectors() (vector search)")
     graph = _gap("db.graph()")
     graphs = _gap("db.graphs()")
