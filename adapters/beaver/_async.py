@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar, overload
 
 from adapters.beaver._errors import ClientClosed, QueueEmpty
-from adapters.beaver._gaps import ClientGaps, DictGaps, ListGaps, LogGaps, QueueGaps
+from adapters.beaver._gaps import ClientGaps, DictGaps, ListGaps, LogGaps, QueueGaps, refuse_secret
 from adapters.beaver._handle import Handle
 from adapters.beaver._models import FieldIndex, LogEntry, QueueItem, codec_for
 from adapters.beaver._ops import UNSET, DictOps, ListOps
@@ -148,11 +148,21 @@ class AsyncBeaverClient(ClientGaps):
 
     # dict/list last: inside the class body their names shadow the builtins.
     @overload
-    def dict(self, name: str) -> AsyncBeaverDict[Any]: ...
+    def dict(
+        self, name: str, model: None = None, secret: object = None
+    ) -> AsyncBeaverDict[Any]: ...
     @overload
-    def dict(self, name: str, model: type[T]) -> AsyncBeaverDict[T]: ...
-    def dict(self, name: str, model: type[Any] | None = None) -> AsyncBeaverDict[Any]:
-        """The dict ``name`` (no I/O). Raises :class:`InvalidName`."""
+    def dict(self, name: str, model: type[T], secret: object = None) -> AsyncBeaverDict[T]: ...
+    def dict(
+        self, name: str, model: type[Any] | None = None, secret: object = None
+    ) -> AsyncBeaverDict[Any]:
+        """The dict ``name`` (no I/O).
+
+        Raises:
+            InvalidName: The name cannot be addressed over REST.
+            NotSupportedRemotely: ``secret`` was given (encrypted dicts are local-only).
+        """
+        refuse_secret(secret)
         return AsyncBeaverDict(self, DictOps(name, codec_for(model)))
 
     @overload

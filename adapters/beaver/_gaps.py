@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 from adapters.beaver._errors import NotSupportedRemotely
 
-__all__ = ["ClientGaps", "DictGaps", "ListGaps", "LogGaps", "QueueGaps"]
+__all__ = ["ClientGaps", "DictGaps", "ListGaps", "LogGaps", "QueueGaps", "refuse_secret"]
 
 
 def _gap(feature: str, hint: str = "") -> Callable[..., NoReturn]:
@@ -25,6 +25,19 @@ def _gap(feature: str, hint: str = "") -> Callable[..., NoReturn]:
 
 _NO_LOCK = "the server exposes no lock routes"
 _NO_EVENTS = "REST writes never emit change events"
+
+
+def refuse_secret(secret: object) -> None:
+    """Refuse ``db.dict(name, secret=...)``: encrypted dicts are local-only.
+
+    Raises:
+        NotSupportedRemotely: ``secret`` is not ``None``.
+    """
+    if secret is not None:
+        raise NotSupportedRemotely(
+            "encrypted dicts (secret=)",
+            "the server cannot take a secret: it would store plaintext and fail to read",
+        )
 
 
 class ClientGaps:

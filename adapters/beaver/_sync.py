@@ -10,6 +10,7 @@ it is bound to no event loop and needs no closing of its own.
 from __future__ import annotations
 
 import time
+import weakref
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Generic, TypeVar, overload
@@ -22,7 +23,7 @@ from adapters.beaver._async import (
     AsyncBeaverQueue,
 )
 from adapters.beaver._errors import ClientClosed, QueueEmpty
-from adapters.beaver._gaps import ClientGaps, DictGaps, ListGaps, LogGaps, QueueGaps
+from adapters.beaver._gaps import ClientGaps, DictGaps, ListGaps, LogGaps, QueueGaps, refuse_secret
 from adapters.beaver._handle import Handle
 from adapters.beaver._models import FieldIndex, LogEntry, QueueItem, codec_for
 from adapters.beaver._ops import UNSET, DictOps, ListOps
@@ -70,6 +71,9 @@ class BeaverClient(ClientGaps):
         self._sender = SyncSender(self.settings)
         self._threads: ThreadedSender | None = None
         self._async: AsyncBeaverClient | None = None
+        # A client its owner never closes has its connections closed when it is
+        # garbage-collected or at interpreter exit.
+        self._finalizer = weakref.finalize(self, self._sender.close)
 
     def __repr__(self) -> str:
         return f"BeaverClient({self.settings.safe_url!r})"
@@ -99,7 +103,7 @@ class BeaverClient(ClientGaps):
         """Close the connections (both sides); later calls raise :class:`ClientClosed`."""
         if self._threads is not None:
             self._threads.close()
-        self._sender.close()
+        self._finalizer()
 
     async def aclose(self) -> None:
         """Same as :meth:`close`, for ``async with`` and async code."""
@@ -145,11 +149,19 @@ class BeaverClient(ClientGaps):
 
     # dict/list last: inside the class body their names shadow the builtins.
     @overload
-    def dict(self, name: str) -> BeaverDict[Any]: ...
+    def dict(self, name: str, model: None = None, secret: object = None) -> BeaverDict[Any]: ...
     @overload
-    def dict(self, name: str, model: type[T]) -> BeaverDict[T]: ...
-    def dict(self, name: str, model: type[Any] | None = None) -> BeaverDict[Any]:
-        """The dict ``name`` (no I/O). Raises :class:`InvalidName`."""
+    def dict(self, name: str, model: type[T], secret: object = None) -> BeaverDict[T]: ...
+    def dict(
+        self, name: str, model: type[Any] | None = None, secret: object = None
+    ) -> BeaverDict[Any]:
+        """The dict ``name`` (no I/O).
+
+        Raises:
+            InvalidName: The name cannot be addressed over REST.
+            NotSupportedRemotely: ``secret`` was given (encrypted dicts are local-only).
+        """
+        refuse_secret(secret)
         return BeaverDict(self, DictOps(name, codec_for(model)))
 
     @overload

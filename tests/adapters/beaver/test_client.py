@@ -166,6 +166,8 @@ def _missing_features(db: BeaverClient, name: str) -> list[Callable[[], object]]
     d, lst, q, log = db.dict(name), db.list(name), db.queue(name), db.log(name)
     return [
         lambda: db.docs(name),
+        lambda: db.collection(name),
+        lambda: db.dict(name, secret="s3cret"),
         lambda: db.vectors(name),
         lambda: db.graph(name),
         lambda: db.channel(name),
