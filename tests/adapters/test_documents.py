@@ -296,3 +296,21 @@ def test_an_unclosed_store_is_closed_when_dropped(tmp_path: Path) -> None:
     assert not thread.is_alive()
     with DocumentStore(f"sqlite:///{tmp_path}/dropped.db") as again:
         assert again.read("c", "k") is not None
+
+
+@pytest.mark.postgres
+def test_readme_example_runs(tmp_path: Path, pg_docs_url: str) -> None:
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = text.split("### Seed-compatible document store", 1)[1]
+    example = section.split("```python\n", 1)[1].split("\n```", 1)[0]
+    done = subprocess.run(
+        [sys.executable, "-W", "default", "-c", example],
+        cwd=tmp_path,
+        env={**os.environ, "POSTGRES_CONNECTION_STRING": pg_docs_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert (tmp_path / "docs.db").exists()
