@@ -178,7 +178,8 @@ class AsyncBeaverDict(Handle[AsyncBeaverClient, DictOps[T]], DictGaps, Generic[T
     """A remote dict; the methods of ``AsyncBeaverDict`` in the local API.
 
     ``get``/``delete`` raise :class:`KeyNotFound` (a ``KeyError``) for a missing or
-    expired key. Every ``str`` key works, including ``"count"``, ``"a/b"`` and ``""``.
+    expired key. Every ``str`` key works, including ``"count"``, ``"a/b"`` and ``""``;
+    ``int``, ``float`` and ``bool`` keys are stored as local BeaverDB stores them.
     """
 
     __slots__ = ()

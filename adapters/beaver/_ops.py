@@ -88,7 +88,8 @@ class DictOps(Generic[T]):
     Keys travel percent-encoded in the path. Keys that no path can carry (empty,
     ``.``/``..``, or containing ``/``) go through the server's body/query override,
     and reads of the key ``count`` (whose ``GET`` is shadowed by the size route) go
-    through ``/fetch``, so every ``str`` key works.
+    through ``/fetch``, so every ``str`` key works. Other key types are first turned
+    into the text local BeaverDB stores (:func:`~adapters.beaver._values.key_text`).
     """
 
     __slots__ = ("base", "codec", "name")

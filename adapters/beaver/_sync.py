@@ -179,7 +179,8 @@ class BeaverDict(Handle[BeaverClient, DictOps[T]], DictGaps, Generic[T]):
 
     ``d[k]``/``get``/``del d[k]``/``delete`` raise :class:`KeyNotFound` (a
     ``KeyError``) for a missing or expired key. Every ``str`` key works, including
-    ``"count"``, ``"a/b"`` and ``""``.
+    ``"count"``, ``"a/b"`` and ``""``; ``int``, ``float`` and ``bool`` keys are
+    stored as local BeaverDB stores them (``d[42]`` is ``d["42"]``).
     """
 
     __slots__ = ()
