@@ -1,4 +1,4 @@
-"""Fixtures for client tests: a scripted in-memory peer and fast-timing clients."""
+"""Fixtures for client tests: both transports, a scripted in-memory peer, fast-timing clients."""
 
 from __future__ import annotations
 
@@ -7,12 +7,23 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from noex_client import ClientOptions, NoexClient, ReconnectOptions, ReconnectPolicy
+from noex_client import ClientOptions, NoexClient, ReconnectOptions, ReconnectPolicy, _transport
 from tests.client.scripted import ScriptedPeer
 
 FAST_RECONNECT = ReconnectOptions(initial_delay_ms=1, max_delay_ms=5, jitter_ms=1)
 
 MakeClient = Callable[..., NoexClient]
+
+
+@pytest.fixture(autouse=True, params=["websockets", "picows"])
+def transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every client test runs once per WebSocket library: ``transport="auto"``
+    (the default of every client the tests make) picks this one."""
+    name: str = request.param
+    if name == "picows":
+        pytest.importorskip("picows", reason="the fast extra is not installed")
+    monkeypatch.setattr(_transport, "AUTO_ORDER", (name,))
+    return name
 
 
 def fast_options(**overrides: object) -> ClientOptions:
