@@ -1,0 +1,59 @@
+"""The LocalServer as a separate process, for the client benchmarks.
+
+The server runs in its own interpreter so the client's process CPU time counts
+the client alone.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+__all__ = ["BENCH_CONFIG", "local_server_process"]
+
+#: One bucket with generated ids; pings far apart so they never land in a timed run.
+BENCH_CONFIG: dict[str, Any] = {
+    "buckets": [
+        {
+            "name": "bench",
+            "key": "id",
+            "schema": {"id": {"type": "string", "generated": "uuid"}, "n": {"type": "number"}},
+        }
+    ],
+    "queries": [{"name": "bench-count", "type": "count", "bucket": "bench"}],
+    "heartbeat": {"intervalMs": 600_000},
+}
+
+
+@contextmanager
+def local_server_process(config: dict[str, Any] | None = None) -> Iterator[str]:
+    """Start ``python -m noex_client.testing serve``; yield its ``ws://`` URL.
+
+    Raises:
+        SystemExit: The server did not print its URL.
+    """
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "noex_client.testing",
+            "serve",
+            "--config",
+            json.dumps(BENCH_CONFIG if config is None else config),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().strip()
+        if not url.startswith("ws://"):
+            sys.exit(f"server did not start (first line: {url!r})")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(10)
