@@ -258,8 +258,7 @@ class Connection:
                 # Frames now arrive through the callback; recv() only reports the end.
                 self.transport.receive_into(self._on_pushed)
             while True:
-                if self._on_frame(await self.transport.recv()):
-                    await self._send_pongs()
+                self._on_frame(await self.transport.recv())
         except TransportClosed as exc:
             info = CloseInfo(exc.code, exc.reason)
         except asyncio.CancelledError:
@@ -273,13 +272,12 @@ class Connection:
                 info = CloseInfo(info.code, self._abort_reason)
             self._finish(info)
 
-    def _on_frame(self, frame: str | bytes) -> bool:
-        """Handle one frame; returns whether pongs are waiting to be sent."""
+    def _on_frame(self, frame: str | bytes) -> None:
         try:
             event = self.session.receive(frame)
         except ProtocolError as exc:
             self._hooks.on_error(exc)
-            return False
+            return
         match event:
             case Reply(message=Result() as result):
                 future = self._futures.pop(int(result.id), None)
@@ -295,7 +293,8 @@ class Connection:
                 self._hooks.on_push(key, push)
             case Ping():
                 self._on_ping()
-                return True
+                if self._ponger is None or self._ponger.done():
+                    self._ponger = self._loop.create_task(self._send_pongs())
             case System():
                 self._hooks.on_system(event)
             case ServerError(message=error):
@@ -304,27 +303,29 @@ class Connection:
                 logger.debug("noex_client: response to a forgotten request ignored")
             case Held() | Dropped() | Welcome():
                 pass
-        return False
 
     def _on_pushed(self, frame: str | bytes) -> None:
         try:
-            if self._on_frame(frame):
-                self._ponger = self._loop.create_task(self._send_pongs(quiet=True))
+            self._on_frame(frame)
         except Exception as exc:  # pragma: no cover - a bug must not leave requests hanging
             logger.exception("noex_client: reader failed")
             self.abort(f"reader failed: {type(exc).__name__}")
 
-    async def _send_pongs(self, quiet: bool = False) -> None:
-        try:
-            for out in self.session.data_to_send():
-                await self.transport.send(out)
-        except TransportClosed:
-            if not quiet:
-                raise  # the pull reader ends; a push transport reports the end through recv()
+    async def _send_pongs(self) -> None:
+        # Pongs go out from their own task: a reader waiting on a send could stop
+        # draining frames that the transport needs read before the send can finish
+        # (websockets waits for the TCP close while it holds a close frame). A pong
+        # that cannot go out is no reason to stop reading either: recv() reports the end.
+        with contextlib.suppress(TransportClosed):
+            while outgoing := self.session.data_to_send():
+                for out in outgoing:
+                    await self.transport.send(out)
 
     def _finish(self, info: CloseInfo) -> None:
         if self._watchdog is not None:
             self._watchdog.cancel()
+        if self._ponger is not None:
+            self._ponger.cancel()
         if self._sweeper is not None:
             self._sweeper.cancel()
             self._sweeper = None

@@ -5,7 +5,8 @@ future of its own on the data path. The listener here turns those callbacks
 into the :class:`~noex_client._transport.Transport` seam, and behaves like the
 websockets transport in everything a client can observe:
 
-- text frames are checked for UTF-8 (close 1007), fragmented messages are
+- messages are handed over as bytes (the JSON decoder checks UTF-8 and
+  reports bad text as a ``ProtocolError``), fragmented messages are
   reassembled, reserved bits or a stray continuation close with 1002;
 - ``max_size`` bounds a whole message: picows refuses a bigger frame from its
   header, the listener a bigger sum of fragments; both close with 1009 and
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 import ssl as _ssl
 from collections import deque
@@ -75,18 +77,17 @@ class FrameAssembler:
     """Sans-I/O: data frames in, whole messages or a close decision out.
 
     :meth:`feed` takes one data frame (text, binary or continuation) and
-    returns the finished message (``str`` for text, ``bytes`` for binary), or
-    ``None`` while a fragmented message is incomplete. A frame that breaks the
-    protocol raises :class:`TransportClosed` with the code to close with.
+    returns the finished message, or ``None`` while a fragmented message is
+    incomplete. A frame that breaks the protocol raises
+    :class:`TransportClosed` with the code to close with.
     """
 
-    __slots__ = ("_limit", "_parts", "_size", "_text")
+    __slots__ = ("_limit", "_parts", "_size")
 
     def __init__(self, limit: int) -> None:
         self._limit = limit
         self._parts: list[bytes] | None = None
         self._size = 0
-        self._text = False
 
     @property
     def idle(self) -> bool:
@@ -95,13 +96,13 @@ class FrameAssembler:
 
     def feed(
         self, opcode: WSMsgType, fin: bool, payload: bytes, reserved: bool = False
-    ) -> str | bytes | None:
+    ) -> bytes | None:
         """Add one data frame.
 
         Raises:
             TransportClosed: 1002 (reserved bits, a continuation without a
-                start, a new message inside a fragmented one), 1007 (text that
-                is not UTF-8) or 1009 (the message is above the limit).
+                start, a new message inside a fragmented one) or 1009 (the
+                message is above the limit).
         """
         if reserved:
             raise TransportClosed(1002, "reserved bits must be 0")
@@ -115,22 +116,15 @@ class FrameAssembler:
             if not fin:
                 return None
             payload, self._parts = b"".join(self._parts), None
-            return _text(payload) if self._text else payload
+            return payload
         if self._parts is not None:
             raise TransportClosed(1002, "expected a continuation frame")
         if len(payload) > self._limit:
             raise TransportClosed(1009, too_big(self._limit))
         if not fin:
-            self._parts, self._size, self._text = [payload], len(payload), opcode == _TEXT
+            self._parts, self._size = [payload], len(payload)
             return None
-        return _text(payload) if opcode == _TEXT else payload
-
-
-def _text(payload: bytes) -> str:
-    try:
-        return payload.decode()
-    except UnicodeDecodeError as exc:
-        raise TransportClosed(1007, f"invalid UTF-8 at position {exc.start}") from None
+        return payload
 
 
 def close_frame(payload: bytes) -> tuple[int, str]:
@@ -152,20 +146,17 @@ class _Listener(WSListener):
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         owner = self.owner
         opcode = frame.msg_type
-        if opcode == _TEXT and frame.fin and owner.plain and not transport.is_close_frame_sent:
+        if opcode == _TEXT and frame.fin and owner.plain and frame.payload_size <= owner.limit:
             # The hot path: a whole, unfragmented text frame.
-            try:
-                text = frame.get_payload_as_utf8_text()
-            except UnicodeDecodeError:
-                owner.fail(TransportClosed(1007, "invalid UTF-8"))
-                return
             if frame.rsv1 or frame.rsv2 or frame.rsv3:
                 owner.fail(TransportClosed(1002, "reserved bits must be 0"))
                 return
-            owner.deliver(text)
+            owner.deliver(frame.get_payload_as_bytes())
         elif opcode in _DATA:
-            if owner.ended is not None or transport.is_close_frame_sent:
-                return  # closing (picows closes on its own after a bad frame): discard
+            # picows reads a frame header ahead: after it closed over the next
+            # frame, the current one still arrives and is handled like any other.
+            if owner.ended is not None:
+                return  # closing: later data is discarded
             try:
                 message = owner.assembler.feed(
                     opcode,
@@ -200,6 +191,7 @@ class PicowsTransport:
         "_close_timeout",
         "_inbox",
         "_loop",
+        "_reaper",
         "_receiver",
         "_waiter",
         "_ws",
@@ -216,6 +208,7 @@ class PicowsTransport:
         self._inbox: deque[str | bytes] = deque()
         self._waiter: asyncio.Future[str | bytes] | None = None
         self._receiver: Callable[[str | bytes], None] | None = None
+        self._reaper: asyncio.Task[None] | None = None
         self._close_timeout = close_timeout
         self.limit = limit
         self.assembler = FrameAssembler(limit)
@@ -320,6 +313,9 @@ class PicowsTransport:
         ws.disconnect()
 
     def on_disconnected(self) -> None:
+        assert self._ws is not None
+        # picows keeps the failure that made it close for wait_disconnected(): collect it.
+        self._reaper = self._loop.create_task(_reap(self._ws))
         ended = self.ended
         if ended is None:
             ended = self._local_failure() or TransportClosed(1006, "")
@@ -341,9 +337,14 @@ class PicowsTransport:
         return TransportClosed(code, handshake.sent.reason or "")
 
 
+async def _reap(ws: WSTransport) -> None:
+    with contextlib.suppress(Exception):
+        await ws.wait_disconnected()
+
+
 def _answered(ours: TransportClosed, code: int, reason: str) -> TransportClosed:
-    # Keep our own diagnosis (1002/1007/1009) when the server echoes something else.
-    if ours.code in (1002, 1007, 1009):
+    # Keep our own diagnosis (1002/1009) when the server echoes something else.
+    if ours.code in (1002, 1009):
         return ours
     return TransportClosed(code, reason)
 

@@ -15,14 +15,24 @@ FAST_RECONNECT = ReconnectOptions(initial_delay_ms=1, max_delay_ms=5, jitter_ms=
 MakeClient = Callable[..., NoexClient]
 
 
-@pytest.fixture(autouse=True, params=["websockets", "picows"])
+TRANSPORTS = ("websockets", "picows")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # Every client test runs once per transport, except those comparing them directly.
+    if metafunc.definition.get_closest_marker("compares_transports") is None:
+        metafunc.parametrize("transport", TRANSPORTS, indirect=True)
+
+
+@pytest.fixture(autouse=True)
 def transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every client test runs once per WebSocket library: ``transport="auto"``
-    (the default of every client the tests make) picks this one."""
-    name: str = request.param
+    """The WebSocket library under test: ``transport="auto"`` (the default of
+    every client the tests make) picks it."""
+    name: str = getattr(request, "param", "auto")
     if name == "picows":
         pytest.importorskip("picows", reason="the fast extra is not installed")
-    monkeypatch.setattr(_transport, "AUTO_ORDER", (name,))
+    if name != "auto":
+        monkeypatch.setattr(_transport, "AUTO_ORDER", (name,))
     return name
 
 
