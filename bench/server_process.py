@@ -15,16 +15,18 @@ from typing import Any
 
 __all__ = ["BENCH_CONFIG", "local_server_process"]
 
-#: One bucket with generated ids; pings far apart so they never land in a timed run.
+#: Buckets with generated ids, a count query to subscribe to, and pings far apart
+#: so that they never land in a timed run.
 BENCH_CONFIG: dict[str, Any] = {
     "buckets": [
         {
-            "name": "bench",
+            "name": name,
             "key": "id",
             "schema": {"id": {"type": "string", "generated": "uuid"}, "n": {"type": "number"}},
         }
+        for name in ("bench", "feed")
     ],
-    "queries": [{"name": "bench-count", "type": "count", "bucket": "bench"}],
+    "queries": [{"name": "feed-count", "type": "count", "bucket": "feed"}],
     "heartbeat": {"intervalMs": 600_000},
 }
 
