@@ -95,7 +95,9 @@ async def best(
 
 
 async def run(url: str, n: int, rounds: int) -> list[tuple[str, float, float]]:
-    options = ClientOptions(reconnect=False, request_timeout_ms=60_000, transport="websockets")
+    options = ClientOptions(
+        reconnect=False, request_timeout_ms=60_000, liveness_timeout_ms=0, transport="websockets"
+    )
     client = NoexClient(url, options)
     await client.connect()
     bucket = client.store.bucket("bench")

@@ -16,7 +16,7 @@ from typing import Any
 __all__ = ["BENCH_CONFIG", "local_server_process"]
 
 #: Buckets with generated ids, a count query to subscribe to, and pings far apart
-#: so that they never land in a timed run.
+#: so that they never land in a timed run (clients turn their liveness check off).
 BENCH_CONFIG: dict[str, Any] = {
     "buckets": [
         {

@@ -202,7 +202,9 @@ async def contestants(url: str, n: int, stack: Any) -> dict[str, Case]:
         raw_pw.inbox.clear()
         out["raw picows"] = raw_cases(raw_pw)
     for name in ("websockets", "picows") if picows is not None else ("websockets",):
-        options = ClientOptions(reconnect=False, request_timeout_ms=60_000, transport=name)
+        options = ClientOptions(
+            reconnect=False, request_timeout_ms=60_000, liveness_timeout_ms=0, transport=name
+        )
         client = await stack.enter_async_context(NoexClient(url, options))
         out[f"client/{name}"] = client_cases(client)
     return out

@@ -68,7 +68,8 @@ class Peer:
         assert second & 0x80, "client frames must be masked"
         mask = await self.reader.readexactly(4)
         data = await self.reader.readexactly(size)
-        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+        key = (mask * (size // 4 + 1))[:size]
+        payload = (int.from_bytes(data, "big") ^ int.from_bytes(key, "big")).to_bytes(size, "big")
         return first & 0x0F, bool(first & 0x80), payload
 
     async def read_message(self) -> dict[str, Any]:

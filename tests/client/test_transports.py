@@ -274,3 +274,26 @@ async def test_a_ping_among_many_frames_does_not_stall_a_close() -> None:
         assert await log.wait("disconnected", within_s=5) == [("bye",)]
         await server.done.wait()
     assert server.errors == []
+
+
+async def test_writes_beyond_the_socket_buffers_arrive_whole_and_in_order() -> None:
+    """12 MB in flight at once: the transport holds writes back while the socket
+    is full (picows: pause_writing; websockets: drain) and loses nothing."""
+    received: list[int] = []
+
+    async def script(peer: Peer) -> None:
+        peer.send(text_frame(WELCOME))
+        while len(received) < 24:
+            request = await peer.read_message()
+            assert request["blob"] == "x" * 500_000
+            received.append(request["n"])
+            peer.send(result(request, request["n"]))
+        await peer.read_close()
+
+    async with raw_server(script) as server:
+        async with NoexClient(server.url, options(request_timeout_ms=30_000)) as client:
+            calls = [client.request("x.y", n=n, blob="x" * 500_000) for n in range(24)]
+            assert await asyncio.gather(*calls) == list(range(24))
+        await server.done.wait()
+    assert received == list(range(24))
+    assert server.errors == []
