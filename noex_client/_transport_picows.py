@@ -375,9 +375,9 @@ class PicowsConnector:
                 **extra,
             )
         except (OSError, TimeoutError, picows.WSError) as exc:
-            raise TransportClosed(
-                1006, f"{type(exc).__name__}: {_safe(exc, parts.password)}"
-            ) from None
+            refused = isinstance(exc, ConnectionRefusedError)
+            reason = f"{type(exc).__name__}: {_safe(exc, parts.password)}"
+            raise TransportClosed(1006, reason, refused=refused) from None
         owner.attach(ws)
         return owner
 

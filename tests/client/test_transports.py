@@ -72,14 +72,19 @@ async def test_a_close_frame_reaches_disconnected_with_its_reason_and_is_echoed(
 
 async def test_a_close_frame_without_a_code_reports_1005() -> None:
     async def script(peer: Peer) -> None:
-        peer.send(text_frame(WELCOME), frame(8))
+        peer.send(text_frame(WELCOME))
+        await peer.read_message()
+        peer.send(frame(8))
         await peer.read_close()
 
     async with raw_server(script) as server:
         client = NoexClient(server.url, options())
         log = EventLog(client)
         await client.connect()
-        assert await log.wait("disconnected") == [("connection closed (1005)",)]
+        with pytest.raises(DisconnectedError) as caught:
+            await client.request("x.y")
+        assert caught.value.details == {"closeCode": 1005, "reason": ""}
+        assert await log.wait("disconnected") == [("",)]
         await server.done.wait()
     assert server.errors == []
 
