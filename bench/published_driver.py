@@ -4,7 +4,7 @@ Run by ``bench/vs_published.py`` with the Python of either client's virtualenv,
 as a script (``python bench/published_driver.py URL N [TRANSPORT]``), so
 ``import noex_client`` is whichever client that virtualenv has. It uses only
 the API both clients document: ``NoexClient(url, ClientOptions(...))``,
-``connect()``, ``store.bucket(name).insert/get``, ``store.subscribe`` and
+``connect()``, ``store.bucket(name).insert/get/clear/count``, ``store.subscribe`` and
 ``disconnect()``; ``ClientOptions(transport=..., liveness_timeout_ms=0)`` only
 when TRANSPORT is given (our client).
 
@@ -44,6 +44,7 @@ async def main(url: str, n: int, transport: str | None) -> dict[str, Any]:
     client = NoexClient(url, options)
     await client.connect()
     bucket = client.store.bucket("bench")
+    await bucket.clear()  # every run meets the same store
 
     async def sequential() -> None:
         keys = [(await bucket.insert({"n": i}))["id"] for i in range(n)]
@@ -68,6 +69,7 @@ async def main(url: str, n: int, transport: str | None) -> dict[str, Any]:
             future.set_result(time.perf_counter())
 
     feed = client.store.bucket("feed")
+    await feed.clear()
     base = await feed.count()
     unsubscribe = await client.store.subscribe("feed-count", on_count)
     latencies = []

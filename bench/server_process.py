@@ -15,8 +15,10 @@ from typing import Any
 
 __all__ = ["BENCH_CONFIG", "local_server_process"]
 
-#: Buckets with generated ids, a count query to subscribe to, and pings far apart
-#: so that they never land in a timed run (clients turn their liveness check off).
+#: Buckets with generated ids (``bench`` for inserts, cleared between runs so
+#: that every run meets the same store; ``keys`` for gets; ``feed`` for pushes),
+#: a count query to subscribe to, and pings far apart so that they never land in
+#: a timed run (clients turn their liveness check off).
 BENCH_CONFIG: dict[str, Any] = {
     "buckets": [
         {
@@ -24,7 +26,7 @@ BENCH_CONFIG: dict[str, Any] = {
             "key": "id",
             "schema": {"id": {"type": "string", "generated": "uuid"}, "n": {"type": "number"}},
         }
-        for name in ("bench", "feed")
+        for name in ("bench", "keys", "feed")
     ],
     "queries": [{"name": "feed-count", "type": "count", "bucket": "feed"}],
     "heartbeat": {"intervalMs": 600_000},
