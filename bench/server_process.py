@@ -59,5 +59,9 @@ def local_server_process(config: dict[str, Any] | None = None) -> Iterator[str]:
             sys.exit(f"server did not start (first line: {url!r})")
         yield url
     finally:
-        server.terminate()
-        server.wait(10)
+        server.terminate()  # graceful: closes what is still connected
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
