@@ -40,7 +40,7 @@ __all__ = [
 TransportName = Literal["auto", "websockets", "picows"]
 
 #: What ``transport="auto"`` picks: the first of these that is installed.
-#: picows first: it measured faster on every case of ``bench/transports.py``.
+#: picows first: it costs less client CPU in every case of ``bench/transports.py``.
 AUTO_ORDER: tuple[Literal["websockets", "picows"], ...] = ("picows", "websockets")
 
 
