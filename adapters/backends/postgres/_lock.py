@@ -51,6 +51,15 @@ def _gone(conn: psycopg.AsyncConnection[Any]) -> bool:
     return conn.closed or conn.broken
 
 
+def _stop(locking: asyncio.Task[Any]) -> None:
+    """Cancel a running ``pg_advisory_lock``: psycopg cancels it on the server and waits.
+
+    Only once: a second cancellation while psycopg waits makes it drop the socket.
+    """
+    if not locking.done() and not locking.cancelling():
+        locking.cancel()
+
+
 def _ms(seconds: float) -> str:
     return f"{max(1, math.ceil(seconds * 1000))}ms"
 
@@ -64,7 +73,7 @@ class PostgresLease(Lease):
         super().__init__(service, name, ttl)
         self._key = lock_key(service.schema, name)
         self._conn: psycopg.AsyncConnection[Any] | None = None
-        self._held = False
+        self._locking: asyncio.Task[Any] | None = None
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
         service = self.service
@@ -99,7 +108,6 @@ class PostgresLease(Lease):
                     await self._wait(conn)
                 except psycopg.errors.LockNotAvailable:
                     return False
-            self._held = True
             # The idle timer starts once the grant is sent; renew now so that
             # renewed_at is a moment the session surely was alive after it.
             if not await self._renew():
@@ -112,14 +120,14 @@ class PostgresLease(Lease):
         """``pg_advisory_lock`` until granted; the store closing cancels the wait."""
         self.waker.clear()
         self.check_interrupted()
-        locking = asyncio.ensure_future(conn.execute("SELECT pg_advisory_lock(%s)", (self._key,)))
+        locking = asyncio.create_task(conn.execute("SELECT pg_advisory_lock(%s)", (self._key,)))
+        self._locking = locking
         woken = asyncio.ensure_future(self.waker.wait(None))
         try:
             await asyncio.wait((locking, woken), return_when=asyncio.FIRST_COMPLETED)
         finally:
             woken.cancel()
-            if not locking.done():
-                locking.cancel()  # psycopg cancels the query on the server and waits for it
+            _stop(locking)
             await uninterrupted(asyncio.wait((locking, woken)))
         if self.interrupted and not locking.cancelled():
             locking.exception()  # retrieved: the interruption is what is reported
@@ -141,14 +149,22 @@ class PostgresLease(Lease):
         return True
 
     async def _release(self) -> None:
+        locking = self._locking
+        if locking is not None:
+            # A wait still running (the store closes): psycopg cancels it on the
+            # server and waits for its end; the connection is free afterwards.
+            _stop(locking)
+            await asyncio.wait((locking,))
         conn, self._conn = self._conn, None
         if conn is None:
             return
         try:
-            if self._held and not _gone(conn):
-                await conn.execute("SELECT pg_advisory_unlock(%s)", (self._key,))
+            if not _gone(conn):
+                # Also frees a grant that raced a cancelled wait, before the
+                # server notices the closed connection.
+                await conn.execute("SELECT pg_advisory_unlock_all()")
         except psycopg.Error:
-            pass  # closing ends the session, which releases the lock as well
+            pass  # closing ends the session, which releases its locks as well
         finally:
             await conn.close()
 
