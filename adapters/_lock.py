@@ -39,6 +39,7 @@ from ._errors import AdapterError, BackendUnavailable, LockLost, LockTimeout
 from ._keys import check_text
 
 __all__ = [
+    "MIN_TTL",
     "Broadcast",
     "Lease",
     "Lock",
@@ -53,6 +54,8 @@ T = TypeVar("T")
 logger = logging.getLogger("adapters")
 
 _MAX_NAME = 255
+MIN_TTL = 0.1
+"""The shortest ttl, in seconds (renewals every ttl/3 must stay affordable)."""
 
 
 def check_lock_args(name: Any, timeout: Any, ttl: Any) -> tuple[str, float | None, float]:
@@ -61,17 +64,16 @@ def check_lock_args(name: Any, timeout: Any, ttl: Any) -> tuple[str, float | Non
     Raises:
         TypeError: ``name`` is not a string, or a number is not a number.
         ValueError: ``name`` is empty, too long or holds NUL; ``ttl`` is not a
-            positive finite number; ``timeout`` is negative or not finite.
+            finite number of at least 0.1; ``timeout`` is negative or not finite.
     """
     check_text(name, "lock name", _MAX_NAME)
-    for what, value in (("ttl", ttl), ("timeout", timeout)):
+    for what, value, least in (("ttl", ttl, MIN_TTL), ("timeout", timeout, 0.0)):
         if what == "timeout" and value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise TypeError(f"lock {what} must be a number of seconds, got {type(value).__name__}")
-        if not math.isfinite(value) or value < 0 or (what == "ttl" and value == 0):
-            bound = "positive" if what == "ttl" else "not negative"
-            raise ValueError(f"lock {what} must be finite and {bound}, got {value!r}")
+        if not math.isfinite(value) or value < least:
+            raise ValueError(f"lock {what} must be finite and at least {least:g}, got {value!r}")
     return name, None if timeout is None else float(timeout), float(ttl)
 
 
@@ -133,7 +135,8 @@ class Waker:
         timeout = until - time.monotonic()
         if timeout > 0 and not self._event.is_set():
             try:
-                await asyncio.wait_for(self._event.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._event.wait()
             except TimeoutError:
                 return False
         return self._event.is_set()

@@ -179,7 +179,8 @@ class Store(abc.ABC):
         Args:
             name: The lock name (1..255 characters, no NUL).
             timeout: Seconds to wait for the lock; ``None`` waits as long as it takes.
-            ttl: Seconds a holder or waiter that stopped renewing keeps its place.
+            ttl: Seconds a holder or waiter that stopped renewing keeps its place
+                (at least 0.1).
 
         Raises:
             NotImplementedError: the backend cannot guarantee exclusion (noex, BeaverDB).

@@ -61,7 +61,8 @@ def _stop(locking: asyncio.Task[Any]) -> None:
 
 
 def _ms(seconds: float) -> str:
-    return f"{max(1, math.ceil(seconds * 1000))}ms"
+    """A duration setting in milliseconds (the server takes up to 2**31 - 1)."""
+    return f"{min(max(1, math.ceil(seconds * 1000)), 2**31 - 1)}ms"
 
 
 class PostgresLease(Lease):

@@ -58,6 +58,7 @@ async def test_one_holder_among_stores_and_tasks(place: Place) -> None:
     assert overlaps == []
     assert await place.queue(NAME) == 0
     assert _renewals() == []
+    assert await stores[0].collections() == []  # locks are not collections
 
 
 async def test_waiters_are_served_in_arrival_order(place: Place) -> None:
@@ -225,6 +226,7 @@ async def test_a_lock_is_entered_once(place: Place) -> None:
         ({"name": "x" * 256}, ValueError),
         ({"name": 7}, TypeError),
         ({"ttl": 0}, ValueError),
+        ({"ttl": 0.09}, ValueError),
         ({"ttl": -1.0}, ValueError),
         ({"ttl": float("inf")}, ValueError),
         ({"ttl": float("nan")}, ValueError),
