@@ -35,7 +35,7 @@ from typing import NamedTuple
 import msgspec
 
 from ._errors import BackendError
-from ._lock import Lease, LockService, Waker, uninterrupted
+from ._lease import Lease, LockService, Waker, uninterrupted
 
 __all__ = ["Entry", "QueueLease", "Register", "Snapshot", "decode", "encode", "settle"]
 

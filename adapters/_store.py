@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 from ._collection import Collection
 from ._errors import BackendUnavailable
 from ._keys import check_text
-from ._lock import Lock, LockService, check_lock_args
+from ._lease import LockService
+from ._lock import Lock, check_lock_args
 from ._urls import redact_url
 
 if TYPE_CHECKING:

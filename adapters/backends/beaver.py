@@ -40,7 +40,7 @@ from urllib.parse import quote, urlsplit
 from .._engine import CLEAR, EngineCollection, Op, RowMap, copy_row
 from .._errors import AdapterError, BackendUnavailable
 from .._filters import FilterNode
-from .._lock import LockService
+from .._lease import LockService
 from .._options import options_from
 from .._store import Store
 from .._stored import ChangeHub, ClosingSubscription, RawChange, Stored, Subscription, utc_now

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 
-from .._lock import Broadcast, Lease, LockService, Waker
+from .._lease import Broadcast, Lease, LockService, Waker
 from .._lockqueue import QueueLease, Register, Snapshot
 
 __all__ = ["LockCells", "MemoryLocks"]

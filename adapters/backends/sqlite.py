@@ -39,7 +39,7 @@ import msgspec
 from .._engine import EngineCollection, Op, apply
 from .._errors import AdapterError
 from .._filters import FilterNode
-from .._lock import LockService
+from .._lease import LockService
 from .._options import options_from
 from .._store import Store
 from .._stored import (

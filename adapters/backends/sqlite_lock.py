@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Literal, TypeVar
 
 from .._errors import AdapterError
-from .._lock import Broadcast, Lease, LockService, uninterrupted
+from .._lease import Broadcast, Lease, LockService, uninterrupted
 from .sqlite import _immediate, _translate
 
 __all__ = ["SqliteLocks"]

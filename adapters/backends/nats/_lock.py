@@ -21,7 +21,7 @@ from typing import Any
 import nats.errors
 import nats.js.errors
 
-from ..._lock import Lease, LockService, Waker
+from ..._lease import Lease, LockService, Waker
 from ..._lockqueue import QueueLease, Register, Snapshot
 from ._conn import Connection
 from ._kv import KV_OP, KVUnavailable, KVWriteError, WrongRevision, translate

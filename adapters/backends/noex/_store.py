@@ -10,7 +10,7 @@ from urllib import parse as urllib_parse
 from noex_client import AuthOptions, ClientOptions, NoexClient, NoexClientError
 
 from ..._errors import BackendUnavailable
-from ..._lock import LockService
+from ..._lease import LockService
 from ..._options import split_options
 from ..._store import Store
 from ._base import RESERVED_PREFIX, WATCH_PREFIX, NoexBase, is_undefined

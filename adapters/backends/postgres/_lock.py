@@ -27,7 +27,7 @@ from typing import Any
 
 import psycopg
 
-from ..._lock import Lease, LockService, uninterrupted
+from ..._lease import Lease, LockService, uninterrupted
 from ._base import translate
 
 __all__ = ["PostgresLocks", "lock_key"]
