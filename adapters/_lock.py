@@ -171,7 +171,10 @@ class Lock:
             return
         if self._lost is None and time.monotonic() >= lease.renewed_at + self.ttl:
             self._lost = f"not renewed within its ttl of {self.ttl:g} s"
+        lost = self._lost  # what a renewal finds from now on is after the block
         self._state = _State.RELEASING  # from here on a loss no longer cancels the block
+        if self._renewer is not None:
+            self._renewer.cancel()
         work = asyncio.ensure_future(self._wind_down(lease))
         while not work.done():
             # A cancellation meanwhile is counted by owner.cancelling(), decided below.
@@ -185,16 +188,15 @@ class Lock:
             if isinstance(exc, asyncio.CancelledError):
                 return
             raise asyncio.CancelledError
-        if self._lost is not None:
-            raise LockLost(self.name, self._lost) from exc
+        if lost is not None:
+            raise LockLost(self.name, lost) from exc
         logger.debug("lock %r released", self.name)
 
     async def _wind_down(self, lease: Lease) -> None:
         try:
             renewer = self._renewer
             if renewer is not None:
-                renewer.cancel()
-                await asyncio.wait((renewer,))
+                await asyncio.wait((renewer,))  # cancelled by __aexit__
             await release_quietly(lease)
         finally:
             self._service.untrack(self)
