@@ -3,7 +3,8 @@
 Claims: critical sections never overlap, waiters are served in arrival order,
 a killed holder loses the lock when its ttl runs out, a stalled holder loses
 it to a waiter and learns so (``LockLost``), a live holder keeps the lock for
-many ttls, and ``timeout`` ends a wait with ``LockTimeout``.
+many ttls, ``timeout`` ends a wait with ``LockTimeout``, and Ctrl-C while
+waiting or holding leaves no entry behind.
 """
 
 from __future__ import annotations
@@ -167,6 +168,43 @@ async def test_live_holder_keeps_the_lock_for_many_ttls(
         await holder.expect("released")
         assert await holder.finish() == ""
     assert _read(log).splitlines() == ["holder"]
+
+
+async def test_ctrl_c_while_waiting_or_holding_leaves_nothing_behind(
+    process_place: Place, tmp_path: Path
+) -> None:
+    log = tmp_path / "interrupted"
+    common = ("--log", str(log), "--timeout", "60")
+    async with workers() as spawn:
+        holder = await spawn(process_place.url, NAME, "hold", *common, tag="holder")
+        await holder.expect("ready")
+        await holder.expect("acquired")
+        waiter = await spawn(process_place.url, NAME, "hold", *common, tag="waiter")
+        await waiter.expect("ready")
+        await _queued(process_place, 2)
+        waiter.signal(signal.SIGINT)
+        await waiter.expect("interrupted")
+        assert await waiter.finish() == ""
+        assert await process_place.queue(NAME) == 1
+        holder.signal(signal.SIGINT)
+        await holder.expect("interrupted")
+        assert await holder.finish() == ""
+        assert await process_place.queue(NAME) == 0
+        late = await spawn(
+            process_place.url,
+            NAME,
+            "hold",
+            "--at-once",
+            "--timeout",
+            "0",
+            "--log",
+            str(log),
+            tag="late",
+        )
+        await late.expect("ready")
+        await late.expect("acquired")
+        assert await late.finish() == ""
+    assert _read(log).splitlines() == ["holder", "late"]
 
 
 async def _queued(place: Place, count: int) -> None:

@@ -13,7 +13,8 @@
   ``--at-once``, waits for a line on stdin. Prints ``released`` after a clean
   exit or ``lost: REASON`` when the block ended with ``LockLost``.
 
-Every expected outcome exits 0; anything else is a traceback and exit 1.
+``interrupted`` is printed after a SIGINT (Ctrl-C) ended the run. Every
+expected outcome exits 0; anything else is a traceback and exit 1.
 """
 
 from __future__ import annotations
@@ -108,4 +109,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:  # Ctrl-C: asyncio.run cancelled main() first
+        _say("interrupted")
