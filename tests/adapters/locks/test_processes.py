@@ -9,11 +9,14 @@ waiting or holding leaves no entry behind.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from .procs import eventually, workers
+from .procs import Spawn, Worker, eventually, workers
 from .targets import Place
 
 NAME = "nightly-report"
@@ -61,19 +64,13 @@ async def test_critical_sections_of_four_processes_never_overlap(
 
 
 async def test_waiters_are_served_in_arrival_order(process_place: Place, tmp_path: Path) -> None:
-    log = tmp_path / "order"
-    common = ("--log", str(log), "--timeout", "60")
-    async with workers() as spawn:
-        holder = await spawn(process_place.url, NAME, "hold", *common, tag="holder")
-        await holder.expect("ready")
-        await holder.expect("acquired")
-        waiters = []
-        for i in range(3):
-            waiter = await spawn(process_place.url, NAME, "hold", "--at-once", *common, tag=f"w{i}")
-            await waiter.expect("ready")
-            # The next waiter starts only once this one is in the backend's queue.
-            await _queued(process_place, i + 2)
-            waiters.append(waiter)
+    async with _scene(process_place, tmp_path) as scene:
+        holder = await scene.holder("--timeout", "60")
+        # Each waiter starts only once the previous one is in the backend's queue.
+        waiters = [
+            await scene.waiter("--at-once", "--timeout", "60", tag=f"w{i}", queued=i + 2)
+            for i in range(3)
+        ]
         await holder.send("release")
         await holder.expect("released")
         for waiter in waiters:
@@ -81,56 +78,30 @@ async def test_waiters_are_served_in_arrival_order(process_place: Place, tmp_pat
             await waiter.expect("released")
         for worker in [holder, *waiters]:
             assert await worker.finish() == ""
-    assert _read(log).splitlines() == ["holder", "w0", "w1", "w2"]
+    assert scene.served() == ["holder", "w0", "w1", "w2"]
     assert await process_place.queue(NAME) == 0
 
 
 async def test_killed_holder_loses_the_lock_when_its_ttl_runs_out(
     process_place: Place, tmp_path: Path
 ) -> None:
-    log = tmp_path / "takeover"
-    async with workers() as spawn:
-        holder = await spawn(
-            process_place.url, NAME, "hold", "--ttl", "1", "--log", str(log), tag="holder"
-        )
-        await holder.expect("ready")
-        await holder.expect("acquired")
-        waiter = await spawn(
-            process_place.url,
-            NAME,
-            "hold",
-            "--at-once",
-            "--timeout",
-            "60",
-            "--log",
-            str(log),
-            tag="next",
-        )
-        await waiter.expect("ready")
-        await _queued(process_place, 2)
+    async with _scene(process_place, tmp_path) as scene:
+        holder = await scene.holder("--ttl", "1")
+        waiter = await scene.waiter("--at-once", "--timeout", "60", tag="next", queued=2)
         holder.signal(signal.SIGKILL)
         await waiter.expect("acquired")
         await waiter.expect("released")
         assert await waiter.finish() == ""
-    assert _read(log).splitlines() == ["holder", "next"]
+    assert scene.served() == ["holder", "next"]
     assert await process_place.queue(NAME) == 0
 
 
 async def test_stalled_holder_loses_the_lock_and_learns_it(
     process_place: Place, tmp_path: Path
 ) -> None:
-    log = tmp_path / "stalled"
-    async with workers() as spawn:
-        holder = await spawn(
-            process_place.url, NAME, "hold", "--ttl", "1", "--log", str(log), tag="holder"
-        )
-        await holder.expect("ready")
-        await holder.expect("acquired")
-        waiter = await spawn(
-            process_place.url, NAME, "hold", "--timeout", "60", "--log", str(log), tag="next"
-        )
-        await waiter.expect("ready")
-        await _queued(process_place, 2)
+    async with _scene(process_place, tmp_path) as scene:
+        holder = await scene.holder("--ttl", "1")
+        waiter = await scene.waiter("--timeout", "60", tag="next", queued=2)
         holder.signal(signal.SIGSTOP)  # alive, but renewing nothing
         try:
             await waiter.expect("acquired")
@@ -143,45 +114,31 @@ async def test_stalled_holder_loses_the_lock_and_learns_it(
         await waiter.send("release")
         await waiter.expect("released")
         assert await waiter.finish() == ""
-    assert _read(log).splitlines() == ["holder", "next"]
+    assert scene.served() == ["holder", "next"]
 
 
 async def test_live_holder_keeps_the_lock_for_many_ttls(
     process_place: Place, tmp_path: Path
 ) -> None:
-    log = tmp_path / "long"
-    async with workers() as spawn:
-        holder = await spawn(
-            process_place.url, NAME, "hold", "--ttl", "1", "--log", str(log), tag="holder"
-        )
-        await holder.expect("ready")
-        await holder.expect("acquired")
+    async with _scene(process_place, tmp_path) as scene:
+        holder = await scene.holder("--ttl", "1")
         # The waiter gives up after 4 ttls of the holder: it never got the lock.
-        waiter = await spawn(
-            process_place.url, NAME, "hold", "--timeout", "4", "--log", str(log), tag="waiter"
-        )
-        await waiter.expect("ready")
+        waiter = await scene.waiter("--timeout", "4", tag="waiter")
         await waiter.expect("timeout")
         assert await waiter.finish() == ""
         assert await process_place.queue(NAME) == 1  # the waiter left the queue
         await holder.send("release")
         await holder.expect("released")
         assert await holder.finish() == ""
-    assert _read(log).splitlines() == ["holder"]
+    assert scene.served() == ["holder"]
 
 
 async def test_ctrl_c_while_waiting_or_holding_leaves_nothing_behind(
     process_place: Place, tmp_path: Path
 ) -> None:
-    log = tmp_path / "interrupted"
-    common = ("--log", str(log), "--timeout", "60")
-    async with workers() as spawn:
-        holder = await spawn(process_place.url, NAME, "hold", *common, tag="holder")
-        await holder.expect("ready")
-        await holder.expect("acquired")
-        waiter = await spawn(process_place.url, NAME, "hold", *common, tag="waiter")
-        await waiter.expect("ready")
-        await _queued(process_place, 2)
+    async with _scene(process_place, tmp_path) as scene:
+        holder = await scene.holder("--timeout", "60")
+        waiter = await scene.waiter("--timeout", "60", tag="waiter", queued=2)
         waiter.signal(signal.SIGINT)
         await waiter.expect("interrupted")
         assert await waiter.finish() == ""
@@ -190,21 +147,48 @@ async def test_ctrl_c_while_waiting_or_holding_leaves_nothing_behind(
         await holder.expect("interrupted")
         assert await holder.finish() == ""
         assert await process_place.queue(NAME) == 0
-        late = await spawn(
-            process_place.url,
-            NAME,
-            "hold",
-            "--at-once",
-            "--timeout",
-            "0",
-            "--log",
-            str(log),
-            tag="late",
-        )
-        await late.expect("ready")
+        late = await scene.waiter("--at-once", "--timeout", "0", tag="late")
         await late.expect("acquired")
         assert await late.finish() == ""
-    assert _read(log).splitlines() == ["holder", "late"]
+    assert scene.served() == ["holder", "late"]
+
+
+@dataclass
+class _Scene:
+    """Workers in ``hold`` mode on one lock, appending their tag to one log when served."""
+
+    spawn: Spawn
+    place: Place
+    log: Path
+
+    async def holder(self, *options: str) -> Worker:
+        """A worker that took the lock and holds it until told to release."""
+        holder = await self.spawn(
+            self.place.url, NAME, "hold", "--log", str(self.log), *options, tag="holder"
+        )
+        await holder.expect("ready")
+        await holder.expect("acquired")
+        return holder
+
+    async def waiter(self, *options: str, tag: str, queued: int | None = None) -> Worker:
+        """A worker asking for the lock; with ``queued``, once the queue is that long."""
+        waiter = await self.spawn(
+            self.place.url, NAME, "hold", "--log", str(self.log), *options, tag=tag
+        )
+        await waiter.expect("ready")
+        if queued is not None:
+            await _queued(self.place, queued)
+        return waiter
+
+    def served(self) -> list[str]:
+        """The tags of the workers that got the lock, in order."""
+        return _read(self.log).splitlines()
+
+
+@contextlib.asynccontextmanager
+async def _scene(place: Place, tmp_path: Path) -> AsyncIterator[_Scene]:
+    async with workers() as spawn:
+        yield _Scene(spawn, place, tmp_path / "served")
 
 
 async def _queued(place: Place, count: int) -> None:
