@@ -22,10 +22,13 @@ from ._errors import (
     BackendUnavailable,
     Conflict,
     FilterError,
+    LockLost,
+    LockTimeout,
     MissingExtra,
     NotFound,
     ValidationError,
 )
+from ._lock import Lock
 from ._records import Change, ChangeKind, Page, Record
 from ._store import Store
 from ._urls import redact_url
@@ -41,6 +44,9 @@ __all__ = [
     "Collection",
     "Conflict",
     "FilterError",
+    "Lock",
+    "LockLost",
+    "LockTimeout",
     "MissingExtra",
     "NotFound",
     "Page",

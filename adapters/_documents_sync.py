@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from typing import Any, Final, TypeVar
 
 from ._documents import AsyncDocumentStore, Document
+from ._lock_sync import BlockingLock
 
 __all__ = [
     "DEFAULT_CONNECTION_STRING",
@@ -262,6 +263,22 @@ class DocumentStore:
             raise
         self._local.transaction = None
         tx.end(commit=True)
+
+    def lock(self, name: str, *, timeout: float | None = None, ttl: float = 60.0) -> BlockingLock:
+        """An inter-process lock: ``with docs.lock("name", timeout=10):``.
+
+        As :meth:`Store.lock <adapters.Store.lock>`; the store's event-loop thread
+        renews it. A lost lock cannot interrupt the calling thread: ``held`` turns
+        false and the block's exit raises :class:`~adapters.LockLost`.
+
+        Raises:
+            NotImplementedError: the backend cannot guarantee exclusion (noex, BeaverDB).
+            RuntimeError: the store is closed.
+        """
+        if self._closed:
+            raise RuntimeError(f"{type(self).__name__} is closed")
+        lock = self._async.lock(name, timeout=timeout, ttl=ttl)
+        return BlockingLock(lock, self._runner.submit, self._runner.loop)
 
     def close(self) -> None:
         """Close the store and stop its event-loop thread (idempotent)."""

@@ -4,7 +4,8 @@
 data set ``NAME`` shared by every store of this process that uses the same
 name; it lives while at least one such store is open. Rows live in a ``dict``
 per collection; the row engine decides every write and query; ``watch`` sees
-every write of the process to the data set. No options.
+every write of the process to the data set. ``store.lock()`` locks are shared
+by the stores of the process on the same data set (``memory_lock``). No options.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .._filters import FilterNode
 from .._options import options_from
 from .._store import Store
 from .._stored import ChangeHub, RawChange, Stored, Subscription, utc_now
+from .memory_lock import LockCells, MemoryLocks
 
 __all__ = ["MemoryCollection", "MemoryOptions", "MemoryStore", "open_store"]
 
@@ -36,6 +38,7 @@ class _DataSet:
     collections: dict[str, dict[str, Stored]] = field(default_factory=dict)
     hub: ChangeHub = field(default_factory=ChangeHub)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    locks: LockCells = field(default_factory=LockCells)
     users: int = 0
 
 
@@ -94,6 +97,9 @@ class MemoryStore(Store):
         with self._data.lock:
             rows = self._data.collections.pop(name, {})
         return bool(rows)
+
+    def _lock_service(self) -> MemoryLocks:
+        return MemoryLocks(self.url, self._data.locks)
 
     async def _close(self) -> None:
         if self._shared_name is None:

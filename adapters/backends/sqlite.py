@@ -16,6 +16,7 @@ file. Queries read the collection's rows on the worker thread and evaluate
 them there; ``indexes`` are accepted and have no effect. ``store.transaction()``
 groups operations in one SQLite transaction. ``watch`` sees the writes made by
 stores of this process on the same file, not those of other processes.
+``store.lock()`` keeps a FIFO waiters table in the file (``sqlite_lock``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import msgspec
 from .._engine import EngineCollection, Op, apply
 from .._errors import AdapterError
 from .._filters import FilterNode
+from .._lease import LockService
 from .._options import options_from
 from .._store import Store
 from .._stored import (
@@ -294,6 +296,11 @@ class SqliteStore(Store):
     async def _drop(self, name: str) -> bool:
         sql = "DELETE FROM documents WHERE collection = ?"
         return await self._write(lambda conn: conn.execute(sql, (name,)).rowcount > 0)
+
+    def _lock_service(self) -> LockService:
+        from .sqlite_lock import SqliteLocks  # imports this module: loaded on first use
+
+        return SqliteLocks(self.url, self._path)
 
     async def _close(self) -> None:
         try:

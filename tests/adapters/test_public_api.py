@@ -23,6 +23,9 @@ def test_exported_names() -> None:
         "Collection",
         "Conflict",
         "FilterError",
+        "Lock",
+        "LockLost",
+        "LockTimeout",
         "MissingExtra",
         "NotFound",
         "Page",
@@ -45,8 +48,11 @@ def test_error_tree() -> None:
         adapters.BackendUnavailable,
         adapters.MissingExtra,
         adapters.ValidationError,
+        adapters.LockTimeout,
+        adapters.LockLost,
     ):
         assert issubclass(cls, adapters.AdapterError)
+    assert issubclass(adapters.LockTimeout, TimeoutError)
     assert issubclass(adapters.BackendUnavailable, ConnectionError)
     assert issubclass(adapters.MissingExtra, ImportError)
     assert str(adapters.NotFound("c", "k")) == "no record 'k' in collection 'c'"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ._base import PostgresBase
 from ._collection import PostgresCollection
+from ._lock import PostgresLocks
 
 __all__ = ["PostgresStore"]
 
@@ -32,6 +33,9 @@ class PostgresStore(PostgresBase):
         async with self.connection() as conn:
             cur = await conn.execute(f"DELETE FROM {self.table} WHERE collection = %s", (name,))
             return cur.rowcount > 0
+
+    def _lock_service(self) -> PostgresLocks:
+        return PostgresLocks(self.url, self._conninfo, self.schema, self._pool.timeout)
 
     async def _close(self) -> None:
         self._hub.close_all()
