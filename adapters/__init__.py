@@ -24,10 +24,13 @@ from ._errors import (
     CursorExpired,
     FilterError,
     InvalidValue,
+    LockLost,
+    LockTimeout,
     MissingExtra,
     NotFound,
     ValidationError,
 )
+from ._lock import Lock
 from ._records import Change, ChangeKind, Page, Record
 from ._store import Store
 from ._urls import redact_url
@@ -45,6 +48,9 @@ __all__ = [
     "CursorExpired",
     "FilterError",
     "InvalidValue",
+    "Lock",
+    "LockLost",
+    "LockTimeout",
     "MissingExtra",
     "NotFound",
     "Page",

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from ._connect import connect
+from ._lock import Lock
 from ._records import Record
 from ._store import Store
 
@@ -147,6 +148,16 @@ class AsyncDocumentStore:
         """
         async with self._store.transaction():
             yield self
+
+    def lock(self, name: str, *, timeout: float | None = None, ttl: float = 60.0) -> Lock:
+        """An inter-process lock, as :meth:`Store.lock <adapters.Store.lock>`.
+
+        Use ``async with docs.lock("name", timeout=10):``; see :class:`~adapters.Lock`.
+
+        Raises:
+            NotImplementedError: the backend cannot guarantee exclusion (noex, BeaverDB).
+        """
+        return self._store.lock(name, timeout=timeout, ttl=ttl)
 
     async def close(self) -> None:
         """Close the underlying store if this object opened it."""

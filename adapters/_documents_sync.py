@@ -5,19 +5,29 @@ The async core runs on a private event loop in a daemon thread owned by each
 it. That works from plain threads and also from inside another running event
 loop's thread (the call then blocks that loop while it waits; prefer
 :class:`~adapters.documents.AsyncDocumentStore` there).
+
+A store that is never closed (the seed's quick start never calls ``close()``) is
+closed for its owner when it is garbage-collected or when the interpreter exits,
+while its loop thread still runs, so its backend shuts down in order (pools,
+listeners) and nothing is left pending.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
+import concurrent.futures.thread
+import logging
 import os
 import threading
+import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Final, TypeVar
 
 from ._documents import AsyncDocumentStore, Document
+from ._lock_sync import BlockingLock
 
 __all__ = [
     "DEFAULT_CONNECTION_STRING",
@@ -27,6 +37,7 @@ __all__ = [
 ]
 
 R = TypeVar("R")
+logger = logging.getLogger("adapters")
 
 DEFAULT_CONNECTION_STRING: Final = "postgresql://localhost/unhinged"
 
@@ -58,6 +69,29 @@ class _LoopThread:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join()
         self.loop.close()
+
+    def finish(self, last: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run ``last()`` on the loop, then stop it; from any thread, errors logged.
+
+        Called on the loop's own thread (a garbage collection there), it cannot
+        wait, so it schedules ``last()`` and stops the loop once that is done.
+        """
+        if threading.current_thread() is self.thread:
+
+            async def last_then_stop() -> None:
+                try:
+                    await last()
+                finally:
+                    self.loop.stop()
+
+            self.loop.create_task(last_then_stop())
+            return
+        try:
+            self.submit(last()).result()
+        except Exception:
+            logger.warning("closing an unclosed DocumentStore failed", exc_info=True)
+        finally:
+            self.stop()
 
 
 class _Transaction:
@@ -136,6 +170,11 @@ class DocumentStore:
             self._runner.stop()
             raise
         self._closed = False
+        # Closes the store if its owner never does: on garbage collection, or at
+        # interpreter exit (see _close_unclosed_at_exit).
+        self._finalizer = weakref.finalize(self, self._runner.finish, self._async.close)
+        self._finalizer.atexit = False
+        _unclosed.add(self)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._async.store.url}>"
@@ -225,11 +264,28 @@ class DocumentStore:
         self._local.transaction = None
         tx.end(commit=True)
 
+    def lock(self, name: str, *, timeout: float | None = None, ttl: float = 60.0) -> BlockingLock:
+        """An inter-process lock: ``with docs.lock("name", timeout=10):``.
+
+        As :meth:`Store.lock <adapters.Store.lock>`; the store's event-loop thread
+        renews it. A lost lock cannot interrupt the calling thread: ``held`` turns
+        false and the block's exit raises :class:`~adapters.LockLost`.
+
+        Raises:
+            NotImplementedError: the backend cannot guarantee exclusion (noex, BeaverDB).
+            RuntimeError: the store is closed.
+        """
+        if self._closed:
+            raise RuntimeError(f"{type(self).__name__} is closed")
+        lock = self._async.lock(name, timeout=timeout, ttl=ttl)
+        return BlockingLock(lock, self._runner.submit, self._runner.loop)
+
     def close(self) -> None:
         """Close the store and stop its event-loop thread (idempotent)."""
         if self._closed:
             return
         self._closed = True
+        self._finalizer.detach()
         try:
             self._runner.submit(self._async.close()).result()
         finally:
@@ -248,6 +304,22 @@ class PostgresDocumentStore(DocumentStore):
     def __init__(self, conn_string: str, **options: Any) -> None:
         super().__init__(conn_string, **options)
 
+
+_unclosed: weakref.WeakSet[DocumentStore] = weakref.WeakSet()
+
+
+def _close_unclosed_at_exit() -> None:
+    """Close the stores still open at interpreter exit, while their backends can.
+
+    It must run before the thread pools stop taking work (the SQLite backend and
+    others run their I/O on them), so it is registered like those pools' own exit
+    hook, after it, to run before it; plain ``atexit`` is the fallback.
+    """
+    for store in list(_unclosed):
+        store._finalizer()
+
+
+getattr(threading, "_register_atexit", atexit.register)(_close_unclosed_at_exit)
 
 _default: dict[str, DocumentStore] = {}
 _default_lock = threading.Lock()

@@ -12,7 +12,9 @@
     ├── ValidationError      a document does not fit the typed model (also a ValueError)
     ├── InvalidValue         a value JSON cannot hold as it is: NaN, Infinity (also a ValueError)
     ├── CursorExpired        a ``watch(since=...)`` cursor is older than the retained changes
-    └── BackendError         the backend refused the operation for another reason (``.code``)
+    ├── BackendError         the backend refused the operation for another reason (``.code``)
+    ├── LockTimeout          ``store.lock(timeout=...)`` expired first (also a TimeoutError)
+    └── LockLost             a held lock could not be kept for the whole block
 
 Backend exceptions never leak: they are translated at the boundary with
 ``raise ... from exc`` so the original stays available as ``__cause__``; which
@@ -32,6 +34,8 @@ __all__ = [
     "CursorExpired",
     "FilterError",
     "InvalidValue",
+    "LockLost",
+    "LockTimeout",
     "MissingExtra",
     "NotFound",
     "ValidationError",
@@ -250,3 +254,38 @@ class BackendError(AdapterError):
         super().__init__(f"{backend} refused the operation{shown}: {detail}")
         self.backend = backend
         self.code = code
+
+
+class LockTimeout(AdapterError, TimeoutError):
+    """``store.lock(name, timeout=...)`` was not granted within ``timeout`` seconds.
+
+    The waiter has left the queue when this is raised.
+
+    Attributes:
+        name: The lock name.
+        timeout: The timeout that expired, in seconds.
+    """
+
+    def __init__(self, name: str, timeout: float) -> None:
+        super().__init__(f"lock {name!r} was not acquired within {timeout:g} s")
+        self.name = name
+        self.timeout = timeout
+
+
+class LockLost(AdapterError):
+    """A held lock may have passed to another holder before its block ended.
+
+    Raised when the ``async with store.lock(...)`` block exits after the lock
+    could not be renewed within its ``ttl`` (the backend was unreachable, the
+    process stalled) or was found taken over; the exception of the block, if
+    any, is its ``__cause__``.
+
+    Attributes:
+        name: The lock name.
+        reason: Why the lock was given up.
+    """
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"lock {name!r} was lost while held: {reason}")
+        self.name = name
+        self.reason = reason

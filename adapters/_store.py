@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 from ._collection import Collection
 from ._errors import BackendUnavailable
 from ._keys import check_text
+from ._lease import LockService
+from ._lock import Lock, check_lock_args
 from ._urls import redact_url
 
 if TYPE_CHECKING:
@@ -65,6 +67,7 @@ class Store(abc.ABC):
         self._url = redact_url(url)
         self._closed = False
         self._streams: set[ChangeStream[Any]] = set()
+        self._locks: LockService | None = None
 
     @property
     def url(self) -> str:
@@ -164,13 +167,54 @@ class Store(abc.ABC):
         """
         raise NotImplementedError(f"{type(self).__name__} does not support transactions")
 
+    def lock(self, name: str, *, timeout: float | None = None, ttl: float = 60.0) -> Lock:
+        """An inter-process lock: ``async with store.lock("nightly-report"):``.
+
+        Inside the block no other holder of ``name`` exists in any process using
+        the same backend; waiters are served first come, first served. The lease
+        is renewed every ``ttl / 3`` while the block runs; a holder that dies
+        loses the lock when ``ttl`` runs out. A lock that could not be renewed in
+        time cancels its block, which then raises :class:`~adapters.LockLost`
+        (see :class:`~adapters.Lock`).
+
+        Args:
+            name: The lock name (1..255 characters, no NUL).
+            timeout: Seconds to wait for the lock; ``None`` waits as long as it takes.
+            ttl: Seconds a holder or waiter that stopped renewing keeps its place
+                (at least 0.1).
+
+        Raises:
+            NotImplementedError: the backend cannot guarantee exclusion (noex, BeaverDB).
+            BackendUnavailable: the store is closed.
+            TypeError, ValueError: invalid arguments.
+
+        Entering the returned lock raises :class:`~adapters.LockTimeout` when
+        ``timeout`` expires first, :class:`~adapters.BackendUnavailable` when the
+        backend cannot be reached.
+        """
+        self._check_open()
+        name, timeout, ttl = check_lock_args(name, timeout, ttl)
+        if self._locks is None:
+            self._locks = self._lock_service()
+        return Lock(self._locks, name, timeout, ttl)
+
+    def _lock_service(self) -> LockService:
+        """The backend's locks (made on the first ``lock()``).
+
+        Raises:
+            NotImplementedError: the backend has none.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not support locks")
+
     async def close(self) -> None:
-        """Close the store (idempotent); open ``watch`` streams end."""
+        """Close the store (idempotent); open ``watch`` streams end, held locks are lost."""
         if self._closed:
             return
         self._closed = True
         for stream in list(self._streams):
             await stream.aclose()
+        if self._locks is not None:
+            await self._locks.close()
         await self._close()
         logger.debug("closed store %s", self._url)
 

@@ -4,13 +4,15 @@ Run: ``.venv/bin/python -m bench.client_roundtrip [--n 5000] [--rounds 5]``.
 
 Starts ``python -m noex_client.testing serve`` as a separate process and, on
 one connection each, measures N sequential inserts, N sequential gets, N
-concurrent inserts and N concurrent gets (``asyncio.gather``). The floor is a
-raw ``websockets`` client writing the same JSON frames: one request in flight
-for the sequential cases, all N written then all N read for the concurrent
-ones; ``*`` rows compare against a minimal raw multiplexer (one future per
-id, one reader) driven by the same ``asyncio.gather``. The two sides alternate for several rounds and each keeps its best time,
-so load from other processes does not favour either. Goals: sequential within
-1.05x of the floor, concurrent within 1.2x.
+concurrent inserts and N concurrent gets (``asyncio.gather``) through the
+client over ``transport="websockets"`` (``bench.transports`` compares the
+transports). The floor is a raw ``websockets`` client writing the same JSON
+frames: one request in flight for the sequential cases, all N written then
+all N read for the concurrent ones; ``*`` rows compare against a minimal raw
+multiplexer (one future per id, one reader) driven by the same
+``asyncio.gather``. The two sides alternate for several rounds and each keeps
+its best time, so load from other processes does not favour either. Goals:
+sequential within 1.05x of the floor, concurrent within 1.2x.
 """
 
 from __future__ import annotations
@@ -18,26 +20,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
+from bench.server_process import local_server_process
 from noex_client import ClientOptions, NoexClient
 
-CONFIG = {
-    "buckets": [
-        {
-            "name": "bench",
-            "key": "id",
-            "schema": {"id": {"type": "string", "generated": "uuid"}, "n": {"type": "number"}},
-        }
-    ],
-    "heartbeat": {"intervalMs": 600_000},
-}
 GOALS = {"sequential": 1.05, "concurrent": 1.2}
 
 
@@ -104,7 +95,10 @@ async def best(
 
 
 async def run(url: str, n: int, rounds: int) -> list[tuple[str, float, float]]:
-    client = NoexClient(url, ClientOptions(reconnect=False, request_timeout_ms=60_000))
+    options = ClientOptions(
+        reconnect=False, request_timeout_ms=60_000, liveness_timeout_ms=0, transport="websockets"
+    )
+    client = NoexClient(url, options)
     await client.connect()
     bucket = client.store.bucket("bench")
     async with connect(url, compression=None, ping_interval=None, max_size=None) as ws:
@@ -149,20 +143,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=5_000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "noex_client.testing", "serve", "--config", json.dumps(CONFIG)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        url = server.stdout.readline().strip()
-        if not url.startswith("ws://"):
-            sys.exit(f"server did not start (first line: {url!r})")
+    with local_server_process() as url:
         results = asyncio.run(run(url, args.n, args.rounds))
-    finally:
-        server.terminate()
-        server.wait(10)
     print(f"noex_client round trips, n={args.n}, best of {args.rounds} rounds")
     print("raw = one websockets connection: one frame in flight (sequential), all frames")
     print("written then all read (concurrent), *: gather over a minimal future-per-id reader")

@@ -33,7 +33,7 @@ from ._protocol import JSON_NULL, Push, System
 from ._reconnect import ReconnectPolicy
 from ._session import Session
 from ._subscriptions import Subscription, SubscriptionManager
-from ._transport import Connector, WebSocketConnector
+from ._transport import Connector, connector_for
 
 __all__ = ["ConnectionState", "NoexClient", "WelcomeInfo"]
 
@@ -46,14 +46,15 @@ class NoexClient:
     Args:
         url: ``ws://`` or ``wss://`` URL of the server.
         options: Client options (defaults: :class:`ClientOptions()`).
-        connector: Transport factory (default: websockets). Tests pass a
-            :class:`~noex_client.MemoryConnector`.
+        connector: Transport factory (default: the one ``options.transport``
+            names). Tests pass a :class:`~noex_client.MemoryConnector`.
         reconnect_policy: Backoff, fatal close codes and fatal errors (default:
             built from ``options.reconnect``; pass one with a seeded RNG for
             reproducible runs, or other fatal close codes).
 
     Raises:
         ValueError: ``url`` is not a ``ws://`` or ``wss://`` URL.
+        ImportError: ``transport="picows"`` and picows is not installed.
     """
 
     def __init__(
@@ -68,7 +69,9 @@ class NoexClient:
             raise ValueError(f"url must start with ws:// or wss://, got {safe_url(url)!r}")
         self._url = url
         self._options = options if options is not None else ClientOptions()
-        self._connector: Connector = connector if connector is not None else WebSocketConnector()
+        self._connector: Connector = (
+            connector if connector is not None else connector_for(self._options.transport)
+        )
         backoff = self._options.reconnect_options
         if reconnect_policy is None and backoff is not None:
             reconnect_policy = ReconnectPolicy(backoff)

@@ -31,7 +31,7 @@ from ._errors import (
 )
 from ._protocol import Error, Ping, Push, Result, System, Welcome
 from ._session import Deliver, Dropped, Held, Reply, ServerError, Session, StrayReply
-from ._transport import Connector, Transport, TransportClosed
+from ._transport import Connector, PushTransport, Transport, TransportClosed
 
 __all__ = ["LOST", "CloseInfo", "Connection", "ConnectionHooks"]
 
@@ -94,6 +94,7 @@ class Connection:
         self._abort_reason: str | None = None
         self._deadlines: deque[tuple[float, asyncio.Future[Any], str, float]] = deque()
         self._sweeper: asyncio.TimerHandle | None = None
+        self._ponger: asyncio.Task[None] | None = None
         self._arm_watchdog()
         self._reader = self._loop.create_task(self._read())
 
@@ -253,40 +254,11 @@ class Connection:
     async def _read(self) -> None:
         info = CloseInfo(1006, "")
         try:
+            if isinstance(self.transport, PushTransport):
+                # Frames now arrive through the callback; recv() only reports the end.
+                self.transport.receive_into(self._on_pushed)
             while True:
-                frame = await self.transport.recv()
-                try:
-                    event = self.session.receive(frame)
-                except ProtocolError as exc:
-                    self._hooks.on_error(exc)
-                    continue
-                match event:
-                    case Reply(message=Result() as result):
-                        future = self._futures.pop(int(result.id), None)
-                        if future is not None and not future.done():
-                            future.set_result(result.data)
-                    case Reply(message=Error() as error):
-                        future = self._futures.pop(int(error.id), None)
-                        if future is not None and not future.done():
-                            future.set_exception(
-                                error_from_server(error.code, error.message, error.details)
-                            )
-                    case Deliver(key=key, push=push):
-                        self._hooks.on_push(key, push)
-                    case Ping():
-                        self._on_ping()
-                        for out in self.session.data_to_send():
-                            await self.transport.send(out)
-                    case System():
-                        self._hooks.on_system(event)
-                    case ServerError(message=error):
-                        self._hooks.on_error(
-                            error_from_server(error.code, error.message, error.details)
-                        )
-                    case StrayReply():
-                        logger.debug("noex_client: response to a forgotten request ignored")
-                    case Held() | Dropped() | Welcome():
-                        pass
+                self._on_frame(await self.transport.recv())
         except TransportClosed as exc:
             info = CloseInfo(exc.code, exc.reason)
         except asyncio.CancelledError:
@@ -300,9 +272,60 @@ class Connection:
                 info = CloseInfo(info.code, self._abort_reason)
             self._finish(info)
 
+    def _on_frame(self, frame: str | bytes) -> None:
+        try:
+            event = self.session.receive(frame)
+        except ProtocolError as exc:
+            self._hooks.on_error(exc)
+            return
+        match event:
+            case Reply(message=Result() as result):
+                future = self._futures.pop(int(result.id), None)
+                if future is not None and not future.done():
+                    future.set_result(result.data)
+            case Reply(message=Error() as error):
+                future = self._futures.pop(int(error.id), None)
+                if future is not None and not future.done():
+                    future.set_exception(
+                        error_from_server(error.code, error.message, error.details)
+                    )
+            case Deliver(key=key, push=push):
+                self._hooks.on_push(key, push)
+            case Ping():
+                self._on_ping()
+                if self._ponger is None or self._ponger.done():
+                    self._ponger = self._loop.create_task(self._send_pongs())
+            case System():
+                self._hooks.on_system(event)
+            case ServerError(message=error):
+                self._hooks.on_error(error_from_server(error.code, error.message, error.details))
+            case StrayReply():
+                logger.debug("noex_client: response to a forgotten request ignored")
+            case Held() | Dropped() | Welcome():
+                pass
+
+    def _on_pushed(self, frame: str | bytes) -> None:
+        try:
+            self._on_frame(frame)
+        except Exception as exc:  # pragma: no cover - a bug must not leave requests hanging
+            logger.exception("noex_client: reader failed")
+            self.abort(f"reader failed: {type(exc).__name__}")
+
+    async def _send_pongs(self) -> None:
+        # Pongs go out from their own task: a reader waiting on a send could stop
+        # draining frames that the transport needs read before the send can finish
+        # (websockets waits for the TCP close while it holds a close frame). A pong
+        # that cannot go out is no reason to stop reading either: recv() reports the end.
+        with contextlib.suppress(TransportClosed):
+            while outgoing := self.session.data_to_send():
+                for out in outgoing:
+                    await self.transport.send(out)
+
     def _finish(self, info: CloseInfo) -> None:
         if self._watchdog is not None:
             self._watchdog.cancel()
+        if self._ponger is not None:
+            self._ponger.cancel()
         if self._sweeper is not None:
             self._sweeper.cancel()
             self._sweeper = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import ssl as _ssl
 from dataclasses import dataclass, field
+from typing import Literal
 
 __all__ = [
     "AuthOptions",
@@ -97,6 +98,9 @@ class ClientOptions:
         max_buffered_pushes: Pushes held for subscriptions whose id is not yet
             known (a push can precede its subscribe result); the oldest is
             dropped, with a warning, when full.
+        transport: The WebSocket library: ``"websockets"``, ``"picows"``
+            (``pip install 'noex-client[fast]'``; less CPU per request) or
+            ``"auto"``: picows when it is installed, else websockets.
     """
 
     auth: AuthOptions | None = None
@@ -110,6 +114,7 @@ class ClientOptions:
     liveness_timeout_ms: int | None = None
     max_pending_requests: int = 10_000
     max_buffered_pushes: int = 1_000
+    transport: Literal["auto", "websockets", "picows"] = "auto"
 
     def __post_init__(self) -> None:
         _check(self.request_timeout_ms > 0, "request_timeout_ms", "> 0")
@@ -122,6 +127,11 @@ class ClientOptions:
         )
         _check(self.max_pending_requests > 0, "max_pending_requests", "> 0")
         _check(self.max_buffered_pushes >= 0, "max_buffered_pushes", ">= 0")
+        _check(
+            self.transport in ("auto", "websockets", "picows"),
+            "transport",
+            "'auto', 'websockets' or 'picows'",
+        )
 
     @property
     def reconnect_options(self) -> ReconnectOptions | None:

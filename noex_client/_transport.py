@@ -1,8 +1,10 @@
 """The transport seam: ``connect`` / ``send`` / ``recv`` / ``close``.
 
 :class:`WebSocketConnector` opens real connections with ``websockets``;
+``PicowsConnector`` (in ``_transport_picows``, with the ``fast`` extra) with
+picows; :func:`connector_for` picks one for ``ClientOptions(transport=...)``.
 :class:`MemoryConnector` hands out in-memory :class:`MemoryTransport` pairs
-for tests and in-process servers. Both raise :class:`TransportClosed` from
+for tests and in-process servers. All raise :class:`TransportClosed` from
 ``send``/``recv`` once the connection is gone, carrying the close code and
 reason, so the client never sees a library-specific exception.
 """
@@ -10,23 +12,70 @@ reason, so the client never sees a library-specific exception.
 from __future__ import annotations
 
 import asyncio
+import functools
+import importlib.util
 import ssl as _ssl
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 
 __all__ = [
+    "AUTO_ORDER",
     "Connector",
     "MemoryConnector",
     "MemoryTransport",
+    "PushTransport",
     "Transport",
     "TransportClosed",
+    "TransportName",
     "WebSocketConnector",
     "WebSocketTransport",
+    "connector_for",
+    "resolve_transport",
 ]
+
+TransportName = Literal["auto", "websockets", "picows"]
+
+#: What ``transport="auto"`` picks: the first of these that is installed.
+#: picows first: it costs less client CPU in every case of ``bench/transports.py``.
+AUTO_ORDER: tuple[Literal["websockets", "picows"], ...] = ("picows", "websockets")
+
+
+@functools.cache
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def resolve_transport(name: TransportName) -> Literal["websockets", "picows"]:
+    """The library behind ``name``: ``"auto"`` is the first installed of :data:`AUTO_ORDER`.
+
+    Raises:
+        ImportError: ``"picows"`` was asked for and is not installed.
+    """
+    if name == "auto":
+        return next(choice for choice in AUTO_ORDER if _installed(choice))
+    if name == "picows" and not _installed("picows"):
+        raise ImportError(
+            "ClientOptions(transport='picows') needs the picows package: "
+            "pip install 'noex-client[fast]'"
+        )
+    return name
+
+
+def connector_for(name: TransportName) -> Connector:
+    """A connector for ``ClientOptions(transport=name)``.
+
+    Raises:
+        ImportError: ``"picows"`` was asked for and is not installed.
+    """
+    if resolve_transport(name) == "picows":
+        from ._transport_picows import PicowsConnector
+
+        return PicowsConnector()
+    return WebSocketConnector()
 
 
 class TransportClosed(Exception):
@@ -54,6 +103,20 @@ class Transport(Protocol):
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Close the connection (idempotent)."""
+
+
+@runtime_checkable
+class PushTransport(Transport, Protocol):
+    """A transport that can hand frames to a callback as they arrive.
+
+    Saves the reader a task switch per frame when the library delivers frames
+    through callbacks anyway (picows).
+    """
+
+    def receive_into(self, receiver: Callable[[str | bytes], None]) -> None:
+        """From now on pass every frame to ``receiver`` (synchronously, in order,
+        starting with those already received); ``recv`` then only raises
+        :class:`TransportClosed` when the connection ends."""
 
 
 class Connector(Protocol):

@@ -47,6 +47,7 @@ from .._engine import CLEAR, EngineCollection, Op, RowMap, copy_change, copy_row
 from .._errors import AdapterError, BackendUnavailable, CursorExpired
 from .._feed import LogSubscription, Waker
 from .._filters import FilterNode
+from .._lease import LockService
 from .._options import options_from
 from .._store import Store
 from .._stored import RawChange, Stored, Subscription, utc_now
@@ -300,6 +301,12 @@ class BeaverStore(Store):
         self._mirrors: dict[str, _Mirror] = {}
         self._registered: set[str] = set()
         self._catalog: AsyncBeaverLog[Any] = client.log(f"{options.namespace}.catalog")
+
+    def _lock_service(self) -> LockService:
+        raise NotImplementedError(
+            "beaver stores have no locks: BeaverDB's REST API exposes neither db.lock() nor "
+            "compare-and-set, and a lock kept in its append-only logs would grow them forever"
+        )
 
     def _log_name(self, name: str) -> str:
         # Collection names may hold '/', which no BeaverDB name can: percent-encode.

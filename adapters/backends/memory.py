@@ -3,7 +3,9 @@
 ``memory://`` opens a private, empty data set. ``memory://NAME`` opens the
 data set ``NAME`` shared by every store of this process that uses the same
 name; it lives while at least one such store is open. Rows live in a ``dict``
-per collection; the row engine decides every write and query.
+per collection; the row engine decides every write and query. ``store.lock()``
+locks are shared by the stores of the process on the same data set
+(``memory_lock``).
 
 Every write also appends its changes to the data set's change log (in the same
 locked step, so the log is in commit order); ``watch`` follows that log and
@@ -28,6 +30,7 @@ from .._filters import FilterNode
 from .._options import options_from
 from .._store import Store
 from .._stored import RawChange, Stored, Subscription, utc_now
+from .memory_lock import LockCells, MemoryLocks
 
 __all__ = ["MemoryCollection", "MemoryOptions", "MemoryStore", "open_store"]
 
@@ -60,6 +63,7 @@ class _DataSet:
     lock: threading.Lock = field(default_factory=threading.Lock)
     waker: Waker = field(default_factory=Waker)
     log: ChangeLog = field(default_factory=ChangeLog)
+    locks: LockCells = field(default_factory=LockCells)
     users: int = 0
     seq: int = 0  # position of the last logged change
 
@@ -171,6 +175,9 @@ class MemoryStore(Store):
 
     async def _drop(self, name: str) -> bool:
         return bool(await self.collection(name)._clear())
+
+    def _lock_service(self) -> MemoryLocks:
+        return MemoryLocks(self.url, self._data.locks)
 
     async def _close(self) -> None:
         if self._shared_name is None:

@@ -19,6 +19,7 @@ groups operations in one SQLite transaction.
 writes of other processes within ``poll_interval`` (one ``PRAGMA
 data_version`` per interval while something watches: no I/O when nothing
 changed).
+``store.lock()`` keeps a FIFO waiters table in the file (``sqlite_lock``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from .._changelog import check_retention
 from .._engine import EngineCollection, Op, apply
 from .._errors import AdapterError
 from .._filters import FilterNode
+from .._lease import LockService
 from .._options import options_from
 from .._store import Store
 from .._stored import RawChange, Stored, Subscription, from_micros, to_micros, utc_now
@@ -311,6 +313,11 @@ class SqliteStore(Store):
 
     async def _drop(self, name: str) -> bool:
         return bool(await self.collection(name)._clear())  # logged like clear()
+
+    def _lock_service(self) -> LockService:
+        from .sqlite_lock import SqliteLocks  # imports this module: loaded on first use
+
+        return SqliteLocks(self.url, self._path)
 
     async def _close(self) -> None:
         await self._feed.close()

@@ -6,18 +6,21 @@ one sender; there is no other logic here.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, Protocol, TypeVar, overload
 
-from adapters.beaver._errors import ClientClosed, RemoteTimeout
-from adapters.beaver._gaps import ClientGaps, DictGaps, ListGaps, LogGaps, QueueGaps
+from adapters.beaver._errors import ClientClosed, QueueEmpty
+from adapters.beaver._gaps import ClientGaps, DictGaps, ListGaps, LogGaps, QueueGaps, refuse_secret
 from adapters.beaver._handle import Handle
 from adapters.beaver._models import FieldIndex, LogEntry, QueueItem, codec_for
 from adapters.beaver._ops import UNSET, DictOps, ListOps
 from adapters.beaver._ops_stream import LogOps, Order, QueueGetPlan, QueueOps
-from adapters.beaver._transport import AsyncSender, Settings
+from adapters.beaver._threads import ThreadedSender
+from adapters.beaver._transport import AsyncSender, Settings, SyncSender
+from adapters.beaver._values import Key
 from adapters.beaver._wire import Call
 
 __all__ = [
@@ -32,6 +35,15 @@ T = TypeVar("T")
 D = TypeVar("D")
 
 
+class _Port(Protocol):
+    """What the async client sends through: native httpx, or worker threads."""
+
+    @property
+    def closed(self) -> bool: ...
+    async def send(self, call: Call[T]) -> T: ...
+    async def aclose(self) -> None: ...
+
+
 class AsyncBeaverClient(ClientGaps):
     """Async client for a BeaverDB REST server, mirroring ``AsyncBeaverDB``'s API.
 
@@ -39,8 +51,8 @@ class AsyncBeaverClient(ClientGaps):
         base_url: ``http(s)://host:port`` of ``beaver serve``.
         api_key: The server's ``--api-key``, sent as a bearer token.
         timeout: HTTP timeout in seconds, ``None`` for none.
-        queue_poll: Longest server-side wait of one blocking ``queue.get`` poll;
-            must be shorter than ``timeout`` (default: ``min(10, timeout / 2)``).
+        queue_poll: Longest pause, in seconds, between two polls of an empty queue
+            by a blocking ``queue.get`` (default 0.5).
         max_connections: Size of the connection pool.
 
     Raises:
@@ -62,14 +74,18 @@ class AsyncBeaverClient(ClientGaps):
         self._init(settings)
 
     @classmethod
-    def _from_settings(cls, settings: Settings) -> AsyncBeaverClient:
+    def _over(cls, settings: Settings, sender: ThreadedSender) -> AsyncBeaverClient:
+        """An async client sending through ``sender`` (the async side of a sync client)."""
         client = cls.__new__(cls)
-        client._init(settings)
+        client._init(settings, sender)
         return client
 
-    def _init(self, settings: Settings) -> None:
+    def _init(self, settings: Settings, sender: ThreadedSender | None = None) -> None:
         self.settings = settings
-        self._sender = AsyncSender(settings)
+        self._sender: _Port = AsyncSender(settings) if sender is None else sender
+        # Calls that take values (queue.get, pop) run on threads, safe from
+        # cancellation (see adapters.beaver._threads); made on first use.
+        self._taker = sender
 
     def __repr__(self) -> str:
         return f"AsyncBeaverClient({self.settings.safe_url!r})"
@@ -77,7 +93,11 @@ class AsyncBeaverClient(ClientGaps):
     async def _send(self, call: Call[T]) -> T:
         if self._sender.closed:
             raise ClientClosed("the BeaverDB client is closed")
-        return await self._sender.send(call)
+        if call.undo is None:
+            return await self._sender.send(call)
+        if self._taker is None:
+            self._taker = ThreadedSender(SyncSender(self.settings))
+        return await self._taker.take(call)
 
     def as_async(self) -> AsyncBeaverClient:
         """Return ``self`` (already async)."""
@@ -88,8 +108,14 @@ class AsyncBeaverClient(ClientGaps):
         return self
 
     async def close(self) -> None:
-        """Close the pooled connections; later calls raise :class:`ClientClosed`."""
+        """Close the pooled connections; later calls raise :class:`ClientClosed`.
+
+        On the object returned by ``BeaverClient.as_async()``, this closes that
+        ``BeaverClient`` too: they share one connection pool.
+        """
         await self._sender.aclose()
+        if self._taker is not None and self._taker is not self._sender:
+            await self._taker.aclose()
 
     aclose = close
 
@@ -122,11 +148,21 @@ class AsyncBeaverClient(ClientGaps):
 
     # dict/list last: inside the class body their names shadow the builtins.
     @overload
-    def dict(self, name: str) -> AsyncBeaverDict[Any]: ...
+    def dict(
+        self, name: str, model: None = None, secret: object = None
+    ) -> AsyncBeaverDict[Any]: ...
     @overload
-    def dict(self, name: str, model: type[T]) -> AsyncBeaverDict[T]: ...
-    def dict(self, name: str, model: type[Any] | None = None) -> AsyncBeaverDict[Any]:
-        """The dict ``name`` (no I/O). Raises :class:`InvalidName`."""
+    def dict(self, name: str, model: type[T], secret: object = None) -> AsyncBeaverDict[T]: ...
+    def dict(
+        self, name: str, model: type[Any] | None = None, secret: object = None
+    ) -> AsyncBeaverDict[Any]:
+        """The dict ``name`` (no I/O).
+
+        Raises:
+            InvalidName: The name cannot be addressed over REST.
+            NotSupportedRemotely: ``secret`` was given (encrypted dicts are local-only).
+        """
+        refuse_secret(secret)
         return AsyncBeaverDict(self, DictOps(name, codec_for(model)))
 
     @overload
@@ -142,7 +178,8 @@ class AsyncBeaverDict(Handle[AsyncBeaverClient, DictOps[T]], DictGaps, Generic[T
     """A remote dict; the methods of ``AsyncBeaverDict`` in the local API.
 
     ``get``/``delete`` raise :class:`KeyNotFound` (a ``KeyError``) for a missing or
-    expired key. Every ``str`` key works, including ``"count"``, ``"a/b"`` and ``""``.
+    expired key. Every ``str`` key works, including ``"count"``, ``"a/b"`` and ``""``;
+    ``int``, ``float`` and ``bool`` keys are stored as local BeaverDB stores them.
     """
 
     __slots__ = ()
@@ -151,15 +188,15 @@ class AsyncBeaverDict(Handle[AsyncBeaverClient, DictOps[T]], DictGaps, Generic[T
         """Return ``self`` (already async)."""
         return self
 
-    async def set(self, key: str, value: T, ttl_seconds: float | None = None) -> None:
+    async def set(self, key: Key, value: T, ttl_seconds: float | None = None) -> None:
         """Write ``value`` under ``key``, expiring after ``ttl_seconds`` if given."""
         await self._client._send(self._ops.set(key, value, ttl_seconds))
 
     @overload
-    async def get(self, key: str) -> T: ...
+    async def get(self, key: Key) -> T: ...
     @overload
-    async def get(self, key: str, default: D) -> T | D: ...
-    async def get(self, key: str, default: Any = UNSET) -> Any:
+    async def get(self, key: Key, default: D) -> T | D: ...
+    async def get(self, key: Key, default: Any = UNSET) -> Any:
         """Return the value of ``key``.
 
         Raises:
@@ -169,19 +206,19 @@ class AsyncBeaverDict(Handle[AsyncBeaverClient, DictOps[T]], DictGaps, Generic[T
         call = self._ops.get(key) if default is UNSET else self._ops.fetch(key, default)
         return await self._client._send(call)
 
-    async def fetch(self, key: str, default: Any = None) -> Any:
+    async def fetch(self, key: Key, default: Any = None) -> Any:
         """Return the value of ``key``, or ``default`` when missing or expired."""
         return await self._client._send(self._ops.fetch(key, default))
 
-    async def delete(self, key: str) -> None:
+    async def delete(self, key: Key) -> None:
         """Remove ``key``. Raises :class:`KeyNotFound`."""
         await self._client._send(self._ops.delete(key))
 
-    async def pop(self, key: str, default: Any = None) -> Any:
+    async def pop(self, key: Key, default: Any = None) -> Any:
         """Remove ``key`` and return its value, or ``default`` when missing."""
         return await self._client._send(self._ops.pop(key, default))
 
-    async def contains(self, key: str) -> bool:
+    async def contains(self, key: Key) -> bool:
         """Whether ``key`` is stored (the server ignores TTL here)."""
         return await self._client._send(self._ops.contains(key))
 
@@ -264,8 +301,10 @@ class AsyncBeaverQueue(Handle[AsyncBeaverClient, QueueOps[T]], QueueGaps, Generi
     async def get(self, block: bool = True, timeout: float | None = None) -> QueueItem[T]:  # noqa: ASYNC109 -- the local API's signature
         """Remove and return the next item.
 
-        Blocking calls long-poll in slices of ``queue_poll`` seconds, each bounded on
-        the server, so a cancelled call leaves at most one slice running there.
+        Blocking calls poll the queue (pausing up to ``queue_poll`` seconds between
+        polls); the server never waits on the client's behalf. A call cancelled at
+        any point takes no item: if its poll had just taken one, it is put back
+        (same priority, new timestamp) before the cancellation goes through.
 
         Raises:
             QueueEmpty: ``block=False`` and the queue is empty.
@@ -276,11 +315,14 @@ class AsyncBeaverQueue(Handle[AsyncBeaverClient, QueueOps[T]], QueueGaps, Generi
         )
         while True:
             try:
-                call = self._ops.get_once(block, plan.wait(time.monotonic()))
-                return await self._client._send(call)
-            except RemoteTimeout:
-                if not plan.again(time.monotonic()):
+                return await self._client._send(self._ops.take())
+            except QueueEmpty:
+                pause = plan.pause(time.monotonic())
+                if pause is None and not block:
                     raise
+            if pause is None:
+                raise self._ops.timed_out(timeout)
+            await asyncio.sleep(pause)
 
     async def peek(self) -> QueueItem[T] | None:
         """The next item without removing it, ``None`` when empty."""

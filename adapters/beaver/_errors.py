@@ -8,9 +8,11 @@ builtin, so code written against the local API keeps working::
     BeaverError
     ├── AuthError                 401: missing or wrong API key
     ├── NotSupportedRemotely      the REST server has no route for this feature
+    │                             (also beaver's ``LocalOnlyError`` once beaver is imported)
     ├── InvalidName (ValueError)  a structure name or key the server cannot address
     ├── BadRequest (ValueError)   400: the server refused an argument
-    ├── UnsupportedValue (TypeError)  a value that cannot be sent as JSON
+    ├── UnsupportedValue (TypeError)  a value local BeaverDB's ``json.dumps`` refuses too
+    ├── InvalidValue (ValueError) NaN or an infinity, which the server cannot send back
     ├── DecodeError (ValueError)  a stored value does not fit the ``model=``
     ├── KeyNotFound (KeyError)    dict key missing or expired
     ├── IndexOutOfRange (IndexError)  list index out of range
@@ -26,6 +28,9 @@ Messages never contain the API key; URLs in messages are stripped of credentials
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 from adapters._errors import AdapterError
 
 __all__ = [
@@ -37,6 +42,7 @@ __all__ = [
     "DecodeError",
     "IndexOutOfRange",
     "InvalidName",
+    "InvalidValue",
     "KeyNotFound",
     "NotSupportedRemotely",
     "QueueEmpty",
@@ -61,14 +67,49 @@ class AuthError(BeaverError):
 class NotSupportedRemotely(BeaverError):
     """The feature exists in BeaverDB's local API but the REST server does not expose it.
 
+    When beaver-db itself has been imported in the process, every instance is also
+    a ``beaver.LocalOnlyError`` (beaver's own error for local-only features), so
+    ``except LocalOnlyError:`` clauses written for beaver's client keep working.
+
     Attributes:
         feature: The name of the missing feature, for example ``"dict.keys()"``.
+        hint: What to do instead, or ``""``.
     """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> NotSupportedRemotely:
+        if cls is NotSupportedRemotely:
+            cls = _with_local_only()
+        return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, feature: str, hint: str = "") -> None:
         self.feature = feature
+        self.hint = hint
         message = f"{feature} is not available over BeaverDB's REST API"
         super().__init__(f"{message}; {hint}" if hint else message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (NotSupportedRemotely, (self.feature, self.hint))
+
+
+_local_only: dict[type[BaseException], type[NotSupportedRemotely]] = {}
+
+
+def _with_local_only() -> type[NotSupportedRemotely]:
+    """``NotSupportedRemotely``, or its blend with beaver's ``LocalOnlyError`` if loaded.
+
+    beaver-db is never imported here (it is heavy, and optional): code that catches
+    its ``LocalOnlyError`` has necessarily imported it already.
+    """
+    module = sys.modules.get("beaver.errors")
+    local = getattr(module, "LocalOnlyError", None)
+    if not (isinstance(local, type) and issubclass(local, Exception)):
+        return NotSupportedRemotely
+    blend = _local_only.get(local)
+    if blend is None:
+        namespace = {"__module__": __name__, "__qualname__": "NotSupportedRemotely"}
+        blend = type("NotSupportedRemotely", (NotSupportedRemotely, local), namespace)
+        _local_only[local] = blend
+    return blend
 
 
 class InvalidName(BeaverError, ValueError):
@@ -89,6 +130,14 @@ class BadRequest(BeaverError, ValueError):
 
 class UnsupportedValue(BeaverError, TypeError):
     """A value cannot be encoded as JSON for the server."""
+
+
+class InvalidValue(BeaverError, ValueError):
+    """A value the server could store but never send back: NaN or an infinity.
+
+    Local BeaverDB keeps them, but the REST server refuses to encode them in a
+    reply, so the client refuses them before writing rather than change them.
+    """
 
 
 class DecodeError(BeaverError, ValueError):

@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 from adapters.beaver._errors import NotSupportedRemotely
 
-__all__ = ["ClientGaps", "DictGaps", "ListGaps", "LogGaps", "QueueGaps"]
+__all__ = ["ClientGaps", "DictGaps", "ListGaps", "LogGaps", "QueueGaps", "refuse_secret"]
 
 
 def _gap(feature: str, hint: str = "") -> Callable[..., NoReturn]:
@@ -27,10 +27,24 @@ _NO_LOCK = "the server exposes no lock routes"
 _NO_EVENTS = "REST writes never emit change events"
 
 
+def refuse_secret(secret: object) -> None:
+    """Refuse ``db.dict(name, secret=...)``: encrypted dicts are local-only.
+
+    Raises:
+        NotSupportedRemotely: ``secret`` is not ``None``.
+    """
+    if secret is not None:
+        raise NotSupportedRemotely(
+            "encrypted dicts (secret=)",
+            "the server cannot take a secret: it would store plaintext and fail to read",
+        )
+
+
 class ClientGaps:
     """Factories of the local ``BeaverDB`` that have no REST routes."""
 
     docs = _gap("db.docs() (documents and full-text search)")
+    collection = _gap("db.collection() (documents and vector search)")
     vectors = _gap("db.vectors() (vector search)")
     graph = _gap("db.graph()")
     graphs = _gap("db.graphs()")

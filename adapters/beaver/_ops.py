@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -21,6 +22,7 @@ from adapters.beaver._errors import (
     UnsupportedValue,
 )
 from adapters.beaver._models import Codec
+from adapters.beaver._values import Key, json_value, key_text
 from adapters.beaver._wire import (
     Call,
     ErrorHook,
@@ -86,7 +88,8 @@ class DictOps(Generic[T]):
     Keys travel percent-encoded in the path. Keys that no path can carry (empty,
     ``.``/``..``, or containing ``/``) go through the server's body/query override,
     and reads of the key ``count`` (whose ``GET`` is shadowed by the size route) go
-    through ``/fetch``, so every ``str`` key works.
+    through ``/fetch``, so every ``str`` key works. Other key types are first turned
+    into the text local BeaverDB stores (:func:`~adapters.beaver._values.key_text`).
     """
 
     __slots__ = ("base", "codec", "name")
@@ -96,10 +99,26 @@ class DictOps(Generic[T]):
         self.base = "dicts/" + path_segment(name)  # type: ignore[operator]  # checked above
         self.codec = codec
 
-    def _key(self, key: Any) -> tuple[str | None, str]:
-        if not isinstance(key, str):
-            raise UnsupportedValue(f"dict keys must be str, not {type(key).__name__}")
-        return path_segment(key), key
+    def _key(self, key: Key) -> tuple[str | None, str]:
+        text = key_text(key)
+        return path_segment(text), text
+
+    def _put_back(self, key: str) -> Callable[[Any], Request | None]:
+        def undo(raw: Any) -> Request | None:
+            if _is_missing(raw):
+                return None
+            return self._write(key, raw)
+
+        return undo
+
+    def _write(self, key: str, encoded: Any, ttl_seconds: float | None = None) -> Request:
+        segment = path_segment(key)
+        fields: dict[str, Any] = {"value": encoded}
+        if ttl_seconds is not None:
+            fields["ttl_seconds"] = ttl_seconds
+        if segment is None:
+            fields["key"] = key
+        return Request("PUT", target(self.base, segment or _PLACEHOLDER), encode_body(fields))
 
     def _missing(self, key: str) -> ErrorHook:
         def hook(error: str, _message: str) -> BeaverError | None:
@@ -107,20 +126,14 @@ class DictOps(Generic[T]):
 
         return hook
 
-    def set(self, key: str, value: T, ttl_seconds: float | None = None) -> Call[None]:
+    def set(self, key: Key, value: T, ttl_seconds: float | None = None) -> Call[None]:
         """``set(key, value, ttl_seconds)``: write or overwrite a key."""
-        segment, key = self._key(key)
-        fields: dict[str, Any] = {"value": self.codec.encode(value)}
-        if ttl_seconds is not None:
-            if number("ttl_seconds", ttl_seconds) <= 0:
-                raise BadRequest(f"ttl_seconds must be greater than 0, got {ttl_seconds!r}")
-            fields["ttl_seconds"] = ttl_seconds
-        if segment is None:
-            fields["key"] = key
-        path = target(self.base, segment or _PLACEHOLDER)
-        return Call(Request("PUT", path, encode_body(fields)), none)
+        _, text = self._key(key)
+        if ttl_seconds is not None and number("ttl_seconds", ttl_seconds) <= 0:
+            raise BadRequest(f"ttl_seconds must be greater than 0, got {ttl_seconds!r}")
+        return Call(self._write(text, json_value(self.codec.encode(value)), ttl_seconds), none)
 
-    def get(self, key: str) -> Call[T]:
+    def get(self, key: Key) -> Call[T]:
         """``get(key)``: the value; :class:`KeyNotFound` when missing or expired."""
         segment, key = self._key(key)
         if segment is not None and key != "count":
@@ -135,7 +148,7 @@ class DictOps(Generic[T]):
 
         return Call(Request("GET", self._fetch_target(segment, key)), decode)
 
-    def fetch(self, key: str, default: Any = None) -> Call[Any]:
+    def fetch(self, key: Key, default: Any = None) -> Call[Any]:
         """``fetch(key, default)``: the value, or ``default`` when missing or expired."""
         segment, key = self._key(key)
 
@@ -150,7 +163,7 @@ class DictOps(Generic[T]):
             query.append(("key", key))
         return target(self.base, segment or _PLACEHOLDER, "fetch", query=query)
 
-    def contains(self, key: str) -> Call[bool]:
+    def contains(self, key: Key) -> Call[bool]:
         """``contains(key)``: whether the key is stored (the server ignores TTL here)."""
         segment, key = self._key(key)
         query = [("key", key)] if segment is None else []
@@ -159,7 +172,7 @@ class DictOps(Generic[T]):
             bool,
         )
 
-    def delete(self, key: str) -> Call[None]:
+    def delete(self, key: Key) -> Call[None]:
         """``delete(key)``: remove a key; :class:`KeyNotFound` when missing."""
         segment, key = self._key(key)
         if segment is not None:
@@ -173,7 +186,7 @@ class DictOps(Generic[T]):
         body = encode_body({"key": key, "default": _MISSING})
         return Call(Request("POST", target(self.base, _PLACEHOLDER, "pop"), body), decode)
 
-    def pop(self, key: str, default: Any = None) -> Call[Any]:
+    def pop(self, key: Key, default: Any = None) -> Call[Any]:
         """``pop(key, default)``: remove and return the value, or ``default``."""
         segment, key = self._key(key)
         fields: dict[str, Any] = {"default": _MISSING}
@@ -186,6 +199,7 @@ class DictOps(Generic[T]):
         return Call(
             Request("POST", target(self.base, segment or _PLACEHOLDER, "pop"), encode_body(fields)),
             decode,
+            undo=self._put_back(key),
         )
 
     def count(self) -> Call[int]:
@@ -216,7 +230,17 @@ class ListOps(Generic[T]):
         return hook
 
     def _value(self, value: T) -> bytes:
-        return encode_body({"value": self.codec.encode(value)})
+        return encode_body({"value": json_value(self.codec.encode(value))})
+
+    def _put_back(self, op: str) -> Callable[[Any], Request | None]:
+        # An empty list also answers null, so a popped null cannot be told from
+        # "nothing taken": it is not put back.
+        def undo(raw: Any) -> Request | None:
+            if raw is None:
+                return None
+            return Request("POST", target(self.base, op), encode_body({"value": raw}))
+
+        return undo
 
     def get(self, index: int) -> Call[T]:
         """``get(index)``: the item; negative indexes count from the end."""
@@ -241,7 +265,7 @@ class ListOps(Generic[T]):
 
     def contains(self, value: T) -> Call[bool]:
         """``contains(value)``: exact match on the JSON form (object key order matters)."""
-        query = [("value", self.codec.encode(value))]
+        query = [("value", json_value(self.codec.encode(value)))]
         return Call(Request("GET", target(self.base, "contains", query=query)), bool)
 
     def push(self, value: T) -> Call[None]:
@@ -259,11 +283,17 @@ class ListOps(Generic[T]):
 
     def pop(self) -> Call[T | None]:
         """``pop()``: remove and return the last item, ``None`` when empty."""
-        return Call(Request("POST", target(self.base, "pop")), self._optional)
+        return Call(
+            Request("POST", target(self.base, "pop")), self._optional, undo=self._put_back("push")
+        )
 
     def deque(self) -> Call[T | None]:
         """``deque()``: remove and return the first item, ``None`` when empty."""
-        return Call(Request("POST", target(self.base, "deque")), self._optional)
+        return Call(
+            Request("POST", target(self.base, "deque")),
+            self._optional,
+            undo=self._put_back("prepend"),
+        )
 
     def _optional(self, raw: Any) -> T | None:
         return None if raw is None else self.codec.decode(raw)

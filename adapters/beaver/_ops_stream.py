@@ -16,6 +16,7 @@ from adapters.beaver._errors import (
 )
 from adapters.beaver._models import Codec, FieldIndex, LogEntry, QueueItem
 from adapters.beaver._ops import epoch, none, number
+from adapters.beaver._values import json_value
 from adapters.beaver._wire import Call, Request, check_name, encode_body, path_segment, target
 
 __all__ = ["LogOps", "Order", "QueueGetPlan", "QueueOps"]
@@ -44,7 +45,10 @@ class QueueOps(Generic[T]):
 
     def put(self, data: T, priority: float) -> Call[None]:
         """``put(data, priority)``: a smaller priority comes out first."""
-        fields = {"data": self.codec.encode(data), "priority": number("priority", priority)}
+        fields = {
+            "data": json_value(self.codec.encode(data)),
+            "priority": number("priority", priority),
+        }
         return Call(Request("POST", target(self.base, "put"), encode_body(fields)), none)
 
     def peek(self) -> Call[QueueItem[T] | None]:
@@ -54,18 +58,31 @@ class QueueOps(Generic[T]):
             lambda raw: None if raw is None else self.item(raw),
         )
 
-    def get_once(self, block: bool, wait: float | None) -> Call[QueueItem[T]]:
-        """One ``POST /get``: non-blocking, or blocking for at most ``wait`` seconds."""
-        fields: dict[str, Any] = {"block": False} if not block else {"block": True, "timeout": wait}
+    def take(self) -> Call[QueueItem[T]]:
+        """One non-blocking ``POST /get``: the next item, or :class:`QueueEmpty`.
+
+        The server is never asked to wait: a blocking wait left running on the
+        server after its caller gave up would take the next item put, and nobody
+        would receive it. Blocking gets are a series of these (see
+        :class:`QueueGetPlan`); if the caller is cancelled while one is on the wire
+        and it took an item, ``undo`` puts that item back with its priority.
+        """
 
         def hook(error: str, message: str) -> BeaverError | None:
             if error == "IndexError":
                 return QueueEmpty(f"queue {self.name!r} is empty")
-            if error == "TimeoutError":
-                return RemoteTimeout(f"no item in queue {self.name!r} before the timeout")
             return None
 
-        return Call(Request("POST", target(self.base, "get"), encode_body(fields)), self.item, hook)
+        def undo(raw: Any) -> Request | None:
+            fields = {"data": raw["data"], "priority": raw["priority"]}
+            return Request("POST", target(self.base, "put"), encode_body(fields))
+
+        body = encode_body({"block": False})
+        return Call(Request("POST", target(self.base, "get"), body), self.item, hook, undo)
+
+    def timed_out(self, timeout: float | None) -> RemoteTimeout:
+        """The error of a blocking ``get`` that saw no item within ``timeout``."""
+        return RemoteTimeout(f"no item in queue {self.name!r} within {timeout} s")
 
     def count(self) -> Call[int]:
         """``count()``: number of waiting items."""
@@ -78,36 +95,45 @@ class QueueOps(Generic[T]):
 
 @dataclass(slots=True)
 class QueueGetPlan:
-    """The long-poll loop behind a blocking ``queue.get``, as a sans-I/O plan.
+    """When a blocking ``queue.get`` polls again, as a sans-I/O plan.
 
-    Each request carries a server-side ``timeout`` no longer than ``chunk``, which is
-    shorter than the HTTP read timeout: the server never keeps polling for a client
-    that gave up, so an abandoned call cannot swallow an item later. A call with no
-    timeout (block forever) is a sequence of such bounded polls.
+    Polls are non-blocking gets (:meth:`QueueOps.take`). After an empty poll the
+    caller pauses, first ``first_pause`` seconds, then twice as long each time up
+    to ``max_pause`` (the client's ``queue_poll``), never past the deadline, and
+    polls once more at the deadline before giving up.
     """
 
     block: bool
     deadline: float | None
-    chunk: float
+    max_pause: float
+    next_pause: float
 
     @classmethod
-    def start(cls, block: bool, timeout: float | None, chunk: float, now: float) -> QueueGetPlan:
-        """Plan a ``get(block, timeout)`` starting at monotonic time ``now``."""
+    def start(
+        cls, block: bool, timeout: float | None, max_pause: float, now: float
+    ) -> QueueGetPlan:
+        """Plan a ``get(block, timeout)`` starting at monotonic time ``now``.
+
+        Raises:
+            BadRequest: ``timeout`` is negative or not a number.
+        """
         if timeout is not None and number("timeout", timeout) < 0:
             raise BadRequest(f"timeout must be >= 0, got {timeout!r}")
-        return cls(block, None if timeout is None else now + timeout, chunk)
+        deadline = None if timeout is None else now + timeout
+        return cls(block, deadline, max_pause, min(_FIRST_PAUSE, max_pause))
 
-    def wait(self, now: float) -> float | None:
-        """Server-side timeout for the next poll (``None`` when not blocking)."""
-        if not self.block:
+    def pause(self, now: float) -> float | None:
+        """After an empty poll at ``now``: seconds to wait before the next, ``None`` to stop."""
+        if not self.block or (self.deadline is not None and now >= self.deadline):
             return None
-        if self.deadline is None:
-            return self.chunk
-        return max(0.0, min(self.chunk, self.deadline - now))
+        pause = self.next_pause
+        self.next_pause = min(pause * 2, self.max_pause)
+        if self.deadline is not None:
+            pause = min(pause, self.deadline - now)
+        return pause
 
-    def again(self, now: float) -> bool:
-        """After a poll timed out: whether to poll again."""
-        return self.block and (self.deadline is None or now < self.deadline)
+
+_FIRST_PAUSE = 0.02
 
 
 class LogOps(Generic[T]):
@@ -122,7 +148,7 @@ class LogOps(Generic[T]):
 
     def log(self, data: T, timestamp: float | datetime | None = None) -> Call[None]:
         """``log(data, timestamp)``: append an entry (server time when ``None``)."""
-        fields: dict[str, Any] = {"data": self.codec.encode(data)}
+        fields: dict[str, Any] = {"data": json_value(self.codec.encode(data))}
         if timestamp is not None:
             stamp = epoch("timestamp", timestamp)
             if stamp == 0:

@@ -2,14 +2,15 @@
 
 A thin layer over httpx's sync client: every method builds its call with the
 shared operation builders and hands it to the one sync sender. ``as_async()``
-returns the parallel async object, bound to an :class:`AsyncBeaverClient` that
-shares this client's settings.
+returns the parallel async object, an :class:`AsyncBeaverClient` that runs this
+client's calls on worker threads (as local BeaverDB's own async wrappers do), so
+it is bound to no event loop and needs no closing of its own.
 """
 
 from __future__ import annotations
 
-import logging
 import time
+import weakref
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Generic, TypeVar, overload
@@ -21,20 +22,21 @@ from adapters.beaver._async import (
     AsyncBeaverLog,
     AsyncBeaverQueue,
 )
-from adapters.beaver._errors import ClientClosed, RemoteTimeout
-from adapters.beaver._gaps import ClientGaps, DictGaps, ListGaps, LogGaps, QueueGaps
+from adapters.beaver._errors import ClientClosed, QueueEmpty
+from adapters.beaver._gaps import ClientGaps, DictGaps, ListGaps, LogGaps, QueueGaps, refuse_secret
 from adapters.beaver._handle import Handle
 from adapters.beaver._models import FieldIndex, LogEntry, QueueItem, codec_for
 from adapters.beaver._ops import UNSET, DictOps, ListOps
 from adapters.beaver._ops_stream import LogOps, Order, QueueGetPlan, QueueOps
+from adapters.beaver._threads import ThreadedSender
 from adapters.beaver._transport import Settings, SyncSender
+from adapters.beaver._values import Key
 from adapters.beaver._wire import Call
 
 __all__ = ["BeaverClient", "BeaverDict", "BeaverList", "BeaverLog", "BeaverQueue"]
 
 T = TypeVar("T")
 D = TypeVar("D")
-logger = logging.getLogger("adapters")
 
 
 class BeaverClient(ClientGaps):
@@ -44,15 +46,16 @@ class BeaverClient(ClientGaps):
         base_url: ``http(s)://host:port`` of ``beaver serve``.
         api_key: The server's ``--api-key``, sent as a bearer token.
         timeout: HTTP timeout in seconds, ``None`` for none.
-        queue_poll: Longest server-side wait of one blocking ``queue.get`` poll;
-            must be shorter than ``timeout`` (default: ``min(10, timeout / 2)``).
+        queue_poll: Longest pause, in seconds, between two polls of an empty queue
+            by a blocking ``queue.get`` (default 0.5).
         max_connections: Size of the connection pool (the client is thread-safe).
 
     Raises:
         ValueError: Invalid URL or settings.
 
-    Use ``with BeaverClient(...) as db:`` or ``db.close()``. If ``as_async()`` was
-    used, close with ``await db.aclose()`` (or ``async with db``), which closes both.
+    Use ``with BeaverClient(...) as db:`` or ``db.close()``, which also ends what
+    ``as_async()`` made: both sides share one connection pool, in or out of
+    ``asyncio.run()``.
     """
 
     def __init__(
@@ -66,38 +69,45 @@ class BeaverClient(ClientGaps):
     ) -> None:
         self.settings = Settings.build(base_url, api_key, timeout, queue_poll, max_connections)
         self._sender = SyncSender(self.settings)
+        self._threads: ThreadedSender | None = None
         self._async: AsyncBeaverClient | None = None
-        self._closed = False
+        # A client its owner never closes has its connections closed when it is
+        # garbage-collected or at interpreter exit.
+        self._finalizer = weakref.finalize(self, self._sender.close)
 
     def __repr__(self) -> str:
         return f"BeaverClient({self.settings.safe_url!r})"
 
     def _send(self, call: Call[T]) -> T:
-        if self._closed:
+        if self._sender.closed:
             raise ClientClosed("the BeaverDB client is closed")
         return self._sender.send(call)
 
     def as_async(self) -> AsyncBeaverClient:
-        """The async client with the same settings (created on first use, then reused)."""
-        if self._closed:
+        """This client with awaitable methods (created on first use, then reused).
+
+        Its calls run on worker threads over this client's connections, so it works
+        from any event loop, including several ``asyncio.run()`` in a row.
+
+        Raises:
+            ClientClosed: The client is closed.
+        """
+        if self._sender.closed:
             raise ClientClosed("the BeaverDB client is closed")
         if self._async is None:
-            self._async = AsyncBeaverClient._from_settings(self.settings)
+            self._threads = ThreadedSender(self._sender)
+            self._async = AsyncBeaverClient._over(self.settings, self._threads)
         return self._async
 
     def close(self) -> None:
-        """Close the sync connections; later calls raise :class:`ClientClosed`."""
-        self._closed = True
-        self._sender.close()
-        if self._async is not None and not self._async._sender.closed:
-            logger.warning("BeaverClient.close(): its async side is still open; use aclose()")
+        """Close the connections (both sides); later calls raise :class:`ClientClosed`."""
+        if self._threads is not None:
+            self._threads.close()
+        self._finalizer()
 
     async def aclose(self) -> None:
-        """Close both the sync connections and the async side made by :meth:`as_async`."""
-        self._closed = True
-        self._sender.close()
-        if self._async is not None:
-            await self._async.close()
+        """Same as :meth:`close`, for ``async with`` and async code."""
+        self.close()
 
     def __enter__(self) -> BeaverClient:
         return self
@@ -139,11 +149,19 @@ class BeaverClient(ClientGaps):
 
     # dict/list last: inside the class body their names shadow the builtins.
     @overload
-    def dict(self, name: str) -> BeaverDict[Any]: ...
+    def dict(self, name: str, model: None = None, secret: object = None) -> BeaverDict[Any]: ...
     @overload
-    def dict(self, name: str, model: type[T]) -> BeaverDict[T]: ...
-    def dict(self, name: str, model: type[Any] | None = None) -> BeaverDict[Any]:
-        """The dict ``name`` (no I/O). Raises :class:`InvalidName`."""
+    def dict(self, name: str, model: type[T], secret: object = None) -> BeaverDict[T]: ...
+    def dict(
+        self, name: str, model: type[Any] | None = None, secret: object = None
+    ) -> BeaverDict[Any]:
+        """The dict ``name`` (no I/O).
+
+        Raises:
+            InvalidName: The name cannot be addressed over REST.
+            NotSupportedRemotely: ``secret`` was given (encrypted dicts are local-only).
+        """
+        refuse_secret(secret)
         return BeaverDict(self, DictOps(name, codec_for(model)))
 
     @overload
@@ -161,7 +179,8 @@ class BeaverDict(Handle[BeaverClient, DictOps[T]], DictGaps, Generic[T]):
 
     ``d[k]``/``get``/``del d[k]``/``delete`` raise :class:`KeyNotFound` (a
     ``KeyError``) for a missing or expired key. Every ``str`` key works, including
-    ``"count"``, ``"a/b"`` and ``""``.
+    ``"count"``, ``"a/b"`` and ``""``; ``int``, ``float`` and ``bool`` keys are
+    stored as local BeaverDB stores them (``d[42]`` is ``d["42"]``).
     """
 
     __slots__ = ()
@@ -170,15 +189,15 @@ class BeaverDict(Handle[BeaverClient, DictOps[T]], DictGaps, Generic[T]):
         """The same dict with awaitable methods of the same names."""
         return AsyncBeaverDict(self._client.as_async(), self._ops)
 
-    def set(self, key: str, value: T, ttl_seconds: float | None = None) -> None:
+    def set(self, key: Key, value: T, ttl_seconds: float | None = None) -> None:
         """Write ``value`` under ``key``, expiring after ``ttl_seconds`` if given."""
         self._client._send(self._ops.set(key, value, ttl_seconds))
 
     @overload
-    def get(self, key: str) -> T: ...
+    def get(self, key: Key) -> T: ...
     @overload
-    def get(self, key: str, default: D) -> T | D: ...
-    def get(self, key: str, default: Any = UNSET) -> Any:
+    def get(self, key: Key, default: D) -> T | D: ...
+    def get(self, key: Key, default: Any = UNSET) -> Any:
         """Return the value of ``key``.
 
         Raises:
@@ -188,19 +207,19 @@ class BeaverDict(Handle[BeaverClient, DictOps[T]], DictGaps, Generic[T]):
         call = self._ops.get(key) if default is UNSET else self._ops.fetch(key, default)
         return self._client._send(call)
 
-    def fetch(self, key: str, default: Any = None) -> Any:
+    def fetch(self, key: Key, default: Any = None) -> Any:
         """Return the value of ``key``, or ``default`` when missing or expired."""
         return self._client._send(self._ops.fetch(key, default))
 
-    def delete(self, key: str) -> None:
+    def delete(self, key: Key) -> None:
         """Remove ``key``. Raises :class:`KeyNotFound`."""
         self._client._send(self._ops.delete(key))
 
-    def pop(self, key: str, default: Any = None) -> Any:
+    def pop(self, key: Key, default: Any = None) -> Any:
         """Remove ``key`` and return its value, or ``default`` when missing."""
         return self._client._send(self._ops.pop(key, default))
 
-    def contains(self, key: str) -> bool:
+    def contains(self, key: Key) -> bool:
         """Whether ``key`` is stored (the server ignores TTL here)."""
         return self._client._send(self._ops.contains(key))
 
@@ -299,8 +318,9 @@ class BeaverQueue(Handle[BeaverClient, QueueOps[T]], QueueGaps, Generic[T]):
     def get(self, block: bool = True, timeout: float | None = None) -> QueueItem[T]:
         """Remove and return the next item.
 
-        Blocking calls long-poll in slices of ``queue_poll`` seconds, each bounded on
-        the server, so the server never outlives an abandoned call.
+        Blocking calls poll the queue (pausing up to ``queue_poll`` seconds between
+        polls); the server never waits on the client's behalf, so a call that timed
+        out leaves nothing behind that could take a later item.
 
         Raises:
             QueueEmpty: ``block=False`` and the queue is empty.
@@ -311,10 +331,14 @@ class BeaverQueue(Handle[BeaverClient, QueueOps[T]], QueueGaps, Generic[T]):
         )
         while True:
             try:
-                return self._client._send(self._ops.get_once(block, plan.wait(time.monotonic())))
-            except RemoteTimeout:
-                if not plan.again(time.monotonic()):
+                return self._client._send(self._ops.take())
+            except QueueEmpty:
+                pause = plan.pause(time.monotonic())
+                if pause is None and not block:
                     raise
+            if pause is None:
+                raise self._ops.timed_out(timeout)
+            time.sleep(pause)
 
     def peek(self) -> QueueItem[T] | None:
         """The next item without removing it, ``None`` when empty."""

@@ -34,10 +34,13 @@ except ImportError as exc:  # keep name="httpx": adapters.connect maps it to Mis
 from adapters.beaver._errors import ConnectionFailed, RemoteTimeout
 from adapters.beaver._wire import Call, Request, result_of
 
-__all__ = ["AsyncSender", "Settings", "SyncSender"]
+__all__ = ["DEFAULT_QUEUE_POLL", "AsyncSender", "Settings", "SyncSender"]
 
 logger = logging.getLogger("adapters")
 T = TypeVar("T")
+
+DEFAULT_QUEUE_POLL = 0.5
+"""Default longest pause, in seconds, between two polls of an empty queue."""
 
 # Failures that mean "the connection was dropped under us", not "the server is down".
 _DROPPED = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
@@ -51,14 +54,15 @@ class Settings:
         base_url: ``http(s)://host:port`` with no trailing slash.
         api_key: The server's bearer key, or ``None`` (never shown in reprs).
         timeout: HTTP timeout in seconds (``None``: none).
-        queue_poll: Longest server-side wait of one blocking ``queue.get`` poll.
+        queue_poll: Longest pause between two polls of an empty queue by a blocking
+            ``queue.get`` (the wait before an item put meanwhile is noticed).
         max_connections: Connection pool size.
     """
 
     base_url: str
     api_key: str | None = None
     timeout: float | None = 30.0
-    queue_poll: float = 10.0
+    queue_poll: float = DEFAULT_QUEUE_POLL
     max_connections: int = 20
 
     @classmethod
@@ -73,7 +77,7 @@ class Settings:
         """Validate the client arguments.
 
         Raises:
-            ValueError: Bad URL scheme, or ``queue_poll`` not shorter than ``timeout``.
+            ValueError: Bad URL scheme, or a setting out of range.
         """
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -81,9 +85,9 @@ class Settings:
         if timeout is not None and timeout <= 0:
             raise ValueError(f"timeout must be > 0 or None, got {timeout!r}")
         if queue_poll is None:
-            queue_poll = 10.0 if timeout is None else min(10.0, timeout / 2)
-        if queue_poll <= 0 or (timeout is not None and queue_poll >= timeout):
-            raise ValueError(f"queue_poll must be > 0 and shorter than timeout, got {queue_poll!r}")
+            queue_poll = DEFAULT_QUEUE_POLL
+        if not queue_poll > 0:
+            raise ValueError(f"queue_poll must be > 0, got {queue_poll!r}")
         if max_connections < 1:
             raise ValueError(f"max_connections must be >= 1, got {max_connections!r}")
         return cls(base_url.rstrip("/"), api_key, timeout, queue_poll, max_connections)
@@ -193,7 +197,15 @@ class SyncSender:
             BeaverError: The error reply's subclass, :class:`ConnectionFailed` or
                 :class:`RemoteTimeout` for network failures.
         """
-        request = call.request
+        return result_of(call, *self.exchange(call.request))
+
+    def exchange(self, request: Request) -> tuple[int, bytes]:
+        """Send ``request``; return the reply's status and body.
+
+        Raises:
+            ConnectionFailed: Network failure.
+            RemoteTimeout: No reply within the HTTP timeout.
+        """
         try:
             try:
                 response = self._send(request)
@@ -204,7 +216,7 @@ class SyncSender:
                 response = self._send(request)
         except httpx.HTTPError as exc:
             raise _failed(self.settings, exc) from exc
-        return result_of(call, response.status_code, response.content)
+        return response.status_code, response.content
 
     def _send(self, request: Request) -> httpx.Response:
         return self._http.request(request.method, request.target, content=request.body)
@@ -212,6 +224,11 @@ class SyncSender:
     def close(self) -> None:
         """Close the pooled connections."""
         self._http.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` ran."""
+        return self._http.is_closed
 
 
 class AsyncSender:

@@ -39,6 +39,7 @@ __all__ = [
     "query_value",
     "result_of",
     "target",
+    "undo_of",
 ]
 
 T = TypeVar("T")
@@ -78,11 +79,16 @@ class Call(Generic[T]):
         request: What to send.
         decode: Turns the decoded JSON body of a success reply into the result.
         on_error: Optional operation-specific error mapping, tried before the generic one.
+        undo: For calls that take a value out of the server (``queue.get``, ``pop``):
+            given the decoded JSON body of their success reply, the request that puts
+            the value back, or ``None`` when nothing was taken. Used when the caller
+            was cancelled while the call was on the wire, so the value is not lost.
     """
 
     request: Request
     decode: Callable[[Any], T]
     on_error: ErrorHook | None = None
+    undo: Callable[[Any], Request | None] | None = None
 
 
 def check_name(kind: str, name: str) -> str:
@@ -148,12 +154,25 @@ def result_of(call: Call[T], status: int, body: bytes) -> T:
         BeaverError: The matching subclass for an error reply.
     """
     if status < 300:
-        try:
-            value = _json_decoder.decode(body) if body else None
-        except msgspec.DecodeError as exc:
-            raise ServerError("the server sent a body that is not JSON", status=status) from exc
-        return call.decode(value)
+        return call.decode(_success_body(status, body))
     raise error_for(status, body, call.on_error)
+
+
+def undo_of(call: Call[Any], status: int, body: bytes) -> Request | None:
+    """The request that puts back what ``call``'s reply took, or ``None``."""
+    if call.undo is None or status >= 300:
+        return None
+    try:
+        return call.undo(_success_body(status, body))
+    except ServerError:
+        return None
+
+
+def _success_body(status: int, body: bytes) -> Any:
+    try:
+        return _json_decoder.decode(body) if body else None
+    except msgspec.DecodeError as exc:
+        raise ServerError("the server sent a body that is not JSON", status=status) from exc
 
 
 def error_for(status: int, body: bytes, on_error: ErrorHook | None = None) -> BeaverError:

@@ -7,12 +7,11 @@ from typing import Annotated
 
 import typer
 
+from ._bulk import copy, export_, import_
 from ._common import (
     EXIT_NOT_FOUND,
-    EXIT_USAGE,
     Output,
     fail,
-    open_file,
     parse_document,
     parse_filter,
     run,
@@ -20,8 +19,19 @@ from ._common import (
     store_at,
 )
 from ._follow import follow
-from ._progress import CopyProgress, ProgressMode
-from ._transfer import OnConflict, copy_collection, export_lines, import_lines
+from ._options import (
+    Coll,
+    Filter,
+    Globals,
+    GlobalUrl,
+    IfVersion,
+    Json,
+    Key,
+    Options,
+    Since,
+    Url,
+    resolve,
+)
 
 __all__ = ["app", "main"]
 
@@ -36,44 +46,30 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-Url = Annotated[
-    str | None,
-    typer.Option(
-        "--url",
-        envvar="NOEX_STORE_URL",
-        show_default=False,
-        help="Store URL, e.g. postgresql://host/db (default: sqlite:///noex-store.db).",
-    ),
-]
-Json = Annotated[bool, typer.Option("--json", help="JSON Lines even on a terminal.")]
-Options = Annotated[
-    list[str] | None,
-    typer.Option("--option", "-o", metavar="KEY=VALUE", help="Backend option (repeatable)."),
-]
-Coll = Annotated[str, typer.Argument(help="Collection name.", show_default=False)]
-Key = Annotated[str, typer.Argument(help="Record key.", show_default=False)]
-Filter = Annotated[
-    str | None,
-    typer.Argument(
-        metavar="FILTER_JSON", help='Filter, e.g. \'{"age": {"$gte": 18}}\'.', show_default=False
-    ),
-]
-IfVersion = Annotated[
-    int | None, typer.Option("--if-version", min=1, help="Only if the record is at this version.")
-]
-Batch = Annotated[int, typer.Option("--batch-size", min=1, help="Documents per write batch.")]
+
+@app.callback()
+def global_options(
+    ctx: typer.Context, url: GlobalUrl = None, json: Json = False, option: Options = None
+) -> None:
+    """--url, --json and -o go before the command or after it."""
+    source = ctx.get_parameter_source("url")  # click's ParameterSource (typer vendors click)
+    on_command_line = source is not None and source.name == "COMMANDLINE"
+    ctx.obj = Globals(url, json, list(option or ()), on_command_line)
 
 
 @app.command()
-def collections(url: Url = None, json: Json = False, option: Options = None) -> None:
+def collections(
+    ctx: typer.Context, url: Url = None, json: Json = False, option: Options = None
+) -> None:
     """List the collections that hold records, with their record counts.
 
     Example: noex-store collections --url sqlite:///app.db
     """
-    out = Output(json)
+    opts = resolve(ctx, url, json, option)
+    out = Output(opts.json)
 
     async def main() -> None:
-        async with store_at(url, option) as store:
+        async with store_at(opts.url, opts.options) as store:
             names = await store.collections()
             rows = [[name, await store.collection(name).count()] for name in names]
         out.rows(["collection", "records"], rows)
@@ -82,15 +78,23 @@ def collections(url: Url = None, json: Json = False, option: Options = None) -> 
 
 
 @app.command()
-def get(coll: Coll, key: Key, url: Url = None, json: Json = False, option: Options = None) -> None:
+def get(
+    ctx: typer.Context,
+    coll: Coll,
+    key: Key,
+    url: Url = None,
+    json: Json = False,
+    option: Options = None,
+) -> None:
     """Show one record; exit code 1 when it does not exist.
 
     Example: noex-store get users alice
     """
-    out = Output(json)
+    opts = resolve(ctx, url, json, option)
+    out = Output(opts.json)
 
     async def main() -> None:
-        async with store_at(url, option) as store:
+        async with store_at(opts.url, opts.options) as store:
             record = await store.collection(coll).get(key)
         if record is None:
             fail(f"no record {key!r} in collection {coll!r}", EXIT_NOT_FOUND)
@@ -101,6 +105,7 @@ def get(coll: Coll, key: Key, url: Url = None, json: Json = False, option: Optio
 
 @app.command()
 def put(
+    ctx: typer.Context,
     coll: Coll,
     key_or_json: Annotated[
         str,
@@ -122,12 +127,13 @@ def put(
 
     Example: noex-store put users alice '{"name": "Alice", "role": "admin"}'
     """
+    opts = resolve(ctx, url, json, option)
     key = key_or_json if document is not None else None
     doc = parse_document(document if document is not None else key_or_json, "'JSON'")
-    out = Output(json)
+    out = Output(opts.json)
 
     async def main() -> None:
-        async with store_at(url, option) as store:
+        async with store_at(opts.url, opts.options) as store:
             users = store.collection(coll)
             if key is not None and await users.exists(key):
                 record = await users.replace(key, doc)
@@ -140,6 +146,7 @@ def put(
 
 @app.command()
 def update(
+    ctx: typer.Context,
     coll: Coll,
     key: Key,
     changes: Annotated[str, typer.Argument(metavar="JSON|-", help="Fields to merge.")],
@@ -152,11 +159,12 @@ def update(
 
     Example: noex-store update users alice '{"role": "user"}' --if-version 1
     """
+    opts = resolve(ctx, url, json, option)
     patch = parse_document(changes, "'JSON'")
-    out = Output(json)
+    out = Output(opts.json)
 
     async def main() -> None:
-        async with store_at(url, option) as store:
+        async with store_at(opts.url, opts.options) as store:
             record = await store.collection(coll).update(key, patch, if_version=if_version)
         out.records([record])
 
@@ -165,6 +173,7 @@ def update(
 
 @app.command()
 def rm(
+    ctx: typer.Context,
     coll: Coll,
     key: Key,
     if_version: IfVersion = None,
@@ -175,9 +184,10 @@ def rm(
 
     Example: noex-store rm users alice
     """
+    opts = resolve(ctx, url, options=option)
 
     async def main() -> None:
-        async with store_at(url, option) as store:
+        async with store_at(opts.url, opts.options) as store:
             existed = await store.collection(coll).delete(key, if_version=if_version)
         if not existed:
             fail(f"no record {key!r} in collection {coll!r}", EXIT_NOT_FOUND)
@@ -187,6 +197,7 @@ def rm(
 
 @app.command()
 def find(
+    ctx: typer.Context,
     coll: Coll,
     where: Filter = None,
     order_by: Annotated[
@@ -203,11 +214,12 @@ def find(
 
     Example: noex-store find users '{"role": "admin"}' --order-by -age --limit 10
     """
+    opts = resolve(ctx, url, json, option)
     flt = parse_filter(where)
-    out = Output(json)
+    out = Output(opts.json)
 
     async def main() -> None:
-        async with store_at(url, option) as store:
+        async with store_at(opts.url, opts.options) as store:
             found = await store.collection(coll).find(
                 flt, order_by=order_by or None, limit=limit, offset=offset
             )
@@ -217,35 +229,32 @@ def find(
 
 
 @app.command()
-def count(coll: Coll, where: Filter = None, url: Url = None, option: Options = None) -> None:
+def count(
+    ctx: typer.Context, coll: Coll, where: Filter = None, url: Url = None, option: Options = None
+) -> None:
     """Count the records matching a filter (all records without one).
 
     Example: noex-store count users '{"role": "admin"}'
     """
+    opts = resolve(ctx, url, options=option)
     flt = parse_filter(where)
 
     async def main() -> None:
-        async with store_at(url, option) as store:
+        async with store_at(opts.url, opts.options) as store:
             total = await store.collection(coll).count(flt)
         sys.stdout.write(f"{total}\n")
 
     run(main)
 
 
-Since = Annotated[
-    str | None,
-    typer.Option(
-        "--since",
-        metavar="CURSOR",
-        help="Resume after this change (the cursor of a line printed before).",
-        show_default=False,
-    ),
-]
-
-
 @app.command()
 def watch(
-    coll: Coll, where: Filter = None, since: Since = None, url: Url = None, option: Options = None
+    ctx: typer.Context,
+    coll: Coll,
+    where: Filter = None,
+    since: Since = None,
+    url: Url = None,
+    option: Options = None,
 ) -> None:
     """Follow changes: one JSON line per change ({"kind", "key", "cursor", "record"}).
 
@@ -255,148 +264,19 @@ def watch(
 
     Example: noex-store watch orders '{"status": "open"}' --since "$(cat last.cursor)"
     """
+    opts = resolve(ctx, url, options=option)
     flt = parse_filter(where)
     run(
-        lambda: follow(store_at(url, option), shown_url(url), coll, flt, since), stop_on_ctrl_c=True
+        lambda: follow(store_at(opts.url, opts.options), shown_url(opts.url), coll, flt, since),
+        stop_on_ctrl_c=True,
     )
 
 
-@app.command("export")
-def export_(
-    coll: Coll,
-    file: Annotated[
-        str, typer.Argument(metavar="FILE", help="Output file; stdout when omitted or -.")
-    ] = "-",
-    batch_size: Batch = 500,
-    url: Url = None,
-    option: Options = None,
-) -> None:
-    """Write every record as JSON Lines ({"key", "version", ..., "data"}), streaming.
-
-    Example: noex-store export users users.jsonl
-    """
-    out = Output(True)
-
-    with open_file(file, "w") as target:
-
-        async def main() -> None:
-            async with store_at(url, option) as store:
-                written = await export_lines(store.collection(coll), target, batch_size)
-            out.note(f"exported {written} records from {coll}")
-
-        run(main)
-
-
-@app.command("import")
-def import_(
-    coll: Coll,
-    file: Annotated[
-        str, typer.Argument(metavar="FILE", help="JSON Lines input; stdin when omitted or -.")
-    ] = "-",
-    on_conflict: Annotated[
-        str,
-        typer.Option(
-            "--on-conflict", help="Existing key: fail (exit 4), skip, or replace.", metavar="MODE"
-        ),
-    ] = "fail",
-    batch_size: Batch = 500,
-    url: Url = None,
-    option: Options = None,
-) -> None:
-    """Insert documents from JSON Lines, streaming in batches.
-
-    Lines are export lines ({"key", "data", ...}) or plain JSON documents (new UUID keys).
-
-    Example: noex-store import users users.jsonl --on-conflict skip
-    """
-    if on_conflict not in ("fail", "skip", "replace"):
-        raise typer.BadParameter("expected fail, skip or replace", param_hint="'--on-conflict'")
-    mode: OnConflict = on_conflict  # type: ignore[assignment]
-    out = Output(True)
-
-    with open_file(file, "r") as source:
-
-        async def main() -> None:
-            async with store_at(url, option) as store:
-                stats = await import_lines(store.collection(coll), source, batch_size, mode)
-            out.note(
-                f"imported {stats.inserted} records into {coll} "
-                f"(skipped {stats.skipped}, replaced {stats.replaced})"
-            )
-
-        run(main)
-
-
-@app.command()
-def copy(
-    coll: Coll,
-    src: Annotated[str, typer.Option("--from", metavar="SRC_URL", help="Source store URL.")],
-    dst: Annotated[str, typer.Option("--to", metavar="DST_URL", help="Destination store URL.")],
-    new_name: Annotated[
-        str | None, typer.Option("--as", metavar="NAME", help="Destination collection name.")
-    ] = None,
-    resume: Annotated[
-        bool,
-        typer.Option(
-            "--resume", help="Skip documents already copied unchanged; replace changed ones."
-        ),
-    ] = False,
-    batch_size: Batch = 500,
-    progress: Annotated[
-        ProgressMode,
-        typer.Option("--progress", help="bar (terminal default), lines, or none."),
-    ] = ProgressMode.auto,
-    from_option: Annotated[
-        list[str] | None, typer.Option("--from-option", metavar="KEY=VALUE")
-    ] = None,
-    to_option: Annotated[list[str] | None, typer.Option("--to-option", metavar="KEY=VALUE")] = None,
-    json: Json = False,
-) -> None:
-    """Copy a collection from one backend to another, in batches, with progress.
-
-    Example: noex-store copy users --from nats://localhost:4222 --to postgresql://localhost/app
-    """
-    target = new_name or coll
-    same_store = src == dst and sorted(from_option or ()) == sorted(to_option or ())
-    if same_store and target == coll:
-        fail("--from and --to name the same collection; use --as NAME", EXIT_USAGE)
-    out = Output(json)
-
-    async def main() -> None:
-        async with (
-            store_at(src, from_option) as source,
-            store_at(dst, to_option) as dest,
-        ):
-            with CopyProgress(progress, coll) as bar:
-                stats = await copy_collection(
-                    source.collection(coll),
-                    dest.collection(target),
-                    batch=batch_size,
-                    resume=resume,
-                    progress=bar.update,
-                )
-        rate = stats.done / stats.seconds if stats.seconds > 0 else 0.0
-        summary = {
-            "collection": coll,
-            "to": target,
-            "from_url": shown_url(src),
-            "to_url": shown_url(dst),
-            "source_records": stats.total,
-            "copied": stats.copied,
-            "skipped": stats.skipped,
-            "updated": stats.updated,
-            "seconds": round(stats.seconds, 3),
-        }
-        if out.json:
-            out.line(summary)
-        else:
-            out.note(
-                f"copied {stats.copied} of {stats.total} records {coll} -> {target} "
-                f"({shown_url(src)} -> {shown_url(dst)}); skipped {stats.skipped} unchanged, "
-                f"updated {stats.updated}; {stats.seconds:.1f} s, {rate:.0f} records/s"
-            )
-
-    run(main)
+# The bulk commands live in _bulk; registered here, after the record commands, so
+# --help lists them in this order.
+app.command("export")(export_)
+app.command("import")(import_)
+app.command()(copy)
 
 
 def main() -> None:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import gc
 import os
+import re
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -187,3 +191,126 @@ def test_sync_transactions_on_sqlite(sqlite_docs: DocumentStore) -> None:
     with pytest.raises(RuntimeError, match="undo"):
         _create_then_fail(sqlite_docs)
     assert [d.id for d in sqlite_docs.query("t")] == ["one"]
+
+
+# The seed's Quick Start, verbatim (its import path is provided by a shim package
+# re-exporting adapters.documents): no close(), the script just ends.
+SEED_QUICK_START = """
+from libs.python.persistence import get_document_store
+
+# Get the default store
+store = get_document_store()
+
+# Create a document
+user = store.create("users", {
+    "name": "Alice",
+    "email": "alice@example.com",
+    "status": "active"
+})
+print(f"Created user: {user.id}")
+
+# Read a document
+retrieved = store.read("users", user.id)
+print(f"User: {retrieved.data}")
+
+# Update a document
+updated = store.update("users", user.id, {
+    "status": "inactive"
+})
+print(f"Updated user version: {updated.version}")
+
+# Query documents
+active_users = store.query("users", {"status": "active"})
+print(f"Found {len(active_users)} active users")
+
+# Delete a document
+deleted = store.delete("users", user.id)
+print(f"Deleted: {deleted}")
+
+# List all collections
+collections = store.list_collections()
+print(f"Collections: {collections}")
+"""
+
+
+def _run_seed(tmp_path: Path, conn_string: str) -> subprocess.CompletedProcess[str]:
+    package = tmp_path / "libs" / "python" / "persistence"
+    package.mkdir(parents=True)
+    for folder in (tmp_path / "libs", tmp_path / "libs" / "python"):
+        (folder / "__init__.py").write_text("")
+    (package / "__init__.py").write_text(
+        "from adapters.documents import *  # noqa: F403\n"
+        "from adapters.documents import __all__ as __all__\n"
+    )
+    (tmp_path / "quick_start.py").write_text(SEED_QUICK_START)
+    env = {**os.environ, "POSTGRES_CONNECTION_STRING": conn_string, "PYTHONPATH": str(tmp_path)}
+    return subprocess.run(
+        # -W default also shows the warnings Python hides by default (ResourceWarning).
+        [sys.executable, "-W", "default", "quick_start.py"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _check_seed_output(done: subprocess.CompletedProcess[str]) -> None:
+    assert done.stderr == ""  # no "Task was destroyed but it is pending!" at exit
+    assert done.returncode == 0
+    lines = done.stdout.splitlines()
+    assert re.fullmatch(r"Created user: [0-9a-f-]{36}", lines[0])
+    assert lines[1:] == [
+        "User: {'name': 'Alice', 'email': 'alice@example.com', 'status': 'active'}",
+        "Updated user version: 2",
+        "Found 0 active users",
+        "Deleted: True",
+        "Collections: []",
+    ]
+
+
+@pytest.mark.postgres
+def test_seed_quick_start_runs_and_exits_cleanly_on_postgres(
+    tmp_path: Path, pg_docs_url: str
+) -> None:
+    _check_seed_output(_run_seed(tmp_path, pg_docs_url))
+
+
+def test_seed_quick_start_runs_and_exits_cleanly_on_sqlite(tmp_path: Path) -> None:
+    _check_seed_output(_run_seed(tmp_path, f"sqlite:///{tmp_path}/seed.db"))
+
+
+def _loop_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "adapters-documents"}
+
+
+def test_an_unclosed_store_is_closed_when_dropped(tmp_path: Path) -> None:
+    before = _loop_threads()
+    store = DocumentStore(f"sqlite:///{tmp_path}/dropped.db")
+    store.create("c", {"a": 1}, doc_id="k")
+    (thread,) = _loop_threads() - before
+    del store
+    gc.collect()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    with DocumentStore(f"sqlite:///{tmp_path}/dropped.db") as again:
+        assert again.read("c", "k") is not None
+
+
+@pytest.mark.postgres
+def test_readme_example_runs(tmp_path: Path, pg_docs_url: str) -> None:
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = text.split("### Seed-compatible document store", 1)[1]
+    example = section.split("```python\n", 1)[1].split("\n```", 1)[0]
+    done = subprocess.run(
+        [sys.executable, "-W", "default", "-c", example],
+        cwd=tmp_path,
+        env={**os.environ, "POSTGRES_CONNECTION_STRING": pg_docs_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert (tmp_path / "docs.db").exists()

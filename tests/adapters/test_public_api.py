@@ -25,6 +25,9 @@ def test_exported_names() -> None:
         "CursorExpired",
         "FilterError",
         "InvalidValue",
+        "Lock",
+        "LockLost",
+        "LockTimeout",
         "MissingExtra",
         "NotFound",
         "Page",
@@ -49,9 +52,12 @@ def test_error_tree() -> None:
         adapters.ValidationError,
         adapters.InvalidValue,
         adapters.CursorExpired,
+        adapters.LockTimeout,
+        adapters.LockLost,
     ):
         assert issubclass(cls, adapters.AdapterError)
     assert issubclass(adapters.InvalidValue, ValueError)
+    assert issubclass(adapters.LockTimeout, TimeoutError)
     assert issubclass(adapters.BackendUnavailable, ConnectionError)
     assert issubclass(adapters.MissingExtra, ImportError)
     assert str(adapters.NotFound("c", "k")) == "no record 'k' in collection 'c'"

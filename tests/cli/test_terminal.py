@@ -115,9 +115,12 @@ def test_watch_streams_json_lines_and_exits_cleanly_on_ctrl_c(server: Target) ->
     assert lines[0]["record"]["data"] == {"status": "open"}
 
 
-def test_json_flag_forces_json_lines_on_a_terminal(server: Target) -> None:
+@pytest.mark.parametrize("before", [False, True], ids=["after-command", "before-command"])
+def test_json_flag_forces_json_lines_on_a_terminal(server: Target, before: bool) -> None:
     seed(server, "people", [("alice", {"name": "Alice"})])
-    term = Terminal("find", "people", "--json", "--url", server.url)
+    flags = ["--json", "--url", server.url]
+    args = [*flags, "find", "people"] if before else ["find", "people", *flags]
+    term = Terminal(*args)
     try:
         assert term.finish() == 0
     finally:

@@ -1,4 +1,4 @@
-"""Fixtures for client tests: a scripted in-memory peer and fast-timing clients."""
+"""Fixtures for client tests: both transports, a scripted in-memory peer, fast-timing clients."""
 
 from __future__ import annotations
 
@@ -7,12 +7,33 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from noex_client import ClientOptions, NoexClient, ReconnectOptions, ReconnectPolicy
+from noex_client import ClientOptions, NoexClient, ReconnectOptions, ReconnectPolicy, _transport
 from tests.client.scripted import ScriptedPeer
 
 FAST_RECONNECT = ReconnectOptions(initial_delay_ms=1, max_delay_ms=5, jitter_ms=1)
 
 MakeClient = Callable[..., NoexClient]
+
+
+TRANSPORTS = ("websockets", "picows")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # Every client test runs once per transport, except those comparing them directly.
+    if metafunc.definition.get_closest_marker("compares_transports") is None:
+        metafunc.parametrize("transport", TRANSPORTS, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The WebSocket library under test: ``transport="auto"`` (the default of
+    every client the tests make) picks it."""
+    name: str = getattr(request, "param", "auto")
+    if name == "picows":
+        pytest.importorskip("picows", reason="the fast extra is not installed")
+    if name != "auto":
+        monkeypatch.setattr(_transport, "AUTO_ORDER", (name,))
+    return name
 
 
 def fast_options(**overrides: object) -> ClientOptions:

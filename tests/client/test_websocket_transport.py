@@ -1,4 +1,4 @@
-"""The websockets transport: text frames, ws:// and wss:// with a user SSLContext."""
+"""Real WebSocket servers: text frames, ws:// and wss:// with a user SSLContext (each transport)."""
 
 from __future__ import annotations
 

@@ -173,10 +173,11 @@ class Connection:
         """The real bucket name of a collection (``prefix + name``)."""
         return self.options.prefix + name
 
-    async def ensure_bucket(self, name: str) -> None:
-        """Bind or create a bucket once per connection."""
+    async def ensure_bucket(self, name: str, *, history: int | None = None) -> None:
+        """Bind or create a bucket once per connection (``history``: see ``_kv.ensure_bucket``)."""
         if name not in self._buckets:
-            await ensure_bucket(self.js, name, self.options.history)
+            kept = self.options.history if history is None else history
+            await ensure_bucket(self.js, name, history=kept)
             self._buckets.add(name)
 
     async def drop_bucket(self, name: str) -> bool:

@@ -83,8 +83,11 @@ ack_decoder = msgspec.json.Decoder(PubAck)
 NO_RESPONDERS = PubAck(error={"code": 503, "description": "no responders"})
 
 
-async def ensure_bucket(js: JetStreamContext, name: str, history: int = _HISTORY) -> None:
-    """Bind ``name`` if it exists, else create it like brainlessdb (history 64, file)."""
+async def ensure_bucket(js: JetStreamContext, name: str, *, history: int = _HISTORY) -> None:
+    """Bind ``name`` if it exists, else create it like brainlessdb (history 64, file).
+
+    ``history`` overrides the revisions kept per key (the lock bucket keeps 1).
+    """
     try:
         await js.stream_info(f"KV_{name}")
         return

@@ -18,6 +18,7 @@ from ._conn import Connection, parse_url
 from ._feed import BucketFeed
 from ._kv import Event
 from ._layout import bucket_collection, collection_bucket
+from ._lock import NatsLocks
 
 __all__ = ["NatsStore", "open_store"]
 
@@ -135,6 +136,9 @@ class NatsStore(NatsBase):
         except nats.js.errors.NotFoundError:
             return False
         return True
+
+    def _lock_service(self) -> NatsLocks:
+        return NatsLocks(self.url, self._conn)
 
     async def _close(self) -> None:
         await asyncio.gather(*(core.close() for core in self._cores.values()))

@@ -10,6 +10,7 @@ from urllib import parse as urllib_parse
 from noex_client import AuthOptions, ClientOptions, NoexClient, NoexClientError
 
 from ..._errors import BackendUnavailable
+from ..._lease import LockService
 from ..._options import split_options
 from ..._store import Store
 from ._base import RESERVED_PREFIX, WATCH_PREFIX, NoexBase, is_undefined
@@ -70,6 +71,12 @@ class NoexStore(NoexBase):
             if exc.code != "QUERY_NOT_DEFINED":
                 raise self.translate(exc, what="undefineQuery") from exc
         return bool(count)
+
+    def _lock_service(self) -> LockService:
+        raise NotImplementedError(
+            "noex stores have no locks: noex-server offers no compare-and-set outside a "
+            "transaction's own reads, so an expired holder cannot be replaced safely"
+        )
 
     async def _close(self) -> None:
         await self._client.disconnect()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ._base import PostgresBase
 from ._collection import PostgresCollection
+from ._lock import PostgresLocks
 
 __all__ = ["PostgresStore"]
 
@@ -30,6 +31,9 @@ class PostgresStore(PostgresBase):
 
     async def _drop(self, name: str) -> bool:
         return bool(await self.collection(name)._clear())  # logged like clear()
+
+    def _lock_service(self) -> PostgresLocks:
+        return PostgresLocks(self.url, self._conninfo, self.schema, self._pool.timeout)
 
     async def _close(self) -> None:
         await self.feed.close()

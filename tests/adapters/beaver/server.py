@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -26,7 +27,13 @@ import pytest
 import adapters
 from adapters import Store
 
-__all__ = ["beaver_backend", "beaver_executable", "running_server", "shared_server_url"]
+__all__ = [
+    "beaver_backend",
+    "beaver_executable",
+    "run_local_beaver",
+    "running_server",
+    "shared_server_url",
+]
 
 _STARTUP_DEADLINE = 60.0
 
@@ -125,3 +132,25 @@ async def beaver_backend() -> AsyncIterator[Callable[..., AbstractAsyncContextMa
         return adapters.connect(url, **options)
 
     yield opener
+
+
+def run_local_beaver(script: str, *, env: dict[str, str] | None = None) -> Any:
+    """Run ``script`` with the BeaverDB virtualenv's Python; return its stdout as JSON.
+
+    This is how the tests learn what local ``beaver.BeaverDB`` does, to compare.
+    Skips the calling test when the virtualenv is missing.
+    """
+    exe = beaver_executable()
+    if exe is None:
+        pytest.skip("BeaverDB virtualenv missing: run scripts/ensure-services to create it")
+    done = subprocess.run(
+        [str(exe.parent / "python"), "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "", done.stderr
+    return json.loads(done.stdout)

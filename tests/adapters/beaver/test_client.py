@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
 
+import adapters
 from adapters.beaver import (
     AsyncBeaverClient,
     AuthError,
@@ -21,6 +25,7 @@ from adapters.beaver import (
     UnsupportedValue,
 )
 from tests.adapters.beaver.conftest import API_KEY
+from tests.adapters.beaver.server import run_local_beaver
 
 pytestmark = pytest.mark.beaver
 
@@ -65,7 +70,8 @@ async def test_secrets_stay_out_of_reprs_and_messages() -> None:
         {"base_url": "ftp://x"},
         {"base_url": "localhost:8000"},
         {"base_url": "http://h", "timeout": 0},
-        {"base_url": "http://h", "timeout": 1.0, "queue_poll": 1.0},
+        {"base_url": "http://h", "queue_poll": 0},
+        {"base_url": "http://h", "queue_poll": float("nan")},
         {"base_url": "http://h", "max_connections": 0},
     ],
 )
@@ -153,13 +159,15 @@ def test_unencodable_value_is_a_type_error(db: BeaverClient, name: str) -> None:
         db.dict(name)["k"] = object()
     assert isinstance(info.value, UnsupportedValue)
     with pytest.raises(UnsupportedValue):
-        db.dict(name)[1] = 1  # type: ignore[arg-type]
+        db.dict(name)[None] = 1  # type: ignore[arg-type]
 
 
 def _missing_features(db: BeaverClient, name: str) -> list[Callable[[], object]]:
     d, lst, q, log = db.dict(name), db.list(name), db.queue(name), db.log(name)
     return [
         lambda: db.docs(name),
+        lambda: db.collection(name),
+        lambda: db.dict(name, secret="s3cret"),
         lambda: db.vectors(name),
         lambda: db.graph(name),
         lambda: db.channel(name),
@@ -214,3 +222,44 @@ async def test_missing_features_on_the_async_side(adb: AsyncBeaverClient, name: 
             pass
     assert await adb.connect() is adb
     assert adb.as_async() is adb
+
+
+def test_not_supported_remotely_is_beavers_own_local_only_error() -> None:
+    # Run with the real beaver-db 2.4.1 (it needs Python 3.12: the server's venv),
+    # loading just the error modules of this package (the rest needs msgspec).
+    root = Path(adapters.__file__).parent
+    script = f"""
+import json, pickle, sys, types
+for name, path in (("adapters", {str(root)!r}), ("adapters.beaver", {str(root / "beaver")!r})):
+    module = types.ModuleType(name)
+    module.__path__ = [path]
+    sys.modules[name] = module
+from adapters.beaver._errors import BeaverError, NotSupportedRemotely
+from beaver import LocalOnlyError
+try:
+    raise NotSupportedRemotely("db.docs()", "none")
+except LocalOnlyError as exc:
+    caught = exc
+again = pickle.loads(pickle.dumps(caught))
+print(json.dumps({{
+    "ours": isinstance(caught, NotSupportedRemotely) and isinstance(caught, BeaverError),
+    "message": str(caught),
+    "feature": caught.feature,
+    "pickled": isinstance(again, LocalOnlyError) and str(again) == str(caught),
+    "same_class": type(caught) is type(NotSupportedRemotely("x")),
+}}))
+"""
+    assert run_local_beaver(script) == {
+        "ours": True,
+        "message": "db.docs() is not available over BeaverDB's REST API; none",
+        "feature": "db.docs()",
+        "pickled": True,
+        "same_class": True,
+    }
+
+
+def test_not_supported_remotely_without_beaver_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, "beaver.errors", raising=False)
+    error = NotSupportedRemotely("db.blob()")
+    assert type(error) is NotSupportedRemotely
+    assert pickle.loads(pickle.dumps(error)).feature == "db.blob()"

@@ -24,7 +24,7 @@ from adapters.beaver import (
 from adapters.beaver._models import Codec, codec_for
 from adapters.beaver._ops import DictOps, ListOps
 from adapters.beaver._ops_stream import LogOps, QueueGetPlan, QueueOps
-from adapters.beaver._wire import Call, error_for, path_segment, result_of
+from adapters.beaver._wire import Call, error_for, path_segment, result_of, undo_of
 
 
 def _envelope(error: str, message: str = "m") -> bytes:
@@ -77,9 +77,9 @@ def test_operation_hooks_refine_the_generic_mapping() -> None:
     assert str(info.value) == "key 'k' not found in dict 'd'"
     q = QueueOps("q", codec_for(None))
     with pytest.raises(QueueEmpty):
-        result_of(q.get_once(False, None), 500, _envelope("IndexError"))
+        result_of(q.take(), 500, _envelope("IndexError"))
     with pytest.raises(RemoteTimeout):
-        result_of(q.get_once(True, 1.0), 409, _envelope("TimeoutError"))
+        result_of(q.take(), 409, _envelope("TransactionTimeoutError"))
 
 
 def test_success_bodies_are_decoded() -> None:
@@ -99,7 +99,7 @@ def _all_calls() -> list[Call[Any]]:
         calls += [d.delete(key), d.pop(key, 0)]
     calls += [d.count(), d.clear(), lst.get(-1), lst.set(0, 1), lst.delete(0), lst.contains(1)]
     calls += [lst.push(1), lst.prepend(1), lst.insert(2, 1), lst.pop(), lst.deque(), lst.count()]
-    calls += [q.put(1, 1), q.peek(), q.get_once(True, 1.0), q.get_once(False, None), q.count()]
+    calls += [q.put(1, 1), q.peek(), q.take(), q.count()]
     calls += [log.log(1, 5.0), log.range(1, 2, 3, None, "DESC", 4), log.indexes(), log.count()]
     return calls
 
@@ -113,20 +113,50 @@ def test_leaked_handler_parameters_are_never_sent() -> None:
             assert not {"_mn", "_meta", "_method"} & set(json.loads(call.request.body))
 
 
-def test_blocking_get_always_bounds_the_server_wait() -> None:
-    forever = QueueGetPlan.start(True, None, chunk=10.0, now=100.0)
-    assert forever.wait(100.0) == 10.0
-    assert forever.again(1e9)
-    bounded = QueueGetPlan.start(True, 25.0, chunk=10.0, now=100.0)
-    assert bounded.wait(100.0) == 10.0
-    assert bounded.wait(120.0) == 5.0
-    assert bounded.again(124.9)
-    assert not bounded.again(125.0)
-    once = QueueGetPlan.start(False, None, chunk=10.0, now=0.0)
-    assert once.wait(0.0) is None
-    assert not once.again(0.0)
+def test_queue_gets_never_ask_the_server_to_wait() -> None:
+    take = QueueOps("q", codec_for(None)).take()
+    assert take.request.method == "POST"
+    assert json.loads(take.request.body or b"") == {"block": False}
+
+
+def test_blocking_get_polls_with_a_growing_pause() -> None:
+    forever = QueueGetPlan.start(True, None, max_pause=0.5, now=100.0)
+    pauses = [forever.pause(100.0) for _ in range(7)]
+    assert pauses == [0.02, 0.04, 0.08, 0.16, 0.32, 0.5, 0.5]
+    bounded = QueueGetPlan.start(True, 1.0, max_pause=0.5, now=100.0)
+    assert bounded.pause(100.0) == 0.02
+    assert bounded.pause(100.99) == pytest.approx(0.01)  # never past the deadline
+    assert bounded.pause(101.0) is None  # the poll at the deadline was the last
+    tiny = QueueGetPlan.start(True, None, max_pause=0.005, now=0.0)
+    assert tiny.pause(0.0) == 0.005
+    once = QueueGetPlan.start(False, None, max_pause=0.5, now=0.0)
+    assert once.pause(0.0) is None
     with pytest.raises(BadRequest):
-        QueueGetPlan.start(True, -1, chunk=10.0, now=0.0)
+        QueueGetPlan.start(True, -1, max_pause=0.5, now=0.0)
+
+
+def test_taking_calls_know_how_to_put_the_value_back() -> None:
+    c = codec_for(None)
+    item = b'{"priority":3.0,"timestamp":5.0,"data":{"job":1}}'
+    undo = undo_of(QueueOps("q", c).take(), 200, item)
+    assert undo is not None
+    assert (undo.method, undo.target) == ("POST", "/queues/q/put")
+    assert json.loads(undo.body or b"") == {"data": {"job": 1}, "priority": 3.0}
+    assert undo_of(QueueOps("q", c).take(), 500, _envelope("IndexError")) is None
+    lst = ListOps("l", c)
+    pushed = undo_of(lst.pop(), 200, b'"x"')
+    prepended = undo_of(lst.deque(), 200, b'"x"')
+    assert pushed is not None
+    assert prepended is not None
+    assert (pushed.target, prepended.target) == ("/lists/l/push", "/lists/l/prepend")
+    assert undo_of(lst.pop(), 200, b"null") is None  # an empty list: nothing was taken
+    d = DictOps("d", c)
+    restored = undo_of(d.pop("a/b", 0), 200, b"[1]")
+    assert restored is not None
+    assert restored.method == "PUT"
+    assert json.loads(restored.body or b"") == {"value": [1], "key": "a/b"}
+    for call in (d.set("k", 1), d.delete("k"), lst.push(1), d.get("k")):
+        assert undo_of(call, 200, b"1") is None
 
 
 class Duck:

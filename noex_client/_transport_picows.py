@@ -1,0 +1,390 @@
+"""The picows transport: :class:`PicowsConnector` and :class:`PicowsTransport`.
+
+picows parses frames in C and calls a listener per frame, with no task or
+future of its own on the data path. The listener here turns those callbacks
+into the :class:`~noex_client._transport.Transport` seam, and behaves like the
+websockets transport in everything a client can observe:
+
+- messages are handed over as bytes (the JSON decoder checks UTF-8 and
+  reports bad text as a ``ProtocolError``), fragmented messages are
+  reassembled, reserved bits or a stray continuation close with 1002;
+- ``max_size`` bounds a whole message: picows refuses a bigger frame from its
+  header, the listener a bigger sum of fragments; both close with 1009 and
+  report "message exceeds limit of N bytes";
+- a close frame from the server is echoed and reported with its code and
+  reason (1005 when it carried none), a dropped socket as 1006;
+- ``close()`` waits for the server's echo, then aborts after the close timeout;
+- WebSocket pings are answered by picows; writes wait while the socket's
+  buffer is above its high-water mark.
+
+picows logs its own diagnostics (a refused frame, for example, at ERROR):
+they go to the ``noex_client`` logger at DEBUG, since the client reports what
+matters through close codes and events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import ssl as _ssl
+from collections import deque
+from collections.abc import Callable, MutableMapping
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import picows
+from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport
+
+from ._transport import Transport, TransportClosed
+
+__all__ = ["FrameAssembler", "PicowsConnector", "PicowsTransport"]
+
+logger = logging.getLogger("noex_client")
+
+_TEXT, _BINARY, _CONT, _CLOSE = (
+    WSMsgType.TEXT,
+    WSMsgType.BINARY,
+    WSMsgType.CONTINUATION,
+    WSMsgType.CLOSE,
+)
+_DATA = (_TEXT, _BINARY, _CONT)
+
+
+class _DebugOnly(logging.LoggerAdapter[logging.Logger]):
+    """picows' log calls, demoted to DEBUG on the package logger."""
+
+    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
+        super().log(min(level, logging.DEBUG), msg, *args, **kwargs)
+
+    def isEnabledFor(self, level: int) -> bool:
+        return self.logger.isEnabledFor(min(level, logging.DEBUG))
+
+    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, Any]:
+        return f"noex_client: picows: {msg}", kwargs
+
+
+_PICOWS_LOG = _DebugOnly(logger, {})
+
+
+def too_big(limit: int) -> str:
+    """The close reason for a message above ``max_payload_bytes``."""
+    return f"message exceeds limit of {limit} bytes"
+
+
+class FrameAssembler:
+    """Sans-I/O: data frames in, whole messages or a close decision out.
+
+    :meth:`feed` takes one data frame (text, binary or continuation) and
+    returns the finished message, or ``None`` while a fragmented message is
+    incomplete. A frame that breaks the protocol raises
+    :class:`TransportClosed` with the code to close with.
+    """
+
+    __slots__ = ("_limit", "_parts", "_size")
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._parts: list[bytes] | None = None
+        self._size = 0
+
+    @property
+    def idle(self) -> bool:
+        """No fragmented message is in progress."""
+        return self._parts is None
+
+    def feed(
+        self, opcode: WSMsgType, fin: bool, payload: bytes, reserved: bool = False
+    ) -> bytes | None:
+        """Add one data frame.
+
+        Raises:
+            TransportClosed: 1002 (reserved bits, a continuation without a
+                start, a new message inside a fragmented one) or 1009 (the
+                message is above the limit).
+        """
+        if reserved:
+            raise TransportClosed(1002, "reserved bits must be 0")
+        if opcode == _CONT:
+            if self._parts is None:
+                raise TransportClosed(1002, "unexpected continuation frame")
+            self._size += len(payload)
+            if self._size > self._limit:
+                raise TransportClosed(1009, too_big(self._limit))
+            self._parts.append(payload)
+            if not fin:
+                return None
+            payload, self._parts = b"".join(self._parts), None
+            return payload
+        if self._parts is not None:
+            raise TransportClosed(1002, "expected a continuation frame")
+        if len(payload) > self._limit:
+            raise TransportClosed(1009, too_big(self._limit))
+        if not fin:
+            self._parts, self._size = [payload], len(payload)
+            return None
+        return payload
+
+
+def close_frame(payload: bytes) -> tuple[int, str]:
+    """Code and reason of a received close frame (1005 when it has no code)."""
+    if len(payload) < 2:
+        return 1005, ""
+    return int.from_bytes(payload[:2], "big"), payload[2:].decode(errors="replace")
+
+
+class _Listener(WSListener):
+    """picows' callbacks for one connection, feeding a :class:`PicowsTransport`."""
+
+    def __init__(self, owner: PicowsTransport) -> None:
+        self.owner = owner
+
+    def on_ws_connected(self, transport: WSTransport) -> None:
+        self.owner.attach(transport)
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        owner = self.owner
+        opcode = frame.msg_type
+        if opcode == _TEXT and frame.fin and owner.plain and frame.payload_size <= owner.limit:
+            # The hot path: a whole, unfragmented text frame.
+            if frame.rsv1 or frame.rsv2 or frame.rsv3:
+                owner.fail(TransportClosed(1002, "reserved bits must be 0"))
+                return
+            owner.deliver(frame.get_payload_as_bytes())
+        elif opcode in _DATA:
+            # picows reads a frame header ahead: after it closed over the next
+            # frame, the current one still arrives and is handled like any other.
+            if owner.ended is not None:
+                return  # closing: later data is discarded
+            try:
+                message = owner.assembler.feed(
+                    opcode,
+                    frame.fin,
+                    frame.get_payload_as_bytes(),
+                    bool(frame.rsv1 or frame.rsv2 or frame.rsv3),
+                )
+            except TransportClosed as exc:
+                owner.fail(exc)
+                return
+            owner.plain = owner.assembler.idle
+            if message is not None:
+                owner.deliver(message)
+        elif opcode == _CLOSE:
+            owner.on_close_frame(frame.get_payload_as_bytes())
+        # A ping is answered by picows itself; pongs need nothing.
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        self.owner.on_disconnected()
+
+    def pause_writing(self) -> None:
+        self.owner.writable.clear()
+
+    def resume_writing(self) -> None:
+        self.owner.writable.set()
+
+
+class PicowsTransport:
+    """A :class:`~noex_client._transport.Transport` over a picows connection."""
+
+    __slots__ = (
+        "_close_timeout",
+        "_inbox",
+        "_loop",
+        "_reaper",
+        "_receiver",
+        "_waiter",
+        "_ws",
+        "assembler",
+        "ended",
+        "limit",
+        "plain",
+        "writable",
+    )
+
+    def __init__(self, limit: int, close_timeout: float) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._ws: WSTransport | None = None
+        self._inbox: deque[str | bytes] = deque()
+        self._waiter: asyncio.Future[str | bytes] | None = None
+        self._receiver: Callable[[str | bytes], None] | None = None
+        self._reaper: asyncio.Task[None] | None = None
+        self._close_timeout = close_timeout
+        self.limit = limit
+        self.assembler = FrameAssembler(limit)
+        #: No fragmented message is in progress and the connection is open.
+        self.plain = True
+        #: Set once the connection is closing or closed: what ``recv`` raises.
+        self.ended: TransportClosed | None = None
+        self.writable = asyncio.Event()
+        self.writable.set()
+
+    def listener(self) -> _Listener:
+        return _Listener(self)
+
+    def attach(self, ws: WSTransport) -> None:
+        self._ws = ws
+
+    # -- the seam --------------------------------------------------------------------------
+
+    async def send(self, frame: bytes) -> None:
+        if self.ended is not None:
+            raise self.ended
+        if not self.writable.is_set():
+            await self.writable.wait()
+            if self.ended is not None:
+                raise self.ended
+        assert self._ws is not None
+        self._ws.send(_TEXT, frame)
+
+    async def recv(self) -> str | bytes:
+        if self._inbox:
+            return self._inbox.popleft()
+        if self.ended is not None:
+            raise self.ended
+        waiter: asyncio.Future[str | bytes] = self._loop.create_future()
+        self._waiter = waiter
+        try:
+            return await waiter
+        finally:
+            self._waiter = None
+
+    def receive_into(self, receiver: Callable[[str | bytes], None]) -> None:
+        self._receiver = receiver
+        while self._inbox:
+            receiver(self._inbox.popleft())
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        ws = self._ws
+        if ws is None or ws.is_disconnected:
+            return
+        if self.ended is None:
+            self.ended = TransportClosed(code, reason)
+            self.plain = False
+        if not ws.is_close_frame_sent:
+            ws.send_close(WSCloseCode(code), reason.encode())
+        try:
+            async with asyncio.timeout(self._close_timeout):
+                await ws.wait_disconnected()
+        except TimeoutError:
+            ws.disconnect(graceful=False)
+        except Exception:
+            pass
+
+    # -- from the listener -----------------------------------------------------------------
+
+    def deliver(self, message: str | bytes) -> None:
+        receiver = self._receiver
+        if receiver is not None:
+            receiver(message)
+            return
+        waiter = self._waiter
+        if waiter is not None and not self._inbox:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(message)
+                return
+        self._inbox.append(message)
+
+    def fail(self, exc: TransportClosed) -> None:
+        """Close because the server broke the protocol (code and reason in ``exc``)."""
+        if self.ended is not None:
+            return
+        self.ended, self.plain = exc, False
+        assert self._ws is not None
+        self._ws.send_close(WSCloseCode(exc.code), exc.reason.encode())
+        # The server's echo ends the connection; abort if it never comes.
+        self._loop.call_later(self._close_timeout, self._ws.disconnect, False)
+
+    def on_close_frame(self, payload: bytes) -> None:
+        code, reason = close_frame(payload)
+        ws = self._ws
+        assert ws is not None
+        if self.ended is not None:
+            # Our close was answered: report the echo, as websockets does.
+            self.ended = _answered(self.ended, code, reason)
+        elif ws.is_close_frame_sent:
+            # The echo of a close picows sent on its own (a frame above the limit).
+            self.ended = self._local_failure() or TransportClosed(code, reason)
+        else:
+            self.ended = TransportClosed(code, reason)
+            ws.send_close(WSCloseCode(1000 if code == 1005 else code), payload[2:])
+        self.plain = False
+        ws.disconnect()
+
+    def on_disconnected(self) -> None:
+        assert self._ws is not None
+        # picows keeps the failure that made it close for wait_disconnected(): collect it.
+        self._reaper = self._loop.create_task(_reap(self._ws))
+        ended = self.ended
+        if ended is None:
+            ended = self._local_failure() or TransportClosed(1006, "")
+        self.ended, self.plain = ended, False
+        self.writable.set()
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(ended)
+
+    def _local_failure(self) -> TransportClosed | None:
+        """A close picows started itself (a frame above the limit, a parse error)."""
+        assert self._ws is not None
+        handshake = self._ws.close_handshake
+        if handshake is None or handshake.sent is None or handshake.recv_then_sent:
+            return None
+        code = int(handshake.sent.code.value)
+        if code == 1009:
+            return TransportClosed(1009, too_big(self.limit))
+        return TransportClosed(code, handshake.sent.reason or "")
+
+
+async def _reap(ws: WSTransport) -> None:
+    with contextlib.suppress(Exception):
+        await ws.wait_disconnected()
+
+
+def _answered(ours: TransportClosed, code: int, reason: str) -> TransportClosed:
+    # Keep our own diagnosis (1002/1009) when the server echoes something else.
+    if ours.code in (1002, 1009):
+        return ours
+    return TransportClosed(code, reason)
+
+
+class PicowsConnector:
+    """Opens :class:`PicowsTransport` connections (``ws://`` and ``wss://``)."""
+
+    async def connect(
+        self, url: str, *, max_size: int, ssl: _ssl.SSLContext | None, open_timeout_s: float
+    ) -> Transport:
+        owner = PicowsTransport(max_size, open_timeout_s)
+        parts = urlsplit(url)
+        extra: dict[str, Any] = {}
+        if ssl is not None and parts.scheme == "wss":
+            extra["ssl_context"] = ssl
+        if parts.username is not None:
+            # websockets sends URL credentials as HTTP basic auth; so do we.
+            pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+            extra["extra_headers"] = {"Authorization": "Basic " + base64.b64encode(pair).decode()}
+        try:
+            ws, _ = await picows.ws_connect(
+                owner.listener,
+                url,
+                websocket_handshake_timeout=open_timeout_s,
+                max_frame_size=max_size,
+                enable_auto_pong=True,
+                logger_name=_PICOWS_LOG,
+                **extra,
+            )
+        except (OSError, TimeoutError, picows.WSError) as exc:
+            refused = isinstance(exc, ConnectionRefusedError)
+            reason = f"{type(exc).__name__}: {_safe(exc, parts.password)}"
+            raise TransportClosed(1006, reason, refused=refused) from None
+        owner.attach(ws)
+        return owner
+
+
+def _safe(exc: Exception, password: str | None) -> str:
+    # Errors may echo the URL, which can carry user:password@.
+    if isinstance(exc, picows.WSInvalidURL):
+        return "invalid URI"
+    text = str(exc)[:200]
+    return text.replace(password, "***") if password else text
