@@ -20,16 +20,25 @@ T = TypeVar("T")
 class ChangeStream(Generic[T]):
     """An async iterator of :class:`~adapters.Change`; also an async context manager."""
 
-    def __init__(self, collection: Collection[T], where: FilterNode | None) -> None:
+    def __init__(
+        self, collection: Collection[T], where: FilterNode | None, since: str | None = None
+    ) -> None:
         self._collection = collection
         self._where = where
+        self._since = since
         self._sub: Subscription | None = None
         self._closed = False
 
     async def start(self) -> None:
-        """Establish the feed now (idempotent); changes from here on are delivered."""
+        """Establish the feed now (idempotent); changes from here on are delivered.
+
+        Raises:
+            CursorExpired: changes after the ``since`` cursor are no longer retained.
+            BackendUnavailable: the backend cannot be reached.
+        """
         if self._sub is None and not self._closed:
-            self._sub = await self._collection._subscribe()
+            self._collection._store._check_open()
+            self._sub = await self._collection._subscribe(self._since)
             self._collection._store._streams.add(self)
 
     async def __aenter__(self) -> ChangeStream[T]:
@@ -62,7 +71,7 @@ class ChangeStream(Generic[T]):
         coll = self._collection
         new = None if raw.new is None else coll._record(raw.new)
         old = None if raw.old is None else coll._record(raw.old)
-        return Change(raw.kind, raw.key, new, old)
+        return Change(raw.kind, raw.key, new, old, cursor=raw.cursor)
 
     async def aclose(self) -> None:
         """Stop the feed; iteration ends."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any, Generic, TypeVar, cast
 
 import msgspec
 
-from ._errors import ValidationError
+from ._errors import InvalidValue, ValidationError
 
 __all__ = ["Codec"]
 
@@ -31,6 +32,44 @@ def _field_of(error: msgspec.ValidationError) -> str:
     return path
 
 
+_pack = msgspec.msgpack.Encoder().encode
+# A MessagePack float64 (0xcb) whose exponent bits are all ones: NaN or +-Infinity.
+# Inside a UTF-8 string 0xcb is always followed by a continuation byte
+# (0x80-0xbf), so a match there is impossible; any other false match (bytes of an
+# integer) only costs the exact walk below.
+_NON_FINITE = re.compile(rb"\xcb[\x7f\xff][\xf0-\xff]")
+
+
+def _walk(value: Any, path: str) -> tuple[str, float] | None:
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (path, value)
+    if isinstance(value, dict):
+        for name, item in value.items():
+            found = _walk(item, f"{path}.{name}" if path else str(name))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _walk(item, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None
+
+
+def non_finite(doc: Any) -> tuple[str, float] | None:
+    """The first NaN or Infinity in a JSON document: ``(dotted path, value)``, else ``None``.
+
+    One MessagePack encoding scanned by a regular expression rules out almost
+    every document in C; only a possible hit is walked in Python.
+    """
+    try:
+        if _NON_FINITE.search(_pack(doc)) is None:
+            return None
+    except (OverflowError, TypeError):
+        pass  # an integer beyond 64 bits: walk
+    return _walk(doc, "")
+
+
 class Codec(Generic[T]):
     """Converts between user values (dicts or a msgspec model) and JSON documents.
 
@@ -48,6 +87,7 @@ class Codec(Generic[T]):
 
         Raises:
             ValidationError: typed mode and ``value`` does not fit the model.
+            InvalidValue: a value is NaN or Infinity (JSON cannot hold it).
             TypeError: ``value`` is not a mapping (or model instance) or holds non-JSON values.
         """
         model = self.model
@@ -73,7 +113,13 @@ class Codec(Generic[T]):
             raise TypeError(
                 f"document for collection {self.collection!r} must encode to a JSON object"
             )
+        self._check_finite(doc, key)
         return cast(dict[str, Any], doc)
+
+    def _check_finite(self, doc: Any, key: str | None) -> None:
+        found = non_finite(doc)
+        if found is not None:
+            raise InvalidValue(self.collection, key, *found)
 
     def encode_batch(self, values: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
         """Untyped mode: fresh JSON documents for plain ``dict`` values, in one msgspec call.
@@ -87,10 +133,17 @@ class Codec(Generic[T]):
             docs = msgspec.to_builtins(values, str_keys=True)
         except Exception:  # any failure: the per-item path reports it precisely
             return None
+        if non_finite(docs) is not None:
+            return None  # the per-item path names the record and field
         return cast(list[dict[str, Any]], docs)
 
-    def encode_changes(self, changes: Any) -> dict[str, Any]:
-        """Return the JSON form of a shallow-merge ``changes`` mapping (not validated)."""
+    def encode_changes(self, changes: Any, key: str | None = None) -> dict[str, Any]:
+        """Return the JSON form of a shallow-merge ``changes`` mapping (not validated).
+
+        Raises:
+            TypeError: ``changes`` is not a mapping or holds non-JSON values.
+            InvalidValue: a value is NaN or Infinity.
+        """
         if not isinstance(changes, Mapping):
             raise TypeError(
                 f"changes for collection {self.collection!r} must be a mapping, "
@@ -100,6 +153,7 @@ class Codec(Generic[T]):
             doc = msgspec.to_builtins(dict(changes), str_keys=True)
         except TypeError as exc:
             raise TypeError(f"changes for collection {self.collection!r}: {exc}") from exc
+        self._check_finite(doc, key)
         return cast(dict[str, Any], doc)
 
     def decode(self, doc: dict[str, Any], key: str) -> T:

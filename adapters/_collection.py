@@ -120,8 +120,20 @@ class Collection(abc.ABC, Generic[T]):
         """Remove every document; return how many there were."""
 
     @abc.abstractmethod
-    async def _subscribe(self) -> Subscription:
-        """Open a change feed starting now."""
+    async def _subscribe(self, since: str | None) -> Subscription:
+        """Open a change feed starting now, or right after the change at cursor ``since``.
+
+        Raises:
+            CursorExpired: changes after ``since`` are no longer retained.
+        """
+
+    def _check_since(self, since: str) -> None:
+        """Validate a cursor without I/O (its format is the backend's).
+
+        Raises:
+            TypeError, ValueError: not a cursor of this backend.
+            NotImplementedError: the backend cannot resume feeds.
+        """
 
     # -- the public operations ---------------------------------------------
 
@@ -247,7 +259,7 @@ class Collection(abc.ABC, Generic[T]):
         self._store._check_open()
         check_key(key)
         expected = _check_version(if_version)
-        patch = self._codec.encode_changes(changes)
+        patch = self._codec.encode_changes(changes, key)
         if self.model is None:
             return self._record(await self._update(key, patch, expected))
         # Typed mode validates the merged document before it is written:
@@ -370,16 +382,40 @@ class Collection(abc.ABC, Generic[T]):
         self._store._check_open()
         return await self._clear()
 
-    def watch(self, where: Mapping[str, Any] | None = None) -> ChangeStream[T]:
-        """Stream the changes of this collection from now on.
+    def watch(
+        self, where: Mapping[str, Any] | None = None, *, since: str | None = None
+    ) -> ChangeStream[T]:
+        """Stream the changes of this collection, from now on or from a cursor.
 
         Use ``async with coll.watch() as changes: async for change in changes: ...``
         to be sure the feed is established before writing; a bare ``async for``
         starts the feed at its first iteration. Deletions are filtered on the
         old record when the backend knows it, and always delivered otherwise.
 
+        Every :class:`~adapters.Change` carries a ``cursor``. Keep the cursor of
+        the last change you handled; ``watch(since=cursor)`` first delivers, in
+        order, every change after it, then continues live, with no gap and no
+        duplicate in between.
+
+        Args:
+            where: Deliver only changes whose record (the old one for
+                deletions) matches this filter.
+            since: A ``Change.cursor`` of this collection; ``None`` starts from now.
+
         Raises:
             FilterError: ``where`` is malformed (raised here, before any I/O).
+            TypeError, ValueError: ``since`` is not a cursor of this backend (raised here).
+            NotImplementedError: ``since`` was given and the backend keeps no
+                change history (noex-server; raised here).
+            CursorExpired: when the feed starts (entering ``async with`` or the
+                first iteration), if changes after ``since`` are no longer
+                retained; also later, if a feed falls so far behind that the
+                changes it has yet to deliver get pruned.
         """
         self._store._check_open()
-        return ChangeStream(self, compile_filter(where))
+        node = compile_filter(where)
+        if since is not None:
+            if not isinstance(since, str):
+                raise TypeError(f"since must be a cursor string, got {type(since).__name__}")
+            self._check_since(since)
+        return ChangeStream(self, node, since)

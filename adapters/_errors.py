@@ -10,6 +10,8 @@
     ├── BackendUnavailable   the backend cannot be reached (also a ConnectionError)
     ├── MissingExtra         the backend's optional driver is not installed (also an ImportError)
     ├── ValidationError      a document does not fit the typed model (also a ValueError)
+    ├── InvalidValue         a value JSON cannot hold as it is: NaN, Infinity (also a ValueError)
+    ├── CursorExpired        a ``watch(since=...)`` cursor is older than the retained changes
     ├── BackendError         the backend refused the operation for another reason (``.code``)
     ├── LockTimeout          ``store.lock(timeout=...)`` expired first (also a TimeoutError)
     └── LockLost             a held lock could not be kept for the whole block
@@ -29,7 +31,9 @@ __all__ = [
     "BackendError",
     "BackendUnavailable",
     "Conflict",
+    "CursorExpired",
     "FilterError",
+    "InvalidValue",
     "LockLost",
     "LockTimeout",
     "MissingExtra",
@@ -183,6 +187,51 @@ class ValidationError(AdapterError, ValueError):
         self.collection = collection
         self.key = key
         self.field = field
+
+
+class InvalidValue(AdapterError, ValueError):
+    """A document holds a value that JSON cannot store as it is (NaN, Infinity, -Infinity).
+
+    Raised before anything is written: storing it would silently change it
+    (JSON has no such numbers; encoders write ``null``).
+
+    Attributes:
+        collection: The collection name.
+        key: The record key (``None`` when not known yet).
+        field: The dotted path of the value (list items as ``[i]``).
+    """
+
+    def __init__(self, collection: str, key: str | None, field: str, value: float) -> None:
+        of = f"record {key!r}" if key is not None else "a new document"
+        super().__init__(
+            f"field {field!r} of {of} in collection {collection!r} holds {value!r}: "
+            "JSON cannot store NaN or Infinity, so nothing was written"
+        )
+        self.collection = collection
+        self.key = key
+        self.field = field
+
+
+class CursorExpired(AdapterError):
+    """A ``watch(since=cursor)`` cursor points before the oldest change the backend retains.
+
+    Changes after the cursor were pruned (retention), so the feed cannot resume
+    without a gap: read the collection afresh and watch from now, or from a
+    newer cursor.
+
+    Attributes:
+        collection: The collection name.
+        cursor: The cursor that cannot be resumed from.
+    """
+
+    def __init__(self, collection: str, cursor: str, detail: str = "") -> None:
+        reason = f" ({detail})" if detail else ""
+        super().__init__(
+            f"cursor {cursor!r} of collection {collection!r} is older than the changes "
+            f"the backend retains{reason}"
+        )
+        self.collection = collection
+        self.cursor = cursor
 
 
 class BackendError(AdapterError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
@@ -67,12 +67,16 @@ class Change(Generic[T]):
         key: The key of the changed record.
         record: The record after the change (``None`` for ``"deleted"``).
         old: The record before the change, when the backend knows it (``None`` otherwise).
+        cursor: Where this change sits in the collection's feed: an opaque string,
+            totally ordered per collection (later changes have greater cursors).
+            ``watch(since=cursor)`` resumes right after this change.
     """
 
     kind: ChangeKind
     key: str
     record: Record[T] | None
     old: Record[T] | None = None
+    cursor: str = field(kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)

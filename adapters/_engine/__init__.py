@@ -17,7 +17,7 @@ a write does*:
 
 from ._collection import EngineCollection
 from ._query import count, page, select
-from ._rowmap import RowMap, copy_doc, copy_row
+from ._rowmap import RowMap, copy_change, copy_doc, copy_row
 from ._rules import CLEAR, Clear, Delete, Insert, Op, RowView, Write, apply, check_unique
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "Write",
     "apply",
     "check_unique",
+    "copy_change",
     "copy_doc",
     "copy_row",
     "count",

@@ -9,7 +9,7 @@ A backend subclass says how it stores rows, in four methods:
   matching ``where``; the engine filters again) and return its result;
 * ``_get(key)`` and ``_subscribe()``, as for every Collection.
 
-Optional: ``_publish(changes)`` hands committed changes to in-process watchers,
+Optional: ``_publish(changes)`` wakes this process's change feeds after a commit,
 ``_detach(row)`` copies rows a query returns when they belong to a row set the
 backend keeps in memory, and ``_count``/``_page`` may be overridden where the
 backend answers them more cheaply than a full read.

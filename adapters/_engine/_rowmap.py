@@ -16,7 +16,7 @@ import msgspec
 
 from .._stored import RawChange, Stored
 
-__all__ = ["RowMap", "copy_doc", "copy_row"]
+__all__ = ["RowMap", "copy_change", "copy_doc", "copy_row"]
 
 _pack = msgspec.msgpack.Encoder().encode
 _unpack = msgspec.msgpack.Decoder(dict[str, Any]).decode
@@ -35,10 +35,11 @@ def copy_row(row: Stored) -> Stored:
     return Stored(row.key, copy_doc(row.data), row.version, row.created_at, row.updated_at)
 
 
-def _copy_change(change: RawChange) -> RawChange:
+def copy_change(change: RawChange) -> RawChange:
+    """``change`` with private copies of its rows."""
     new = None if change.new is None else copy_row(change.new)
     old = None if change.old is None else copy_row(change.old)
-    return RawChange(change.collection, change.kind, change.key, new, old)
+    return RawChange(change.collection, change.kind, change.key, new, old, change.cursor)
 
 
 class RowMap:
@@ -77,4 +78,4 @@ class RowMap:
                 rows.pop(change.key, None)
             else:
                 rows[change.key] = change.new
-        return [_copy_change(change) for change in changes]
+        return [copy_change(change) for change in changes]

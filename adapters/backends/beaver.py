@@ -22,7 +22,12 @@ What that means for users:
   client-side on the mirror, which holds the whole collection in memory.
 * ``watch`` polls the log every ``poll_interval`` seconds. The log keeps the
   whole history, so a watcher that loses the server misses nothing: it resumes
-  where it stopped once the server answers again.
+  where it stopped once the server answers again. Cursors are the log
+  positions of the changes (entry timestamp, change within the entry); each
+  store keeps the changes it folded, up to ``feed_max_changes`` per collection
+  (and ``feed_max_age`` seconds after it folded them), for
+  ``watch(since=...)``: a new store folds the whole log, so it can resume the
+  feed of a store that stopped.
 * The log keeps every operation ever made; ``drop``/``clear`` append a clear
   operation and do not shrink it. Use a fresh namespace to start over.
 """
@@ -37,13 +42,15 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
-from .._engine import CLEAR, EngineCollection, Op, RowMap, copy_row
-from .._errors import AdapterError, BackendUnavailable
+from .._changelog import ChangeLog, Expired, check_retention
+from .._engine import CLEAR, EngineCollection, Op, RowMap, copy_change, copy_row
+from .._errors import AdapterError, BackendUnavailable, CursorExpired
+from .._feed import LogSubscription, Waker
 from .._filters import FilterNode
 from .._lease import LockService
 from .._options import options_from
 from .._store import Store
-from .._stored import ChangeHub, ClosingSubscription, RawChange, Stored, Subscription, utc_now
+from .._stored import RawChange, Stored, Subscription, utc_now
 from .._translate import ErrorKind, error_for, http_kind
 from ..beaver import (
     AsyncBeaverClient,
@@ -56,7 +63,18 @@ from ..beaver import (
     RemoteTimeout,
     ServerError,
 )
-from .beaver_fold import Outcome, entry_of, fold, is_operation, next_slot
+from .beaver_fold import (
+    Outcome,
+    Position,
+    check_cursor,
+    cursor_of,
+    entry_of,
+    fold,
+    head_of,
+    is_operation,
+    next_slot,
+    positioned,
+)
 
 __all__ = ["BeaverCollection", "BeaverOptions", "BeaverStore", "open_store"]
 
@@ -75,12 +93,17 @@ class BeaverOptions:
         namespace: prefix of the logs this store uses.
         poll_interval: seconds between two polls of a watched collection (> 0).
         timeout: seconds an HTTP request may take.
+        feed_max_changes: changes kept per collection for ``watch(since=...)``
+            (0: no count limit).
+        feed_max_age: seconds a folded change is kept (0: no age limit).
     """
 
     api_key: str | None = field(default=None, repr=False)
     namespace: str = "noex"
     poll_interval: float = 0.25
     timeout: float = 30.0
+    feed_max_changes: int = 10_000
+    feed_max_age: float = 0.0
 
     def __post_init__(self) -> None:
         if self.poll_interval <= 0:
@@ -89,6 +112,7 @@ class BeaverOptions:
             )
         if not self.namespace:
             raise ValueError("beaver option 'namespace' must not be empty")
+        check_retention("beaver", self.feed_max_changes, self.feed_max_age)
 
 
 def _kind(exc: BeaverError) -> tuple[ErrorKind, int | None]:
@@ -115,7 +139,8 @@ class _Mirror:
         self.tail: float | None = None
         self.lock = asyncio.Lock()
         self.pending: dict[str, asyncio.Future[Outcome]] = {}
-        self.hub = ChangeHub()
+        self.changes = ChangeLog()  # what was folded, for watch(since=...)
+        self.waker = Waker()
         self.watchers = 0
         self.poller: asyncio.Task[None] | None = None
 
@@ -125,7 +150,7 @@ class _Mirror:
             while True:
                 start = None if self.tail is None else next_slot(self.tail)
                 entries = await self.store._call(self.log.range(start=start, limit=_PAGE))
-                changes: list[RawChange] = []
+                changes: list[tuple[Position, RawChange]] = []
                 for entry in entries:
                     if not is_operation(entry.data):
                         continue  # not ours: never part of the chain
@@ -137,12 +162,16 @@ class _Mirror:
                         logger.warning("skipping malformed entry in %r: %r", self.name, exc)
                         continue
                     if not isinstance(outcome, AdapterError):
-                        changes += outcome
+                        changes += positioned(entry.timestamp, outcome)
                     waiter = self.pending.get(entry.data["id"])
                     if waiter is not None and not waiter.done():
                         waiter.set_result(outcome)
                 if changes:
-                    self.hub.publish(changes)
+                    options = self.store._options
+                    self.changes.append(
+                        self.name, changes, options.feed_max_changes, options.feed_max_age
+                    )
+                    self.waker.wake(self.name)
                 if len(entries) < _PAGE:
                     return self.rows
 
@@ -170,12 +199,27 @@ class _Mirror:
             raise outcome
         return outcome
 
-    def subscribe(self) -> Subscription:
-        """Open a change feed (the caller synced first) and keep a poller running."""
+    async def subscribe(self, since: str | None) -> Subscription:
+        """Open a change feed from now or after ``since``, and keep a poller running.
+
+        Raises:
+            CursorExpired: the changes after ``since`` are no longer kept.
+            ValueError: ``since`` is ahead of the log (another log's cursor).
+        """
+        await self.sync()
+        head = head_of(self.tail)
+        reader = _Reader(self)
+        if since is None:
+            position = head
+        else:
+            position = check_cursor(since)
+            if position > head:
+                raise ValueError(f"cursor {since!r} is not from this collection's log")
+            await reader.read(position)  # CursorExpired now, not at the first change
         self.watchers += 1
         if self.poller is None:
             self.poller = asyncio.get_running_loop().create_task(self._poll())
-        return ClosingSubscription(self.hub.subscribe(self.name), self.unwatch)
+        return LogSubscription(reader, position, self.waker.waiter(self.name), self.unwatch)
 
     def unwatch(self) -> None:
         """Forget one feed; stop polling when none is left."""
@@ -192,6 +236,25 @@ class _Mirror:
             except BackendUnavailable as exc:
                 # The log keeps history: the next successful sync delivers what was missed.
                 logger.warning("watch on %r: %s; retrying", self.name, exc)
+
+
+class _Reader:
+    """Reads the changes a mirror folded (a FeedReader)."""
+
+    def __init__(self, mirror: _Mirror) -> None:
+        self._mirror = mirror
+
+    async def read(self, after: Position) -> tuple[list[RawChange], Position]:
+        try:
+            found = self._mirror.changes.read(self._mirror.name, after)
+        except Expired:
+            cursor = cursor_of(after)
+            raise CursorExpired(
+                self._mirror.name, cursor, "this store no longer keeps it"
+            ) from None
+        if not found:
+            return [], after
+        return [copy_change(c) for c in found], check_cursor(found[-1].cursor)
 
 
 class BeaverCollection(EngineCollection):
@@ -217,10 +280,11 @@ class BeaverCollection(EngineCollection):
         row = (await self._mirror.sync()).get(key)
         return None if row is None else copy_row(row)
 
-    async def _subscribe(self) -> Subscription:
-        mirror = self._mirror
-        await mirror.sync()  # the feed starts at the current end of the log
-        return mirror.subscribe()
+    def _check_since(self, since: str) -> None:
+        check_cursor(since)
+
+    async def _subscribe(self, since: str | None) -> Subscription:
+        return await self._mirror.subscribe(since)
 
 
 class BeaverStore(Store):
@@ -231,6 +295,7 @@ class BeaverStore(Store):
     def __init__(self, url: str, client: AsyncBeaverClient, options: BeaverOptions) -> None:
         super().__init__(url)
         self._client = client
+        self._options = options
         self._namespace = options.namespace
         self._poll_interval = options.poll_interval
         self._mirrors: dict[str, _Mirror] = {}
@@ -296,7 +361,7 @@ class BeaverStore(Store):
                 mirror.poller.cancel()
                 pollers.append(mirror.poller)
                 mirror.poller = None
-            mirror.hub.close_all()
+            mirror.waker.close_all()
         await asyncio.gather(*pollers, return_exceptions=True)
         await self._client.close()
 

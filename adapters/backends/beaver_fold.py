@@ -24,18 +24,36 @@ An operation is a JSON object ``{"noex": 1, "id", "at", "op", ...}``:
 
 ``unique`` travels with the operation: the writer's unique fields decide, so
 stores that declared other fields still agree.
+
+A change's position in the feed is ``(entry timestamp, index of the change in
+the entry's outcome)``, the timestamp as the integer of its IEEE bits (same
+order for positive floats); its cursor is that position as text.
 """
 
 from __future__ import annotations
 
+import struct
 from datetime import datetime
 from typing import Any
 
 from .._engine import CLEAR, Delete, Insert, Op, RowMap, Write, apply
 from .._errors import AdapterError
+from .._feed import format_cursor, parse_cursor
 from .._stored import RawChange
 
-__all__ = ["FIRST_SLOT", "Outcome", "entry_of", "fold", "is_operation", "next_slot"]
+__all__ = [
+    "FIRST_SLOT",
+    "Outcome",
+    "Position",
+    "check_cursor",
+    "cursor_of",
+    "entry_of",
+    "fold",
+    "head_of",
+    "is_operation",
+    "next_slot",
+    "positioned",
+]
 
 FIRST_SLOT = 1.0
 """Timestamp of a collection's first operation."""
@@ -113,3 +131,48 @@ def fold(collection: str, rows: RowMap, entry: dict[str, Any]) -> Outcome:
         return rows.commit(apply(collection, unique, rows, op, at))
     except AdapterError as exc:
         return exc
+
+
+Position = tuple[int, int]
+"""``(timestamp bits, change index)``."""
+
+_TAG = "b"
+_LAST = 2**62  # a change index after every change of an entry
+
+
+def _bits(timestamp: float | None) -> int:
+    if timestamp is None:
+        return 0
+    return int(struct.unpack(">Q", struct.pack(">d", timestamp))[0])
+
+
+def head_of(tail: float | None) -> Position:
+    """The position after every change of the entries up to ``tail``."""
+    return _bits(tail), _LAST
+
+
+def cursor_of(position: Position) -> str:
+    """The cursor of a position."""
+    return format_cursor(_TAG, *position)
+
+
+def check_cursor(since: str) -> Position:
+    """The position of a BeaverDB cursor.
+
+    Raises:
+        ValueError: not a cursor of the BeaverDB backend.
+    """
+    bits, i = parse_cursor(since, _TAG, 2, "beaver")
+    return bits, i
+
+
+def positioned(timestamp: float, changes: list[RawChange]) -> list[tuple[Position, RawChange]]:
+    """The changes of the entry at ``timestamp`` with their positions, cursors set."""
+    bits = _bits(timestamp)
+    return [
+        (
+            (bits, i),
+            RawChange(c.collection, c.kind, c.key, c.new, c.old, format_cursor(_TAG, bits, i)),
+        )
+        for i, c in enumerate(changes)
+    ]

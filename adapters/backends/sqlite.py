@@ -3,19 +3,22 @@
 Paths follow the usual convention: ``sqlite:///data.db`` is relative to the
 working directory, ``sqlite:////var/lib/app.db`` is absolute. With no URL at
 all, :func:`adapters.connect` opens ``noex-store.db`` in the working directory.
-Option: ``timeout`` (seconds to wait for another writer's lock, default 10;
-URL query or keyword). A writer that waits longer gets
-:class:`~adapters.Conflict`.
+Options are the fields of :class:`SqliteOptions` (URL query or keywords).
 
 How rows are stored: one ``documents`` table (JSON text keyed by collection and
 key, a version column, microsecond timestamps) in a WAL-mode file, driven by
 the stdlib :mod:`sqlite3` on one worker thread per store. Each write reads the
-rows it needs, lets the row engine decide and persists the changes inside one
-``BEGIN IMMEDIATE`` transaction, so several stores and processes can share a
-file. Queries read the collection's rows on the worker thread and evaluate
-them there; ``indexes`` are accepted and have no effect. ``store.transaction()``
-groups operations in one SQLite transaction. ``watch`` sees the writes made by
-stores of this process on the same file, not those of other processes.
+rows it needs, lets the row engine decide and persists the changes, and their
+entries in the change log (:mod:`.sqlite_feed`), inside one ``BEGIN
+IMMEDIATE`` transaction, so several stores and processes can share a file.
+Queries read the collection's rows on the worker thread and evaluate them
+there; ``indexes`` are accepted and have no effect. ``store.transaction()``
+groups operations in one SQLite transaction.
+
+``watch`` follows the change log: writes of this process wake it at once,
+writes of other processes within ``poll_interval`` (one ``PRAGMA
+data_version`` per interval while something watches: no I/O when nothing
+changed).
 ``store.lock()`` keeps a FIFO waiters table in the file (``sqlite_lock``).
 """
 
@@ -26,7 +29,6 @@ import contextlib
 import contextvars
 import os
 import sqlite3
-import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
@@ -36,23 +38,18 @@ from urllib.parse import unquote, urlsplit
 
 import msgspec
 
+from .._changelog import check_retention
 from .._engine import EngineCollection, Op, apply
 from .._errors import AdapterError
 from .._filters import FilterNode
 from .._lease import LockService
 from .._options import options_from
 from .._store import Store
-from .._stored import (
-    ChangeHub,
-    RawChange,
-    Stored,
-    Subscription,
-    from_micros,
-    to_micros,
-    utc_now,
-)
+from .._stored import RawChange, Stored, Subscription, from_micros, to_micros, utc_now
 from .._translate import error_for, sqlite_kind
 from .._urls import redact_url
+from .sqlite_changes import FEED_SCHEMA, log_changes
+from .sqlite_feed import SqliteFeed, check_cursor
 
 __all__ = ["SqliteCollection", "SqliteOptions", "SqliteStore", "open_store"]
 
@@ -72,9 +69,6 @@ CREATE TABLE IF NOT EXISTS documents (
 _SELECT = "SELECT key, data, version, created_us, updated_us FROM documents WHERE collection = ?"
 _CHUNK = 500
 
-_hubs: dict[str, ChangeHub] = {}
-_hubs_lock = threading.Lock()
-
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
 
@@ -86,9 +80,22 @@ class SqliteOptions:
     Attributes:
         timeout: seconds a write waits for another writer's lock before it fails
             with :class:`~adapters.Conflict`.
+        poll_interval: seconds between two checks for writes of other processes
+            while a ``watch`` is open (> 0).
+        feed_max_changes: changes retained per collection for ``watch(since=...)``
+            (0: no count limit).
+        feed_max_age: seconds a change is retained (0: no age limit).
     """
 
     timeout: float = 10.0
+    poll_interval: float = 0.1
+    feed_max_changes: int = 100_000
+    feed_max_age: float = 7 * 86_400.0
+
+    def __post_init__(self) -> None:
+        if self.poll_interval <= 0:
+            raise ValueError(f"sqlite option 'poll_interval' must be > 0, got {self.poll_interval}")
+        check_retention("sqlite", self.feed_max_changes, self.feed_max_age)
 
 
 def _row(row: tuple[Any, ...]) -> Stored:
@@ -143,6 +150,7 @@ class _Rows:
             self._conn.executemany(
                 "DELETE FROM documents WHERE collection = ? AND key = ?", removed
             )
+        log_changes(self._conn, c, changes)
 
 
 def _columns(row: Stored) -> tuple[Any, ...]:
@@ -167,7 +175,7 @@ class SqliteCollection(EngineCollection):
         return await self._store._write(work)
 
     def _publish(self, changes: list[RawChange]) -> None:
-        self._store._publish(changes)
+        self._store._publish(self._name, len(changes))
 
     async def _query(self, where: FilterNode | None, fn: Callable[[Iterable[Stored]], R]) -> R:
         return await self._store._read(lambda conn: fn(_Rows(conn, self._name).rows()))
@@ -188,8 +196,11 @@ class SqliteCollection(EngineCollection):
         found = await self._store._read(lambda conn: conn.execute(sql, args).fetchall())
         return [_row(r) for r in found]
 
-    async def _subscribe(self) -> Subscription:
-        return self._store._hub.subscribe(self._name)
+    def _check_since(self, since: str) -> None:
+        check_cursor(since)
+
+    async def _subscribe(self, since: str | None) -> Subscription:
+        return await self._store._feed.subscribe(self._name, since)
 
 
 class SqliteStore(Store):
@@ -197,27 +208,34 @@ class SqliteStore(Store):
 
     collection_class = SqliteCollection
 
-    def __init__(self, url: str, path: str, conn: sqlite3.Connection, pool: ThreadPoolExecutor):
+    def __init__(
+        self,
+        url: str,
+        path: str,
+        conn: sqlite3.Connection,
+        pool: ThreadPoolExecutor,
+        options: SqliteOptions,
+    ) -> None:
         super().__init__(url)
         self._path = path
         self._conn = conn
         self._pool = pool
-        with _hubs_lock:
-            self._hub = _hubs.setdefault(path, ChangeHub())
+        self._options = options
         # Held by an open transaction: operations of other tasks wait for it,
         # since they would otherwise run inside it on the shared connection.
         self._gate = asyncio.Lock()
+        self._feed = SqliteFeed(self, path, options)
 
     def _tx(self) -> _TxState | None:
         state = _current_tx.get()
         return state if state is not None and state.store is self else None
 
-    def _publish(self, changes: list[RawChange]) -> None:
+    def _publish(self, collection: str, count: int) -> None:
         tx = self._tx()
         if tx is not None:
-            tx.pending.extend(changes)  # watchers see them after the commit
+            tx.pending.append((collection, count))  # watchers see them after the commit
         else:
-            self._hub.publish(changes)
+            self._feed.committed([(collection, count)])
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteStore]:
@@ -261,7 +279,7 @@ class SqliteStore(Store):
                 with contextlib.suppress(AdapterError):
                     await self._execute("ROLLBACK")
                 raise
-        self._hub.publish(state.pending)
+        self._feed.committed(state.pending)
 
     async def _execute(self, sql: str) -> None:
         await self._run(lambda: self._conn.execute(sql))
@@ -294,8 +312,7 @@ class SqliteStore(Store):
         return [r[0] for r in await self._read(lambda c: c.execute(sql).fetchall())]
 
     async def _drop(self, name: str) -> bool:
-        sql = "DELETE FROM documents WHERE collection = ?"
-        return await self._write(lambda conn: conn.execute(sql, (name,)).rowcount > 0)
+        return bool(await self.collection(name)._clear())  # logged like clear()
 
     def _lock_service(self) -> LockService:
         from .sqlite_lock import SqliteLocks  # imports this module: loaded on first use
@@ -303,6 +320,7 @@ class SqliteStore(Store):
         return SqliteLocks(self.url, self._path)
 
     async def _close(self) -> None:
+        await self._feed.close()
         try:
             await asyncio.get_running_loop().run_in_executor(self._pool, self._conn.close)
         finally:
@@ -314,7 +332,7 @@ class _TxState:
     """The open transaction of one task on one store."""
 
     store: SqliteStore
-    pending: list[RawChange] = field(default_factory=list)
+    pending: list[tuple[str, int]] = field(default_factory=list)  # (collection, changes)
     depth: int = 0
 
 
@@ -378,6 +396,8 @@ async def open_store(url: str, **options: Any) -> Store:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(_SCHEMA)
+            for statement in FEED_SCHEMA:
+                conn.execute(statement)
         except BaseException:
             conn.close()
             raise
@@ -388,4 +408,4 @@ async def open_store(url: str, **options: Any) -> Store:
     except sqlite3.Error as exc:
         pool.shutdown(wait=False)
         raise _translate(redact_url(url), exc) from exc
-    return SqliteStore(url, full, conn, pool)
+    return SqliteStore(url, full, conn, pool, settings)

@@ -14,11 +14,11 @@ from ._common import (
     fail,
     parse_document,
     parse_filter,
-    record_json,
     run,
     shown_url,
     store_at,
 )
+from ._follow import follow
 from ._options import (
     Coll,
     Filter,
@@ -28,6 +28,7 @@ from ._options import (
     Json,
     Key,
     Options,
+    Since,
     Url,
     resolve,
 )
@@ -248,30 +249,27 @@ def count(
 
 @app.command()
 def watch(
-    ctx: typer.Context, coll: Coll, where: Filter = None, url: Url = None, option: Options = None
+    ctx: typer.Context,
+    coll: Coll,
+    where: Filter = None,
+    since: Since = None,
+    url: Url = None,
+    option: Options = None,
 ) -> None:
-    """Follow changes live: one JSON line per change, until Ctrl-C.
+    """Follow changes: one JSON line per change ({"kind", "key", "cursor", "record"}).
 
-    Needs a server backend (PostgreSQL, NATS, noex-server): SQLite and memory
-    stores only report changes made inside the watching process.
+    Keep the cursor of the last line you handled: --since CURSOR first prints
+    every change after it, then follows live, without gaps or repeats. Runs
+    until Ctrl-C. Exit code 1 if the changes after CURSOR are no longer kept.
 
-    Example: noex-store watch orders '{"status": "open"}'
+    Example: noex-store watch orders '{"status": "open"}' --since "$(cat last.cursor)"
     """
     opts = resolve(ctx, url, options=option)
     flt = parse_filter(where)
-    out = Output(True)
-
-    async def main() -> None:
-        async with (
-            store_at(opts.url, opts.options) as store,
-            store.collection(coll).watch(flt) as changes,
-        ):
-            out.note(f"watching {coll} on {shown_url(opts.url)} (Ctrl-C to stop)")
-            async for change in changes:
-                record = None if change.record is None else record_json(change.record)
-                out.line({"kind": change.kind, "key": change.key, "record": record})
-
-    run(main, stop_on_ctrl_c=True)
+    run(
+        lambda: follow(store_at(opts.url, opts.options), shown_url(opts.url), coll, flt, since),
+        stop_on_ctrl_c=True,
+    )
 
 
 # The bulk commands live in _bulk; registered here, after the record commands, so

@@ -65,7 +65,8 @@ def shown_url(url: str | None) -> str:
 def run(main: Callable[[], Awaitable[T]], *, stop_on_ctrl_c: bool = False) -> T:
     """Run the coroutine ``main()``, mapping library errors to exit codes.
 
-    Exit codes: 1 not found, 2 usage, 3 backend unavailable, 4 conflict.
+    Exit codes: 1 not found (also a ``watch --since`` cursor whose changes are
+    no longer kept), 2 usage, 3 backend unavailable, 4 conflict.
     Ctrl-C ends a stream that is meant to be stopped that way
     (``stop_on_ctrl_c``, e.g. ``watch``) quietly with code 0; any other
     command reports the interruption and exits with 130, as shells do.
@@ -82,7 +83,7 @@ def run(main: Callable[[], Awaitable[T]], *, stop_on_ctrl_c: bool = False) -> T:
 async def _guarded(main: Callable[[], Awaitable[T]]) -> T:
     try:
         return await main()
-    except adapters.NotFound as exc:
+    except (adapters.NotFound, adapters.CursorExpired) as exc:
         fail(str(exc), EXIT_NOT_FOUND)
     except (adapters.Conflict, adapters.AlreadyExists) as exc:
         fail(str(exc), EXIT_CONFLICT)
@@ -93,7 +94,7 @@ async def _guarded(main: Callable[[], Awaitable[T]]) -> T:
     except adapters.FilterError as exc:
         where = f" at {exc.path!r}" if exc.path else ""
         fail(f"invalid filter{where}: {exc}", EXIT_USAGE)
-    except adapters.ValidationError as exc:
+    except (adapters.ValidationError, adapters.InvalidValue) as exc:
         fail(str(exc), EXIT_USAGE)
     except BrokenPipeError:
         # The reader went away (``| head``): stop quietly, like other Unix tools.

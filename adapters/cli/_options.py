@@ -23,6 +23,7 @@ __all__ = [
     "Json",
     "Key",
     "Options",
+    "Since",
     "Url",
     "resolve",
 ]
@@ -51,6 +52,15 @@ IfVersion = Annotated[
     int | None, typer.Option("--if-version", min=1, help="Only if the record is at this version.")
 ]
 Batch = Annotated[int, typer.Option("--batch-size", min=1, help="Documents per write batch.")]
+Since = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        metavar="CURSOR",
+        help="Resume after this change (the cursor of a line printed before).",
+        show_default=False,
+    ),
+]
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ from .nats.factory import nats_backend
 
 __all__ = ["BACKENDS", "BackendEntry", "StoreOpener"]
 
-StoreOpener = Callable[[], AbstractAsyncContextManager[adapters.Store]]
+StoreOpener = Callable[..., AbstractAsyncContextManager[adapters.Store]]
+"""Opens a store on the backend's data; keyword arguments are backend options."""
 
 
 @dataclass(frozen=True)
@@ -42,20 +43,25 @@ class BackendEntry:
         factory: Yields a :data:`StoreOpener` over fresh, isolated data.
         marks: pytest marks (e.g. ``pytest.mark.postgres``).
         watch_old: Whether ``Change.old`` is filled for updates and deletions.
+        resumable: Whether ``watch(since=...)`` is supported (noex keeps no history).
+        retention: Options keeping as little change history as the backend allows
+            (with them, ``CursorExpired`` comes soon after a thousand writes).
     """
 
     id: str
     factory: Callable[[], AbstractAsyncContextManager[StoreOpener]]
     marks: tuple[Any, ...] = field(default=())
     watch_old: bool = True
+    resumable: bool = True
+    retention: dict[str, Any] = field(default_factory=dict)
 
 
 @contextlib.asynccontextmanager
 async def memory_backend() -> AsyncIterator[StoreOpener]:
     url = f"memory://contract-{uuid.uuid4().hex}"
 
-    def opener() -> AbstractAsyncContextManager[adapters.Store]:
-        return adapters.connect(url)
+    def opener(**options: Any) -> AbstractAsyncContextManager[adapters.Store]:
+        return adapters.connect(url, **options)
 
     # Keep one store open so the named data set lives for the whole test.
     async with adapters.connect(url):
@@ -67,8 +73,8 @@ async def sqlite_backend() -> AsyncIterator[StoreOpener]:
     with tempfile.TemporaryDirectory(prefix="adapters-sqlite-") as tmp:
         url = f"sqlite:///{tmp}/contract.db"
 
-        def opener() -> AbstractAsyncContextManager[adapters.Store]:
-            return adapters.connect(url)
+        def opener(**options: Any) -> AbstractAsyncContextManager[adapters.Store]:
+            return adapters.connect(url, **options)
 
         yield opener
 
@@ -80,8 +86,8 @@ async def noex_backend() -> AsyncIterator[StoreOpener]:
 
     async with LocalServer() as server:
 
-        def opener() -> AbstractAsyncContextManager[adapters.Store]:
-            return adapters.connect(server.url)
+        def opener(**options: Any) -> AbstractAsyncContextManager[adapters.Store]:
+            return adapters.connect(server.url, **options)
 
         yield opener
 
@@ -142,8 +148,8 @@ async def pg_shared() -> AsyncIterator[None]:
 async def postgres_backend() -> AsyncIterator[StoreOpener]:
     schema = f"{PG_SESSION}_{next(_pg_counter)}"
 
-    def opener() -> AbstractAsyncContextManager[adapters.Store]:
-        return adapters.connect(PG_URL, schema=schema, max_size=4)
+    def opener(**options: Any) -> AbstractAsyncContextManager[adapters.Store]:
+        return adapters.connect(PG_URL, **{"schema": schema, "max_size": 4, **options})
 
     async with pg_shared():
         try:
@@ -152,11 +158,13 @@ async def postgres_backend() -> AsyncIterator[StoreOpener]:
             await drop_pg_schema(schema)
 
 
+_SHORT = {"feed_max_changes": 10, "feed_max_age": 0}
+
 BACKENDS: list[BackendEntry] = [
-    BackendEntry("memory", memory_backend),
-    BackendEntry("sqlite", sqlite_backend),
-    BackendEntry("postgres", postgres_backend, marks=(pytest.mark.postgres,)),
-    BackendEntry("nats", nats_backend, marks=(pytest.mark.nats,)),
-    BackendEntry("beaver", beaver_backend, marks=(pytest.mark.beaver,)),
-    BackendEntry("noex", noex_backend),
+    BackendEntry("memory", memory_backend, retention=_SHORT),
+    BackendEntry("sqlite", sqlite_backend, retention=_SHORT),
+    BackendEntry("postgres", postgres_backend, marks=(pytest.mark.postgres,), retention=_SHORT),
+    BackendEntry("nats", nats_backend, marks=(pytest.mark.nats,), retention={"history": 1}),
+    BackendEntry("beaver", beaver_backend, marks=(pytest.mark.beaver,), retention=_SHORT),
+    BackendEntry("noex", noex_backend, resumable=False),
 ]

@@ -22,7 +22,9 @@ def test_exported_names() -> None:
         "ChangeStream",
         "Collection",
         "Conflict",
+        "CursorExpired",
         "FilterError",
+        "InvalidValue",
         "Lock",
         "LockLost",
         "LockTimeout",
@@ -48,10 +50,13 @@ def test_error_tree() -> None:
         adapters.BackendUnavailable,
         adapters.MissingExtra,
         adapters.ValidationError,
+        adapters.InvalidValue,
+        adapters.CursorExpired,
         adapters.LockTimeout,
         adapters.LockLost,
     ):
         assert issubclass(cls, adapters.AdapterError)
+    assert issubclass(adapters.InvalidValue, ValueError)
     assert issubclass(adapters.LockTimeout, TimeoutError)
     assert issubclass(adapters.BackendUnavailable, ConnectionError)
     assert issubclass(adapters.MissingExtra, ImportError)

@@ -113,3 +113,16 @@ async def test_typed_insert_many_still_validates_each_item() -> None:
         with pytest.raises(adapters.ValidationError):
             await coll.insert_many([Item(3), {"v": "no"}])
         assert await coll.count() == 2
+
+
+def test_non_finite_finds_nan_and_infinity_with_their_path() -> None:
+    from adapters._codec import non_finite
+
+    assert non_finite({"a": [1.0, {"b": float("-inf")}]}) == ("a[1].b", float("-inf"))
+    found = non_finite({"x": float("nan")})
+    assert found is not None
+    assert found[0] == "x"
+    # Integers whose bytes look like a float64 NaN, and integers beyond 64 bits:
+    # the fast scan may hit or fail, the exact walk decides.
+    assert non_finite({"i": 0xCB7FF00000, "j": 2**70, "s": "\u02c0"}) is None
+    assert non_finite({"j": 2**70, "k": float("inf")}) == ("k", float("inf"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -157,3 +158,41 @@ async def test_bad_options_name_the_option(
     with pytest.raises(ValueError, match=message):
         await adapters.connect(url, **options)
     assert not (tmp_path / "x.db").exists()
+
+
+_WRITER = """
+import asyncio, sys
+import adapters
+
+async def main() -> None:
+    async with adapters.connect(sys.argv[1]) as store:
+        coll = store.collection("c")
+        for n in range(20):
+            await coll.insert({"seq": n}, key=f"k{n}")
+        await coll.update("k0", {"seq": 20})
+        await coll.delete("k1")
+
+asyncio.run(main())
+"""
+
+
+async def test_watch_sees_the_writes_of_another_process(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/shared.db"
+    async with adapters.connect(url) as store, store.collection("c").watch() as changes:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _WRITER, url, stderr=asyncio.subprocess.PIPE
+        )
+        _, err = await proc.communicate()
+        assert proc.returncode == 0, err.decode()
+        seen = [await asyncio.wait_for(anext(changes), 10) for _ in range(22)]
+    assert [c.record.data["seq"] for c in seen[:21] if c.record is not None] == list(range(21))
+    assert (seen[20].kind, seen[20].old is not None) == ("updated", True)
+    assert (seen[21].kind, seen[21].key) == ("deleted", "k1")
+    assert [c.cursor for c in seen] == sorted(c.cursor for c in seen)
+
+
+async def test_a_poll_interval_must_be_positive(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="poll_interval"):
+        await adapters.connect(f"sqlite:///{tmp_path}/x.db", poll_interval=0)
+    with pytest.raises(ValueError, match="bounded"):
+        await adapters.connect(f"sqlite:///{tmp_path}/x.db", feed_max_changes=0, feed_max_age=0)

@@ -29,6 +29,7 @@ from ._kv import KVUnavailable, KVWriteError, WrongRevision, translate
 from ._lookups import MirrorLookups
 from ._mirror import Entry, index_value
 from ._unique import Claims, check_free, unique_values
+from ._watch import check_cursor, open_feed
 
 __all__ = ["NatsCollection"]
 
@@ -241,9 +242,13 @@ class NatsCollection(MirrorLookups, Collection[Any]):
         results = await asyncio.gather(*(self._delete(k, None) for k in keys))
         return sum(1 for r in results if r)
 
-    async def _subscribe(self) -> Subscription:
+    def _check_since(self, since: str) -> None:
+        check_cursor(since)
+
+    async def _subscribe(self, since: str | None) -> Subscription:
         core = await self._ready()
-        return core.watch()
+        async with self._guard():
+            return await open_feed(core, since)
 
     # -- brainlessdb-style callbacks ----------------------------------------------
 

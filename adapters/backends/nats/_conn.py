@@ -53,6 +53,9 @@ class Options:
         on_invalid: what to do with a config row this process cannot decode:
             ``"quarantine"`` (default) copies it to ``brainless_dlq`` and leaves it
             in place; ``"delete"`` also deletes it like brainlessdb does.
+        history: revisions kept per key by the buckets this store creates (1-64;
+            brainlessdb's 64 by default). It bounds how far back
+            ``watch(since=...)`` can resume; existing buckets keep theirs.
     """
 
     namespace: str = "default"
@@ -65,8 +68,11 @@ class Options:
     connect_timeout: float = 2.0
     on_invalid: Literal["quarantine", "delete"] = "quarantine"
     reads: Literal["fresh", "local"] = "fresh"
+    history: int = 64
 
     def __post_init__(self) -> None:
+        if not 1 <= self.history <= 64:
+            raise ValueError(f"nats option 'history' must be 1 to 64, got {self.history}")
         if not self.namespace:
             raise ValueError("nats option 'namespace' must not be empty")
         if self.prefix and bucket_name_error(self.prefix):
@@ -170,10 +176,8 @@ class Connection:
     async def ensure_bucket(self, name: str, *, history: int | None = None) -> None:
         """Bind or create a bucket once per connection (``history``: see ``_kv.ensure_bucket``)."""
         if name not in self._buckets:
-            if history is None:
-                await ensure_bucket(self.js, name)
-            else:
-                await ensure_bucket(self.js, name, history=history)
+            kept = self.options.history if history is None else history
+            await ensure_bucket(self.js, name, history=kept)
             self._buckets.add(name)
 
     async def drop_bucket(self, name: str) -> bool:

@@ -20,8 +20,6 @@ from typing import Any
 
 import msgspec
 
-from ..._records import ChangeKind
-from ..._stored import ChangeHub, ClosingSubscription, RawChange, Subscription
 from ._conn import Connection
 from ._feed import BucketFeed
 from ._keylocks import KeyLocks
@@ -43,9 +41,6 @@ class CollectionCore:
         self.name = name
         self.layout = layout
         self.mirror = Mirror(layout, conn.dead_letter)
-        self.hub = ChangeHub()
-        self.watchers = 0
-        self.mirror.listeners.append(self._publish)
         self._feeds: list[BucketFeed] = []
         self.locks = KeyLocks()
         self._opening: asyncio.Lock | None = None
@@ -111,30 +106,6 @@ class CollectionCore:
         """Make the mirror include every write acknowledged before this call."""
         timeout = self.conn.options.attempt_timeout
         await asyncio.gather(*(feed.catch_up(timeout) for feed in self._feeds))
-
-    def watch(self) -> Subscription:
-        """A feed of this collection's changes (built only while some feed is open)."""
-        self.watchers += 1
-        return ClosingSubscription(self.hub.subscribe(self.name), self._unwatch)
-
-    def _unwatch(self) -> None:
-        self.watchers -= 1
-
-    def _publish(self, key: str, old: Entry | None, new: Entry | None, local: bool) -> None:
-        if not self.watchers:
-            return  # nobody watches: skip building the change (hot path of bulk writes)
-        kind: ChangeKind = "inserted" if old is None else "deleted" if new is None else "updated"
-        self.hub.publish(
-            [
-                RawChange(
-                    self.name,
-                    kind,
-                    key,
-                    None if new is None else new.stored(),
-                    None if old is None else old.stored(),
-                )
-            ]
-        )
 
     # -- feed handlers ----------------------------------------------------------
 

@@ -3,7 +3,9 @@
 Each feed is an ordered push consumer: ephemeral, no acks, flow control and
 idle heartbeats, delivering to an inbox of this connection. It starts with
 ``DeliverPolicy.LAST_PER_SUBJECT``, so a cold load reads one message per live
-key whatever the history depth. Messages must arrive with consecutive consumer
+key whatever the history depth; a change feed (``start_after``) starts after a
+given stream sequence instead and reports gaps in the stream sequences
+(``on_gap``: messages deleted before they were read). Messages must arrive with consecutive consumer
 sequence numbers; a gap, a heartbeat reporting a different last sequence, or
 silence for two heartbeat intervals (e.g. a server restart lost the consumer)
 makes the feed recreate its consumer from the stream sequence after the last
@@ -30,7 +32,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from ._client import Client, header_block, header_value
-from ._kv import KV_OP, MSG_ID, Event
+from ._kv import EXPECTED_LAST, KV_OP, MSG_ID, Event
 
 __all__ = ["BucketFeed", "OrderedTracker"]
 
@@ -109,6 +111,8 @@ class BucketFeed:
         handler: Callable[[Event], None],
         *,
         heartbeat: float,
+        start_after: int | None = None,
+        on_gap: Callable[[int, int], None] | None = None,
     ) -> None:
         self._nc = nc
         self._js = js
@@ -127,7 +131,9 @@ class BucketFeed:
         self._replies: set[asyncio.Task[None]] = set()
         self._stopped = False
         self.ready = asyncio.Event()
-        self.seq = 0  # last stream sequence applied
+        self.seq = 0 if start_after is None else start_after  # last stream sequence applied
+        self._exact = start_after is not None  # every sequence after ``seq``, in order
+        self._on_gap = on_gap
         self.delivered = 0  # data messages applied
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
 
@@ -182,7 +188,7 @@ class BucketFeed:
         inbox = self._nc.new_inbox()
         self._sub = await self._nc.subscribe(inbox)
         self._nc.direct(self._sub, functools.partial(self._on_raw, generation))
-        first = self.seq == 0
+        first = self.seq == 0 and not self._exact
         config = ConsumerConfig(
             deliver_subject=inbox,
             deliver_policy=(
@@ -254,12 +260,17 @@ class BucketFeed:
             status, description, fields = header_block(hdr)
             self._control(status, description, fields, reply.decode())
             return
+        expected: int | None = None
+        if self._exact and hdr:
+            text = header_value(hdr, EXPECTED_LAST)
+            expected = int(text) if text is not None and text.isdigit() else None
         self._data(
             subject.decode(),
             reply.decode(),
             data,
             header_value(hdr, KV_OP) if hdr else None,
             header_value(hdr, MSG_ID) if hdr else None,
+            expected,
         )
 
     def _control(self, status: str, description: str, fields: dict[str, str], reply: str) -> None:
@@ -287,7 +298,13 @@ class BucketFeed:
             await self._nc.publish(subject, b"")
 
     def _data(
-        self, subject: str, reply: str, data: bytes, op: str | None, msg_id: str | None
+        self,
+        subject: str,
+        reply: str,
+        data: bytes,
+        op: str | None,
+        msg_id: str | None,
+        expected: int | None = None,
     ) -> None:
         self._active = time.monotonic()
         try:
@@ -299,6 +316,11 @@ class BucketFeed:
             self._recreate()  # a message was missed: resume after the last applied
             return
         sequence, pending = position
+        if self._exact and sequence != self.seq + 1:
+            if sequence <= self.seq:
+                return  # already applied (a consumer resumed too early)
+            if self._on_gap is not None:
+                self._on_gap(self.seq, sequence)
         self.delivered += 1
         try:
             self._handler(
@@ -308,6 +330,7 @@ class BucketFeed:
                     revision=sequence,
                     deleted=op in _DELETED,
                     msg_id=msg_id or "",
+                    expected=expected,
                 )
             )
         except Exception:

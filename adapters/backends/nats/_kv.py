@@ -119,13 +119,19 @@ async def read_last(js: JetStreamContext, bucket: str, key: str) -> Event | None
 
 
 class Event(msgspec.Struct, frozen=True, gc=False):
-    """One KV entry seen by a feed (plain data: not tracked by the cyclic GC)."""
+    """One KV entry seen by a feed (plain data: not tracked by the cyclic GC).
+
+    ``expected`` is the key's previous revision when the write was a
+    compare-and-set (its ``Nats-Expected-Last-Subject-Sequence``; 0: a
+    creation), read only by feeds that ask for it.
+    """
 
     key: str
     value: bytes
     revision: int
     deleted: bool
     msg_id: str
+    expected: int | None = None
 
 
 _HEADER_ID = b"NATS/1.0\r\n" + MSG_ID.encode() + b": %s\r\n"

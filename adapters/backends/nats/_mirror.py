@@ -346,6 +346,15 @@ class Mirror:
         part = (self._states if which == "state" else self._locals).get(key)
         return part.revision if part is not None else 0
 
+    def parts(self, key: str) -> tuple[Any, Any]:
+        """The current state and app-local values of ``key`` (``None`` when absent)."""
+        state = self._states.get(key)
+        local = self._locals.get(key)
+        return (
+            None if state is None else state.value,
+            None if local is None else local.value,
+        )
+
     def has_part(self, which: str, key: str) -> bool:
         """Whether a live state (``"state"``) or local row is known for ``key``."""
         part = (self._states if which == "state" else self._locals).get(key)

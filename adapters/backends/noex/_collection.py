@@ -221,7 +221,12 @@ class NoexCollection(EngineCollection):
         best.sort(key=lambda s: s.key)
         return best[:limit]
 
-    async def _subscribe(self) -> Subscription:
+    def _check_since(self, since: str) -> None:
+        raise NotImplementedError(
+            "the noex backend keeps no change history: watch(since=...) cannot resume"
+        )
+
+    async def _subscribe(self, since: str | None) -> Subscription:
         watch = NoexWatch(self._store, self._name)
         await watch.start()
         return watch

@@ -4,15 +4,20 @@ noex pushes the complete new query result, never a diff. Each result is
 compared with the previous one per key and ``_version``: a new key is an
 insertion, a higher version an update, a vanished key a deletion (with the
 previous record as ``old``).
+
+The server keeps no history, so cursors cannot be resumed from: each change's
+cursor is the time it was seen (nanoseconds, forced to grow within a feed).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 from noex_client import NoexClientError
 
+from ..._feed import format_cursor
 from ..._stored import ChangeQueue, RawChange, Stored
 from ._base import NoexBase
 from ._records import record_to_stored
@@ -48,6 +53,7 @@ class NoexWatch(ChangeQueue):
         self._collection = collection
         self._state: dict[str, Stored] | None = None
         self._unsubscribe: Callable[[], None] | None = None
+        self._seen = 0  # the position of the last change, in nanoseconds
 
     async def start(self) -> None:
         """Subscribe; the initial result becomes the baseline (changes start now)."""
@@ -72,7 +78,13 @@ class NoexWatch(ChangeQueue):
         if previous is None:
             return
         for change in diff(self._collection, previous, current):
-            self._queue.put_nowait(change)
+            self._seen = max(self._seen + 1, time.time_ns())
+            cursor = format_cursor("x", self._seen)
+            self._queue.put_nowait(
+                RawChange(
+                    change.collection, change.kind, change.key, change.new, change.old, cursor
+                )
+            )
 
     async def aclose(self) -> None:
         """Unsubscribe (in the background) and end the feed."""

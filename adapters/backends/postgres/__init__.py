@@ -3,8 +3,9 @@
 Driver: psycopg 3 with an async ``psycopg_pool`` pool. The schema (default
 ``public``) is created on first use. Filters are translated to SQL with every value
 bound as a parameter; CAS uses the ``version`` column; ``insert_many`` uses
-COPY in one transaction; ``watch`` uses LISTEN/NOTIFY. ``store.transaction()``
-groups operations in one transaction.
+COPY in one transaction; every write also logs its changes in the ``changes``
+table (:mod:`._changes`), which ``watch`` follows, woken by LISTEN/NOTIFY.
+``store.transaction()`` groups operations in one transaction.
 
 Options are the fields of :class:`PostgresOptions`, from the URL query
 (``?schema=app``) or keyword arguments of ``connect`` (which win); the URL's
@@ -21,10 +22,12 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool
 
+from ..._changelog import check_retention
 from ..._options import split_options
 from ..._store import Store
 from ..._urls import redact_url
 from ._base import configure, translate
+from ._changes import create_change_log
 from ._schema import create_schema
 from ._store import PostgresStore
 
@@ -41,6 +44,9 @@ class PostgresOptions:
         timeout: seconds to wait for a pooled connection before ``BackendUnavailable``.
         connect_timeout: seconds to wait for the first connection (in the URL, also
             passed on to libpq).
+        feed_max_changes: changes retained per collection for ``watch(since=...)``
+            (0: no count limit).
+        feed_max_age: seconds a change is retained (0: no age limit).
     """
 
     schema: str = "public"
@@ -48,6 +54,8 @@ class PostgresOptions:
     max_size: int = 10
     timeout: float = 5.0
     connect_timeout: float = 5.0
+    feed_max_changes: int = 1_000_000
+    feed_max_age: float = 7 * 86_400.0
 
     def __post_init__(self) -> None:
         if not self.schema or "\x00" in self.schema:
@@ -56,6 +64,7 @@ class PostgresOptions:
             raise ValueError(f"postgres option 'schema' {self.schema!r} is longer than 63 bytes")
         if self.max_size < 1 or self.max_size < self.min_size:
             raise ValueError("postgres option 'max_size' must be >= 1 and >= 'min_size'")
+        check_retention("postgres", self.feed_max_changes, self.feed_max_age)
 
 
 def _conninfo(url: str, rest: list[tuple[str, str]]) -> str:
@@ -99,7 +108,8 @@ async def open_store(url: str, **options: Any) -> Store:
         await pool.open(wait=True, timeout=settings.connect_timeout)
         async with pool.connection() as conn:
             await create_schema(conn, settings.schema)
+            await create_change_log(conn, settings.schema)
     except psycopg.Error as exc:
         await pool.close()
         raise translate(redact_url(url), exc, detailed=True) from exc
-    return PostgresStore(url, conninfo, pool, settings.schema)
+    return PostgresStore(url, conninfo, pool, settings.schema, settings)

@@ -1,8 +1,7 @@
 """``PostgresBase``: what a PostgreSQL store's collections share.
 
 The connection pool (or the connection of the transaction open in this task),
-field indexes, error translation, and the change hub fed by the LISTEN
-connection.
+field indexes, error translation, and the change feeds (:mod:`._feed`).
 """
 
 from __future__ import annotations
@@ -20,11 +19,10 @@ from psycopg_pool import AsyncConnectionPool
 
 from ..._errors import AdapterError
 from ..._store import Store
-from ..._stored import ChangeHub, Stored, Subscription
+from ..._stored import Subscription
 from ..._translate import ErrorKind, error_for, sqlstate_kind
-from ._notify import COLUMNS, changes_from, stored
+from ._feed import PgFeed
 from ._schema import channel_name, ensure_field_index
-from ._watch import Listener
 
 __all__ = ["PostgresBase", "configure", "quote_ident", "translate"]
 
@@ -68,17 +66,18 @@ class _Connection:
     """``store.connection()``: a plain class, not a generator-based context
     manager, because every single-row operation goes through it."""
 
-    __slots__ = ("_pooled", "_store")
+    __slots__ = ("_outside", "_pooled", "_store")
 
-    def __init__(self, store: PostgresBase) -> None:
+    def __init__(self, store: PostgresBase, outside: bool = False) -> None:
         self._store = store
+        self._outside = outside
         self._pooled: AbstractAsyncContextManager[psycopg.AsyncConnection[Any]] | None = None
 
     async def __aenter__(self) -> psycopg.AsyncConnection[Any]:
         store = self._store
         store._check_open()
         current = _current.get()
-        if current is not None and current[0] == id(store):
+        if current is not None and current[0] == id(store) and not self._outside:
             return current[1]
         pooled = store._pool.connection()
         try:
@@ -104,16 +103,22 @@ class PostgresBase(Store):
     """The connection services of a store over one ``documents`` table in a schema."""
 
     def __init__(
-        self, url: str, conninfo: str, pool: AsyncConnectionPool[Any], schema: str
+        self,
+        url: str,
+        conninfo: str,
+        pool: AsyncConnectionPool[Any],
+        schema: str,
+        options: Any,
     ) -> None:
         super().__init__(url)
         self._conninfo = conninfo
         self._pool = pool
         self.schema = schema
         self.table = f"{quote_ident(schema)}.documents"
+        self.changes_table = f"{quote_ident(schema)}.changes"
         self.channel = channel_name(schema)
-        self._hub = ChangeHub()
-        self._listener = Listener(conninfo, self.channel, self.url, self._on_payload)
+        self.feed = PgFeed(self, conninfo, self.channel, options)
+        self._listener = self.feed.listener
         self._indexes: dict[tuple[str, str, bool], str] = {}
         self.unique_fields: dict[str, tuple[str, str]] = {}
 
@@ -129,6 +134,10 @@ class PostgresBase(Store):
             AdapterError: PostgreSQL rejected the statement for another reason.
         """
         return _Connection(self)
+
+    def pooled(self) -> _Connection:
+        """A connection from the pool, even inside ``store.transaction()`` (for feeds)."""
+        return _Connection(self, outside=True)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresBase]:
@@ -159,22 +168,6 @@ class PostgresBase(Store):
 
     # -- watch ---------------------------------------------------------------
 
-    async def subscribe(self, collection: str) -> Subscription:
-        """Start the listener if needed and subscribe to ``collection``'s changes."""
-        await self._listener.start()
-        return self._hub.subscribe(collection)
-
-    async def _on_payload(self, message: dict[str, Any]) -> None:
-        changes = await changes_from(message, self._fetch)
-        if changes:
-            self._hub.publish(changes)
-
-    async def _fetch(self, collection: str, keys: list[str]) -> list[Stored]:
-        """Read records back for a notification without documents, in the order of ``keys``."""
-        async with self.connection() as conn:
-            cur = await conn.execute(
-                f"SELECT {COLUMNS} FROM {self.table} WHERE collection = %s AND key = ANY(%s)",
-                (collection, keys),
-            )
-            found = {s.key: s for s in map(stored, await cur.fetchall())}
-        return [found[k] for k in keys if k in found]
+    async def subscribe(self, collection: str, since: str | None) -> Subscription:
+        """A change feed of ``collection`` (see :class:`~._feed.PgFeed`)."""
+        return await self.feed.subscribe(collection, since)

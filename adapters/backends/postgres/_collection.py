@@ -12,23 +12,29 @@ from ..._collection import Collection
 from ..._engine import check_unique
 from ..._errors import AlreadyExists, Conflict, NotFound
 from ..._filters import MISSING, FilterNode, SortKey, get_path
-from ..._stored import Stored, Subscription, to_micros, utc_now
+from ..._stored import Stored, Subscription, utc_now
 from ._base import PostgresBase
-from ._notify import (
-    COLUMNS,
-    copy_text,
-    insert_payloads,
-    key_batches,
-    row_payload,
-    stored,
-)
-from ._schema import listeners_present
+from ._feed import check_cursor
 from ._sql import Params, order_sql, path_sql, where_sql
 
 __all__ = ["PostgresCollection"]
 
+COLUMNS = "key, data, version, created_at, updated_at"
 _COPY_CHUNK = 2000
 _encode_lines = msgspec.json.Encoder().encode_lines
+_encode_keys = msgspec.json.Encoder().encode
+
+
+def stored(row: tuple[Any, ...]) -> Stored:
+    key, data, version, created_at, updated_at = row
+    return Stored(key, data, version, created_at, updated_at)
+
+
+def copy_text(value: str) -> str:
+    """Escape one field for COPY's text format."""
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
 
 
 def _copy_key(key: str) -> bytes:
@@ -64,17 +70,20 @@ class PostgresCollection(Collection[Any]):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         t = self._store.table
+        log = self._store.changes_table
         ch = self._store.channel
         self._ready = not (self._indexes or self._unique)
         self._sql_get = f"SELECT {COLUMNS} FROM {t} WHERE collection = %(c)s AND key = %(k)s"
+        # Each write logs its change in the same statement (see ._changes) and
+        # notifies the collection's name, which only wakes the feeds.
         self._sql_insert = (
             f"WITH w AS (INSERT INTO {t} (collection, key, data, version, created_at, updated_at)"
-            " VALUES (%(c)s, %(k)s, %(d)s, 1, now(), now())"
-            " RETURNING collection, key, data, version, created_at, updated_at)"
-            f" SELECT w.created_at, pg_notify('{ch}', {row_payload('i')}) FROM w"
+            " VALUES (%(c)s, %(k)s, %(d)s, 1, now(), now()) RETURNING created_at),"
+            f" l AS (INSERT INTO {log} (collection, kind, key, version, created_at, updated_at)"
+            " SELECT %(c)s, 'i', %(k)s, 1, w.created_at, w.created_at FROM w)"
+            f" SELECT w.created_at, pg_notify('{ch}', %(c)s) FROM w"
         )
-        # The CTE ``o`` locks the row and keeps its previous document, so the
-        # change notification can carry ``old`` as well.
+        # The CTE ``o`` locks the row and keeps its previous document for the log.
         write = (
             "WITH o AS (SELECT data AS old_data, updated_at AS old_updated"
             f" FROM {t} WHERE collection = %(c)s AND key = %(k)s FOR UPDATE),"
@@ -82,18 +91,37 @@ class PostgresCollection(Collection[Any]):
             " updated_at = now() FROM o"
             " WHERE d.collection = %(c)s AND d.key = %(k)s"
             " AND (%(v)s::bigint IS NULL OR d.version = %(v)s::bigint)"
-            " RETURNING d.collection, d.key, d.data, d.version, d.created_at, d.updated_at,"
-            " o.old_data, o.old_updated)"
-            f" SELECT w.data, w.version, w.created_at, w.updated_at, pg_notify('{ch}', "
-            f"{row_payload('u', with_old=True)}) FROM w"
+            " RETURNING d.key, d.data, d.version, d.created_at, d.updated_at,"
+            " o.old_data, o.old_updated),"
+            f" l AS (INSERT INTO {log} (collection, kind, key, version, created_at, updated_at,"
+            " old_data, old_updated) SELECT %(c)s, 'u', w.key, w.version, w.created_at,"
+            " w.updated_at, w.old_data, w.old_updated FROM w)"
+            f" SELECT w.data, w.version, w.created_at, w.updated_at, pg_notify('{ch}', %(c)s)"
+            " FROM w"
         )
         self._sql_update = write.format(expr="d.data || %(d)s")
         self._sql_replace = write.format(expr="%(d)s")
         self._sql_delete = (
             f"WITH w AS (DELETE FROM {t} WHERE collection = %(c)s AND key = %(k)s"
             " AND (%(v)s::bigint IS NULL OR version = %(v)s::bigint)"
-            " RETURNING collection, key, data, version, created_at, updated_at)"
-            f" SELECT pg_notify('{ch}', {row_payload('d')}) FROM w"
+            " RETURNING key, data, version, created_at, updated_at),"
+            f" l AS (INSERT INTO {log} (collection, kind, key, version, created_at, updated_at,"
+            " old_data) SELECT %(c)s, 'd', w.key, w.version, w.created_at, w.updated_at, w.data"
+            " FROM w)"
+            f" SELECT pg_notify('{ch}', %(c)s) FROM w"
+        )
+        self._sql_batch = (
+            f"WITH l AS (INSERT INTO {log} (collection, kind, keys, version, created_at,"
+            " updated_at) VALUES (%(c)s, 'i', %(ks)s::json, 1, %(t)s, %(t)s))"
+            f" SELECT pg_notify('{ch}', %(c)s)"
+        )
+        self._sql_clear = (
+            f"WITH w AS (DELETE FROM {t} WHERE collection = %(c)s"
+            " RETURNING key, data, version, created_at, updated_at),"
+            f" l AS (INSERT INTO {log} (collection, kind, key, version, created_at, updated_at,"
+            " old_data) SELECT %(c)s, 'd', w.key, w.version, w.created_at, w.updated_at, w.data"
+            " FROM w ORDER BY w.key)"
+            " SELECT count(*) FROM w"
         )
         self._sql_version = f"SELECT version FROM {t} WHERE collection = %(c)s AND key = %(k)s"
 
@@ -132,6 +160,7 @@ class PostgresCollection(Collection[Any]):
                     raise self._unique_error(exc, key, doc) from exc
                 row = await cur.fetchone()
             assert row is not None
+            self._store.feed.written(1)
             return [Stored(key, doc, 1, row[0], row[0])]
         return await self._copy(docs)
 
@@ -146,11 +175,7 @@ class PostgresCollection(Collection[Any]):
         t = self._store.table
         head = copy_text(self._name).encode() + b"\t"
         tail = f"\t1\t{now.isoformat()}\t{now.isoformat()}\n".encode()
-        blobs: list[bytes] = []
         async with self._store.connection() as conn:
-            # Inside store.transaction() the commit comes later, so the listener
-            # check below would be early: always announce those batches.
-            outer = conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
             try:
                 async with conn.transaction(), conn.cursor() as cur:
                     async with cur.copy(
@@ -161,28 +186,15 @@ class PostgresCollection(Collection[Any]):
                         for start in range(0, len(docs), _COPY_CHUNK):
                             part = docs[start : start + _COPY_CHUNK]
                             blob = _encode_lines([doc for _, doc in part])
-                            blobs.append(blob)
                             await copy.write(_copy_rows(part, blob, head, tail))
                         # Built while the server still works through the last chunk.
                         result = [Stored(key, doc, 1, now, now) for key, doc in docs]
-                    # The notifications (the documents themselves) cost about as
-                    # much as the COPY; skip them when no session listens.
-                    if outer or await listeners_present(conn, self._store.channel):
-                        encoded = list(
-                            zip([k for k, _ in docs], b"".join(blobs).split(b"\n"), strict=False)
-                        )
-                        await cur.execute(
-                            # One JSON array parameter: far cheaper to send than a text[]
-                            # of quote-heavy strings.
-                            "SELECT count(pg_notify(%s, p))"
-                            " FROM jsonb_array_elements_text(%s::jsonb) AS p",
-                            (
-                                self._store.channel,
-                                Jsonb(insert_payloads(self._name, encoded, to_micros(now))),
-                            ),
-                        )
+                    # One log entry for the whole batch: its keys, no documents.
+                    keys = _encode_keys([key for key, _ in docs]).decode()
+                    await cur.execute(self._sql_batch, {"c": self._name, "ks": keys, "t": now})
             except psycopg.errors.UniqueViolation as exc:
                 raise await self._copy_clash(conn, exc, docs) from exc
+        self._store.feed.written(len(docs))
         return result
 
     async def _copy_clash(
@@ -241,6 +253,7 @@ class PostgresCollection(Collection[Any]):
             row = await cur.fetchone()
             if row is None:
                 raise await self._missing_or_conflict(conn, key, if_version)
+        self._store.feed.written(1)
         data, version, created_at, updated_at = row[:4]
         return Stored(key, data, version, created_at, updated_at)
 
@@ -263,6 +276,7 @@ class PostgresCollection(Collection[Any]):
         async with self._store.connection() as conn:
             cur = await conn.execute(self._sql_delete, {"c": self._name, "k": key, "v": if_version})
             if await cur.fetchone() is not None:
+                self._store.feed.written(1)
                 return True
             if if_version is None:
                 return False
@@ -312,20 +326,17 @@ class PostgresCollection(Collection[Any]):
             return [stored(row) for row in await cur.fetchall()]
 
     async def _clear(self) -> int:
-        t = self._store.table
         async with self._store.connection() as conn, conn.transaction():
-            cur = await conn.execute(
-                f"DELETE FROM {t} WHERE collection = %s RETURNING key", (self._name,)
-            )
-            keys = [row[0] for row in await cur.fetchall()]
-            if keys:
-                await conn.execute(
-                    "SELECT count(pg_notify(%s, jsonb_build_object("
-                    "'o', 'd', 'c', %s::text, 'ks', b::jsonb)::text))"
-                    " FROM jsonb_array_elements_text(%s::jsonb) AS b",
-                    (self._store.channel, self._name, Jsonb(key_batches(keys))),
-                )
-        return len(keys)
+            cur = await conn.execute(self._sql_clear, {"c": self._name})
+            row = await cur.fetchone()
+            count = 0 if row is None else int(row[0])
+            if count:
+                await conn.execute("SELECT pg_notify(%s, %s)", (self._store.channel, self._name))
+        self._store.feed.written(count)
+        return count
 
-    async def _subscribe(self) -> Subscription:
-        return await self._store.subscribe(self._name)
+    def _check_since(self, since: str) -> None:
+        check_cursor(since)
+
+    async def _subscribe(self, since: str | None) -> Subscription:
+        return await self._store.subscribe(self._name, since)

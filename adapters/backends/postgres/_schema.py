@@ -12,20 +12,12 @@ __all__ = [
     "create_schema",
     "ensure_field_index",
     "field_index_name",
-    "listeners_present",
-    "register_listener",
+    "locked_ddl",
 ]
 
 # Advisory-lock namespace for DDL, so two processes starting at once serialise
 # their CREATE ... IF NOT EXISTS statements instead of racing on the catalogs.
 _DDL_LOCK = 0x6E6F6578  # "noex"
-# Held shared by every LISTEN connection of a channel for as long as it lives,
-# so batch writers can tell whether anyone would receive their notifications.
-_LISTENING = 0x6E6F6579
-# Taken shared by a batch writer from its listener check until its commit, and
-# briefly exclusively by a new listener: a listener is ready only once every
-# batch that looked for listeners before it existed has committed.
-_REGISTERING = 0x6E6F657A
 
 
 def _digest(*parts: str) -> str:
@@ -35,37 +27,6 @@ def _digest(*parts: str) -> str:
 def channel_name(schema: str) -> str:
     """The LISTEN/NOTIFY channel of the documents table in ``schema``."""
     return f"noex_docs_{_digest(schema)}"
-
-
-def _channel_key(channel: str) -> int:
-    # Positive and below 2**31, so pg_locks shows it as the same number (an oid).
-    return int(_digest(channel)[:7], 16)
-
-
-async def register_listener(conn: AsyncConnection[Any], channel: str) -> None:
-    """Mark ``conn`` (already LISTENing) as a listener of ``channel`` for its lifetime."""
-    key = _channel_key(channel)
-    await conn.execute("SELECT pg_advisory_lock_shared(%s::int, %s::int)", (_LISTENING, key))
-    await conn.execute("SELECT pg_advisory_lock(%s::int, %s::int)", (_REGISTERING, key))
-    await conn.execute("SELECT pg_advisory_unlock(%s::int, %s::int)", (_REGISTERING, key))
-
-
-async def listeners_present(conn: AsyncConnection[Any], channel: str) -> bool:
-    """Whether any session listens on ``channel``; call inside the writing transaction.
-
-    The transaction keeps a shared lock until it ends, so a listener registering
-    meanwhile waits for the commit and cannot miss a batch announced to nobody.
-    """
-    key = _channel_key(channel)
-    await conn.execute("SELECT pg_advisory_xact_lock_shared(%s::int, %s::int)", (_REGISTERING, key))
-    cur = await conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
-        " AND classid = %s::int::oid AND objid = %s::int::oid AND objsubid = 2"
-        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
-        (_LISTENING, key),
-    )
-    row = await cur.fetchone()
-    return bool(row is not None and row[0])
 
 
 def field_index_name(collection: str, field: str, unique: bool) -> str:
@@ -81,6 +42,13 @@ async def _locked(
         await conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_DDL_LOCK, schema))
         for statement in statements:
             await conn.execute(statement)
+
+
+async def locked_ddl(
+    conn: AsyncConnection[Any], schema: str, statements: list[sql.Composed]
+) -> None:
+    """Run DDL ``statements`` in one transaction, serialised with other processes' DDL."""
+    await _locked(conn, schema, statements)
 
 
 async def create_schema(conn: AsyncConnection[object], schema: str) -> None:

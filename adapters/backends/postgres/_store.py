@@ -30,14 +30,11 @@ class PostgresStore(PostgresBase):
             return [row[0] for row in await cur.fetchall()]
 
     async def _drop(self, name: str) -> bool:
-        async with self.connection() as conn:
-            cur = await conn.execute(f"DELETE FROM {self.table} WHERE collection = %s", (name,))
-            return cur.rowcount > 0
+        return bool(await self.collection(name)._clear())  # logged like clear()
 
     def _lock_service(self) -> PostgresLocks:
         return PostgresLocks(self.url, self._conninfo, self.schema, self._pool.timeout)
 
     async def _close(self) -> None:
-        self._hub.close_all()
-        await self._listener.stop()
+        await self.feed.close()
         await self._pool.close()

@@ -1,17 +1,11 @@
-"""``watch`` for PostgreSQL: one LISTEN connection per store, reconnecting after a loss.
+"""The LISTEN connection of a PostgreSQL store: wake-ups for its change feeds.
 
-Writes send ``pg_notify`` in the same statement (or transaction) as the write,
-so a notification exists exactly when the write committed. The payload is a
-small JSON object under PostgreSQL's 8000-byte limit: kind, collection, key,
-version, timestamps and, when it fits, the document itself; otherwise (and for
-batches, which carry only keys) the listener reads the records back, which may
-then show a later state. Every listening connection holds a shared advisory
-lock for its lifetime; ``insert_many`` outside ``store.transaction()`` looks for
-it and skips the (costly) batch notifications when no session listens, and a
-new listener first waits for batches that checked before it registered.
-Notifications sent while the listener is disconnected are lost (PostgreSQL
-keeps no history); the listener reconnects with backoff and resumes delivering
-to the open streams.
+Writes send ``pg_notify`` with the collection name in the same statement (or
+transaction) as the write, so a notification is sent exactly when the write
+committed. Notifications only wake the feeds, which read the change log: one
+sent while the connection is down is lost, but the changes are not. The
+listener reconnects with backoff and then wakes every feed, which catches up
+from the log.
 """
 
 from __future__ import annotations
@@ -19,30 +13,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-import msgspec
 import psycopg
 
 from ..._errors import BackendUnavailable
-from ._schema import register_listener
+from ..._feed import retry_delays
 
-__all__ = ["Listener", "backoff"]
+__all__ = ["Listener"]
 
 logger = logging.getLogger("adapters")
 
 
-def backoff(first: float = 0.05, cap: float = 2.0) -> Iterator[float]:
-    """Exponential delays starting at ``first`` seconds, capped at ``cap``."""
-    delay = first
-    while True:
-        yield delay
-        delay = min(delay * 2, cap)
-
-
 class Listener:
     """Keeps one connection LISTENing on a channel and hands payloads to ``on_payload``.
+
+    ``on_reconnect`` is called once the connection is back after a loss (the
+    notifications sent meanwhile are gone).
 
     States: *idle* (not started), *listening* (task running, connected or
     reconnecting), *stopped*.
@@ -53,13 +41,15 @@ class Listener:
         conninfo: str,
         channel: str,
         url: str,
-        on_payload: Callable[[dict[str, Any]], Awaitable[None]],
-        delays: Callable[[], Iterator[float]] = backoff,
+        on_payload: Callable[[str], None],
+        on_reconnect: Callable[[], None],
+        delays: Callable[[], Iterator[float]] = retry_delays,
     ) -> None:
         self._conninfo = conninfo
         self._channel = channel
         self._url = url
         self._on_payload = on_payload
+        self._on_reconnect = on_reconnect
         self._delays = delays
         self._task: asyncio.Task[None] | None = None
         self._conn: psycopg.AsyncConnection[Any] | None = None
@@ -72,7 +62,6 @@ class Listener:
             await conn.execute(
                 psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(self._channel))
             )
-            await register_listener(conn, self._channel)
         except BaseException:
             await conn.close()
             raise
@@ -99,7 +88,7 @@ class Listener:
             while True:
                 try:
                     async for note in conn.notifies():
-                        await self._dispatch(note.payload)
+                        self._on_payload(note.payload)
                 except psycopg.OperationalError as exc:
                     logger.warning("watch connection to %s lost: %s", self._url, exc)
                 await conn.close()
@@ -116,21 +105,10 @@ class Listener:
                 continue
             self._conn = conn
             logger.info("watch connection to %s re-established", self._url)
+            self._on_reconnect()  # what was notified meanwhile is in the log
             self.reconnected.set()
             return conn
         raise AssertionError("backoff iterators are infinite")
-
-    async def _dispatch(self, payload: str) -> None:
-        try:
-            message = msgspec.json.decode(payload, type=dict[str, Any])
-        except msgspec.DecodeError:
-            logger.warning("ignoring a malformed change notification")
-            return
-        try:
-            await self._on_payload(message)
-        except (psycopg.Error, BackendUnavailable) as exc:
-            # Reading a record back failed (connection trouble): the change is lost.
-            logger.warning("could not read back a change from %s: %s", self._url, exc)
 
     async def stop(self) -> None:
         """Stop listening and close the connection."""

@@ -123,13 +123,13 @@ def shared_server_url() -> str:
 
 
 @contextlib.asynccontextmanager
-async def beaver_backend() -> AsyncIterator[Callable[[], AbstractAsyncContextManager[Store]]]:
+async def beaver_backend() -> AsyncIterator[Callable[..., AbstractAsyncContextManager[Store]]]:
     """Contract-suite factory: a fresh namespace on the shared server."""
     base = shared_server_url().removeprefix("http://")
     url = f"beaver+http://{base}?namespace=contract-{uuid.uuid4().hex[:12]}&poll_interval=0.02"
 
-    def opener() -> AbstractAsyncContextManager[Store]:
-        return adapters.connect(url)
+    def opener(**options: Any) -> AbstractAsyncContextManager[Store]:
+        return adapters.connect(url, **options)
 
     yield opener
 

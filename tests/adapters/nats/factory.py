@@ -6,6 +6,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 import adapters
 from adapters.backends.nats import NatsStore
@@ -35,12 +36,12 @@ async def fresh_url(**options: str) -> AsyncIterator[str]:
 
 @contextlib.asynccontextmanager
 async def nats_backend() -> AsyncIterator[
-    Callable[[], AbstractAsyncContextManager[adapters.Store]]
+    Callable[..., AbstractAsyncContextManager[adapters.Store]]
 ]:
     """Yield an opener of stores on one fresh bucket prefix; drop its buckets afterwards."""
     async with fresh_url() as url:
 
-        def opener() -> AbstractAsyncContextManager[adapters.Store]:
-            return adapters.connect(url)
+        def opener(**options: Any) -> AbstractAsyncContextManager[adapters.Store]:
+            return adapters.connect(url, **options)
 
         yield opener

@@ -91,15 +91,16 @@ async def test_feed_recreates_a_lost_consumer_and_misses_nothing(url: str) -> No
         (feed,) = reader._core._feeds
         gone = feed._consumer
         assert gone in await _consumers(reader_store, bucket)
-        async with reader.watch() as changes:
-            # The consumer vanishes (as in a server restart): the feed falls silent,
-            # its watchdog notices and resumes after the last applied revision.
-            await reader_store._conn.js.delete_consumer(f"KV_{bucket}", gone)
-            await writer.insert({"n": 1}, key="while-lost")
-            await writer.update("first", {"n": 2})
-            async with asyncio.timeout(10):
-                seen = [(c.kind, c.key) for c in [await anext(changes), await anext(changes)]]
-        assert seen == [("inserted", "while-lost"), ("updated", "first")]
+        seen: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        reader.on_change(lambda old, new: seen.put_nowait(("change", new.key)))
+        # The consumer vanishes (as in a server restart): the feed falls silent,
+        # its watchdog notices and resumes after the last applied revision.
+        await reader_store._conn.js.delete_consumer(f"KV_{bucket}", gone)
+        await writer.insert({"n": 1}, key="while-lost")
+        await writer.update("first", {"n": 2})
+        async with asyncio.timeout(10):
+            got_keys = [(await seen.get())[1], (await seen.get())[1]]
+        assert got_keys == ["while-lost", "first"]
         assert feed._resetting is not None
         await feed._resetting  # deliveries may start before the consumer's name is known
         assert feed._consumer not in (None, gone)
@@ -107,3 +108,24 @@ async def test_feed_recreates_a_lost_consumer_and_misses_nothing(url: str) -> No
         got = await reader.get("first")
         assert got is not None
         assert got.data == {"n": 2}
+
+
+async def test_a_watch_whose_consumer_is_lost_resumes_after_the_last_change(url: str) -> None:
+    async with adapters.connect(url) as writer_store, adapters.connect(url) as reader_store:
+        assert isinstance(reader_store, NatsStore)
+        writer = writer_store.collection("Lost")
+        reader = reader_store.collection("Lost")
+        bucket = reader_store.options.prefix + "Lost"
+        async with reader.watch() as changes:
+            await writer.insert({"n": 0}, key="a")
+            first = await asyncio.wait_for(anext(changes), 10)
+            feed = changes._sub._feed  # type: ignore[union-attr]
+            assert feed._consumer in await _consumers(reader_store, bucket)
+            await reader_store._conn.js.delete_consumer(f"KV_{bucket}", feed._consumer)
+            for n in range(1, 6):
+                await writer.insert({"n": n}, key=f"k{n}")
+            async with asyncio.timeout(10):
+                rest = [await anext(changes) for _ in range(5)]
+    assert first.key == "a"
+    assert [c.key for c in rest] == [f"k{n}" for n in range(1, 6)]
+    assert [c.cursor for c in [first, *rest]] == sorted({c.cursor for c in [first, *rest]})

@@ -134,3 +134,37 @@ async def test_restart_mid_run(url: str) -> None:
         again = await writer.get("before")
         assert again is not None
         assert again.data == {"n": 5}
+
+
+async def test_a_watch_loses_nothing_across_a_restart(url: str) -> None:
+    async with (
+        adapters.connect(url, write_timeout=30) as writing,
+        adapters.connect(url) as reading,
+    ):
+        writer = writing.collection("feed")
+        async with reading.collection("feed").watch() as changes:
+            await writer.insert({"seq": 0}, key="k0")
+            first = await asyncio.wait_for(anext(changes), 10)
+            _stop_nats()
+            try:
+                # Issued during the outage: they wait for the server (write_timeout).
+                during = [
+                    asyncio.ensure_future(writer.insert({"seq": n}, key=f"k{n}"))
+                    for n in range(1, 6)
+                ]
+            finally:
+                _start_nats()
+            async with asyncio.timeout(60):
+                await asyncio.gather(*during)
+                for n in range(6, 11):
+                    await writer.insert({"seq": n}, key=f"k{n}")
+                got = [await anext(changes) for _ in range(10)]
+        seqs = [c.record.data["seq"] for c in got if c.record is not None]
+        assert sorted(seqs) == list(range(1, 11)), "a change was lost or repeated"
+        assert seqs[5:] == list(range(6, 11))
+        cursors = [c.cursor for c in [first, *got]]
+        assert cursors == sorted(set(cursors))
+        # A consumer that stopped at the fifth change resumes with the rest, once.
+        async with reading.collection("feed").watch(since=got[4].cursor) as resumed:
+            rest = [await asyncio.wait_for(anext(resumed), 10) for _ in range(5)]
+        assert [c.key for c in rest] == [c.key for c in got[5:]]

@@ -202,17 +202,6 @@ async def test_batches_reach_a_watcher_of_another_store(pg_store: PostgresStore)
     assert [c.record.data for c in seen if c.record is not None] == [{}, {}]
 
 
-async def test_batches_are_not_announced_when_nobody_watches(pg_store: PostgresStore) -> None:
-    coll = pg_store.collection("quiet")
-    # A bare LISTEN connection is not a registered watcher: it sees row writes only.
-    async with await psycopg.AsyncConnection.connect(PG_URL, autocommit=True) as conn:
-        await conn.execute(f'LISTEN "{pg_store.channel}"')
-        await coll.insert_many([{"_key": "batch1"}, {"_key": "batch2"}])
-        await coll.insert({}, key="single")
-        note = await asyncio.wait_for(anext(conn.notifies()), 10)
-    assert '"k":"single"' in note.payload.replace(" ", "")
-
-
 async def test_batches_inside_a_transaction_are_announced(pg_store: PostgresStore) -> None:
     coll = pg_store.collection("txn")
     async with adapters.connect(PG_URL, schema=pg_store.schema) as other:

@@ -83,6 +83,45 @@ async def _exclusive() -> AsyncIterator[None]:
         os.close(fd)
 
 
+async def _restart(version: str) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        "pg_ctlcluster",
+        "--skip-systemctl-redirect",
+        version,
+        "main",
+        "restart",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert await proc.wait() == 0
+
+
+async def _write_through_a_restart(
+    coll: adapters.Collection[dict[str, object]],
+    version: str,
+    acked: list[str],
+    failures: list[adapters.BackendUnavailable],
+) -> None:
+    """Writers insert all along; PostgreSQL restarts once 30 writes are acknowledged.
+
+    Returns once 30 more writes were acknowledged after the restart: the pool
+    recovers by itself.
+    """
+    stop = asyncio.Event()
+    progress = asyncio.Event()
+    tasks = [
+        asyncio.create_task(_writer(coll, f"w{i}", acked, failures, stop, progress))
+        for i in range(WRITERS)
+    ]
+    try:
+        await _until_acked(acked, 30, progress, 30)
+        await _restart(version)
+        await _until_acked(acked, len(acked) + 30, progress, 60)
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+
+
 async def test_restart_loses_no_acknowledged_write(pg_schema_unlocked: str) -> None:
     version = _cluster_version()
     if version is None:
@@ -95,31 +134,51 @@ async def test_restart_loses_no_acknowledged_write(pg_schema_unlocked: str) -> N
         coll = store.collection("durable")
         acked: list[str] = []
         failures: list[adapters.BackendUnavailable] = []
-        stop = asyncio.Event()
-        progress = asyncio.Event()
-        tasks = [
-            asyncio.create_task(_writer(coll, f"w{i}", acked, failures, stop, progress))
-            for i in range(WRITERS)
-        ]
-        try:
-            await _until_acked(acked, 30, progress, 30)
-            proc = await asyncio.create_subprocess_exec(
-                "pg_ctlcluster",
-                "--skip-systemctl-redirect",
-                version,
-                "main",
-                "restart",
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL,
-            )
-            assert await proc.wait() == 0
-            before = len(acked)
-            # The pool recovers by itself: writes succeed again after the restart.
-            await _until_acked(acked, before + 30, progress, 60)
-        finally:
-            stop.set()
-            await asyncio.gather(*tasks)
+        await _write_through_a_restart(coll, version, acked, failures)
         stored = {r.key for r in await coll.find()}
     assert set(acked) <= stored
     assert failures, "the restart should have failed some in-flight operations"
     assert all(f.url == "postgresql://***@127.0.0.1:5432/test" for f in failures)
+
+
+async def _collect(
+    changes: adapters.ChangeStream[dict[str, object]],
+    wanted: set[str],
+    seen: list[adapters.Change[dict[str, object]]],
+) -> None:
+    """Read changes until every key of ``wanted`` was seen (bounded by the caller)."""
+    missing = set(wanted)
+    while missing:
+        change = await anext(changes)
+        seen.append(change)
+        missing.discard(change.key)
+
+
+async def test_a_watch_loses_nothing_across_a_restart(pg_schema_unlocked: str) -> None:
+    version = _cluster_version()
+    if version is None:
+        pytest.skip("needs root and pg_ctlcluster to restart PostgreSQL")
+    pg_schema = pg_schema_unlocked
+    async with (
+        _exclusive(),
+        adapters.connect(PG_URL, schema=pg_schema, timeout=2.0) as store,
+        adapters.connect(PG_URL, schema=pg_schema, timeout=2.0) as watching,
+    ):
+        coll = store.collection("feed")
+        acked: list[str] = []
+        seen: list[adapters.Change[dict[str, object]]] = []
+        async with watching.collection("feed").watch() as changes:
+            await _write_through_a_restart(coll, version, acked, [])
+            async with asyncio.timeout(60):
+                await _collect(changes, set(acked), seen)
+        keys = [c.key for c in seen]
+        assert len(keys) == len(set(keys)), "a change was delivered twice"
+        for writer in {k.split("-")[0] for k in keys}:
+            numbers = [int(k.split("-")[1]) for k in keys if k.startswith(f"{writer}-")]
+            assert numbers == sorted(numbers), f"{writer}'s inserts out of order"
+        assert [c.cursor for c in seen] == sorted(c.cursor for c in seen)
+        # A consumer that stopped at the tenth change resumes with the rest, once.
+        async with watching.collection("feed").watch(since=seen[9].cursor) as resumed:
+            async with asyncio.timeout(60):
+                rest = [await anext(resumed) for _ in range(len(seen) - 10)]
+        assert [c.key for c in rest] == keys[10:]
