@@ -152,6 +152,9 @@ class SqliteFeed:
 
     async def _poll(self) -> None:
         # data_version changes when another connection (or process) committed.
+        # The first reading wakes the feeds too: a commit that landed between a
+        # feed reading its start position and this first reading would
+        # otherwise never be noticed (a spurious wake only re-reads the log).
         last: int | None = None
         while True:
             try:
@@ -160,7 +163,7 @@ class SqliteFeed:
                 logger.debug("sqlite: polling %s failed: %s", self._store.url, exc)
                 version = None
             if version is not None:
-                if last is not None and version != last:
+                if version != last:
                     self._waker.wake()
                 last = version
             await asyncio.sleep(self._options.poll_interval)  # the polling period itself

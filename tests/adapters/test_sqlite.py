@@ -196,3 +196,35 @@ async def test_a_poll_interval_must_be_positive(tmp_path: Path) -> None:
         await adapters.connect(f"sqlite:///{tmp_path}/x.db", poll_interval=0)
     with pytest.raises(ValueError, match="bounded"):
         await adapters.connect(f"sqlite:///{tmp_path}/x.db", feed_max_changes=0, feed_max_age=0)
+
+
+async def test_the_first_poll_wakes_the_feeds(tmp_path: Path) -> None:
+    # A commit of another process between a feed reading its start position and
+    # the poller's first data_version reading is only seen if that first
+    # reading wakes the feeds (it sets the baseline the later polls compare with).
+    from adapters._feed import LogSubscription
+    from adapters.backends.sqlite_feed import SqliteFeed
+
+    class Store:
+        url = "sqlite:///fake"
+
+        async def _read(self, fn: Any) -> Any:
+            return 7  # data_version never changes after the first reading
+
+        async def _write(self, fn: Any) -> Any:
+            raise AssertionError("no writes expected")
+
+    class Options:
+        poll_interval = 60.0
+        feed_max_changes = 10
+        feed_max_age = 0.0
+
+    feed = SqliteFeed(Store(), str(tmp_path / "first-poll.db"), Options())
+    subscription = await feed.subscribe("c", None)
+    assert isinstance(subscription, LogSubscription)
+    try:
+        # Nothing else wakes it: no write of this process, and the next poll is a minute away.
+        await asyncio.wait_for(subscription._waiter._event.wait(), 10)
+    finally:
+        await subscription.aclose()
+        await feed.close()
