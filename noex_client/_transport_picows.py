@@ -38,6 +38,7 @@ import picows
 from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport
 
 from ._transport import Transport, TransportClosed
+from ._transport_socket import AttemptSockets
 
 __all__ = ["FrameAssembler", "PicowsConnector", "PicowsTransport"]
 
@@ -364,22 +365,50 @@ class PicowsConnector:
             # websockets sends URL credentials as HTTP basic auth; so do we.
             pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
             extra["extra_headers"] = {"Authorization": "Basic " + base64.b64encode(pair).decode()}
-        try:
-            ws, _ = await picows.ws_connect(
+        sockets = AttemptSockets()
+        # A task of its own, so that a cancelled connect can wait for it to end.
+        attempt = asyncio.ensure_future(
+            picows.ws_connect(
                 owner.listener,
                 url,
                 websocket_handshake_timeout=open_timeout_s,
                 max_frame_size=max_size,
                 enable_auto_pong=True,
                 logger_name=_PICOWS_LOG,
+                socket_factory=lambda target: sockets.open(target.host, target.port),
                 **extra,
             )
+        )
+        try:
+            ws, _ = await asyncio.shield(attempt)
+        except asyncio.CancelledError:
+            await _abandon(attempt, sockets, open_timeout_s)
+            raise
         except (OSError, TimeoutError, picows.WSError) as exc:
             refused = isinstance(exc, ConnectionRefusedError)
             reason = f"{type(exc).__name__}: {_safe(exc, parts.password)}"
             raise TransportClosed(1006, reason, refused=refused) from None
         owner.attach(ws)
         return owner
+
+
+async def _abandon(
+    attempt: asyncio.Future[tuple[WSTransport, WSListener]],
+    sockets: AttemptSockets,
+    grace_s: float,
+) -> None:
+    """End a connection attempt nobody waits for any more; return once its socket is closed."""
+    if not sockets.shut_down():
+        attempt.cancel()  # resolving or connecting: the socket factory closes its socket
+    try:
+        # picows' transport reads the EOF and closes within a few loop iterations.
+        await asyncio.wait([attempt], timeout=grace_s)
+    finally:
+        if not attempt.done():
+            attempt.cancel()
+    if attempt.done() and not attempt.cancelled() and attempt.exception() is None:
+        ws, _ = attempt.result()  # the handshake completed just before the shutdown
+        ws.disconnect(graceful=False)
 
 
 def _safe(exc: Exception, password: str | None) -> str:

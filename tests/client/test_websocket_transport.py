@@ -1,13 +1,28 @@
-"""Real WebSocket servers: text frames, ws:// and wss:// with a user SSLContext (each transport)."""
+"""Real WebSocket servers (each transport): text frames, ws:// and wss:// with a user
+SSLContext, and connection attempts that are abandoned or never answered."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import socket
 import ssl
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 
-from noex_client import ClientOptions, ConnectError, DisconnectedError, NoexClient
+from noex_client import (
+    ClientOptions,
+    ConnectError,
+    ConnectRefusedError,
+    ConnectTimeoutError,
+    DisconnectedError,
+    NoexClient,
+)
+from noex_client._transport import connector_for
 from tests.client.helpers import EventLog, until
 from tests.client.wsserver import running, self_signed
 
@@ -59,3 +74,130 @@ async def test_server_frames_above_max_payload_close_the_connection() -> None:
         assert client.state == "disconnected"
         ((reason,),) = log.args("disconnected")
         assert "exceeds limit of 120 bytes" in reason
+
+
+async def test_a_refused_port_raises_connect_refused() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens on it once the probe is closed
+    client = NoexClient(f"ws://localhost:{port}/", ClientOptions(reconnect=False))
+    with pytest.raises(ConnectRefusedError) as caught:
+        await client.connect()
+    assert isinstance(caught.value, ConnectionRefusedError)
+    assert caught.value.details["closeCode"] == 1006
+    assert client.state == "disconnected"
+
+
+class MuteServer:
+    """Accepts TCP connections and never answers the WebSocket handshake.
+
+    ``accepted`` gets one event per connection, set when the client closes it.
+    """
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.accepted: list[asyncio.Event] = []
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        closed = asyncio.Event()
+        self.accepted.append(closed)
+        with contextlib.suppress(ConnectionError):
+            await reader.read()  # until EOF: the handshake request is never answered
+        closed.set()
+        writer.close()
+
+
+@asynccontextmanager
+async def mute_server() -> AsyncIterator[MuteServer]:
+    server = MuteServer()
+    listener = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+    server.url = f"ws://127.0.0.1:{listener.sockets[0].getsockname()[1]}/"
+    async with listener:
+        yield server
+
+
+@pytest.mark.parametrize("scheme", ["ws", "wss"])
+async def test_disconnect_during_the_handshake_closes_the_socket(scheme: str) -> None:
+    # wss: the TLS handshake is the one that never completes.
+    async with mute_server() as server:
+        url = server.url.replace("ws:", f"{scheme}:")
+        client = NoexClient(url, ClientOptions(reconnect=False, connect_timeout_ms=30_000))
+        connecting = asyncio.ensure_future(client.connect())
+        await until(lambda: len(server.accepted) == 1)
+        await client.disconnect()
+        with pytest.raises(DisconnectedError, match="disconnect\\(\\) called while connecting"):
+            await connecting
+        assert client.state == "disconnected"
+        async with asyncio.timeout(5):  # far below the connect timeout
+            await server.accepted[0].wait()
+
+
+async def test_a_handshake_that_never_completes_times_out_and_closes_the_socket() -> None:
+    async with mute_server() as server:
+        client = NoexClient(server.url, ClientOptions(reconnect=False, connect_timeout_ms=200))
+        with pytest.raises(ConnectTimeoutError) as caught:
+            await client.connect()
+        assert isinstance(caught.value, TimeoutError)
+        assert str(caught.value) == "Timeout waiting for welcome message after 200ms"
+        assert client.state == "disconnected"
+        async with asyncio.timeout(5):
+            await server.accepted[0].wait()
+
+
+async def test_a_cancelled_connect_closes_the_socket_at_once() -> None:
+    # The library's own handshake timeout is far away: only the cancellation closes.
+    async with mute_server() as server:
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.2):
+                await connector_for("auto").connect(
+                    server.url, max_size=1_000, ssl=None, open_timeout_s=60
+                )
+        async with asyncio.timeout(5):
+            await server.accepted[0].wait()
+
+
+ABANDONED = """
+import asyncio, sys
+from noex_client import ClientOptions, ConnectTimeoutError, DisconnectedError, NoexClient
+
+async def main(url, transport):
+    quick = ClientOptions(transport=transport, reconnect=False, connect_timeout_ms=200)
+    try:
+        await NoexClient(url, quick).connect()
+    except ConnectTimeoutError:
+        print("timed out")
+    patient = ClientOptions(transport=transport, reconnect=False, connect_timeout_ms=30_000)
+    client = NoexClient(url, patient)
+    connecting = asyncio.ensure_future(client.connect())
+    await asyncio.to_thread(sys.stdin.readline)  # the server has the handshake request
+    await client.disconnect()
+    try:
+        await connecting
+    except DisconnectedError:
+        print("disconnected")
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+async def test_a_script_abandoning_handshakes_prints_nothing_at_exit(transport: str) -> None:
+    # An unclosed socket or transport shows as a ResourceWarning when the script exits.
+    async with mute_server() as server:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-W",
+            "always::ResourceWarning",
+            "-c",
+            ABANDONED,
+            server.url,
+            transport,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        await until(lambda: len(server.accepted) == 2, within_s=30)
+        async with asyncio.timeout(60):
+            out, err = await process.communicate(b"go\n")
+    assert err.decode() == ""
+    assert out.decode().splitlines() == ["timed out", "disconnected"]
+    assert process.returncode == 0
