@@ -25,19 +25,18 @@ matters through close codes and events.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
 import ssl as _ssl
 from collections import deque
 from collections.abc import Callable, MutableMapping
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import picows
 from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport
 
 from ._transport import Transport, TransportClosed
+from ._transport_secrets import split_credentials
 from ._transport_socket import AttemptSockets
 
 __all__ = ["FrameAssembler", "PicowsConnector", "PicowsTransport"]
@@ -357,14 +356,11 @@ class PicowsConnector:
         self, url: str, *, max_size: int, ssl: _ssl.SSLContext | None, open_timeout_s: float
     ) -> Transport:
         owner = PicowsTransport(max_size, open_timeout_s)
-        parts = urlsplit(url)
-        extra: dict[str, Any] = {}
-        if ssl is not None and parts.scheme == "wss":
+        # picows would send URL credentials in the Host header: Basic auth instead.
+        url, headers = split_credentials(url)  # ValueError for a bad URL, as with websockets
+        extra: dict[str, Any] = {"extra_headers": headers}
+        if ssl is not None and url.startswith("wss:"):
             extra["ssl_context"] = ssl
-        if parts.username is not None:
-            # websockets sends URL credentials as HTTP basic auth; so do we.
-            pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
-            extra["extra_headers"] = {"Authorization": "Basic " + base64.b64encode(pair).decode()}
         sockets = AttemptSockets()
         # A task of its own, so that a cancelled connect can wait for it to end.
         attempt = asyncio.ensure_future(
@@ -386,7 +382,7 @@ class PicowsConnector:
             raise
         except (OSError, TimeoutError, picows.WSError) as exc:
             refused = isinstance(exc, ConnectionRefusedError)
-            reason = f"{type(exc).__name__}: {_safe(exc, parts.password)}"
+            reason = f"{type(exc).__name__}: {_safe(exc)}"
             raise TransportClosed(1006, reason, refused=refused) from None
         owner.attach(ws)
         return owner
@@ -411,9 +407,6 @@ async def _abandon(
         ws.disconnect(graceful=False)
 
 
-def _safe(exc: Exception, password: str | None) -> str:
-    # Errors may echo the URL, which can carry user:password@.
-    if isinstance(exc, picows.WSInvalidURL):
-        return "invalid URI"
-    text = str(exc)[:200]
-    return text.replace(password, "***") if password else text
+def _safe(exc: Exception) -> str:
+    # picows echoes an invalid URL in full; messages are cut to keep reasons short.
+    return "invalid URI" if isinstance(exc, picows.WSInvalidURL) else str(exc)[:200]

@@ -219,11 +219,11 @@ async def test_fragmented_messages_above_max_payload_close_with_1009() -> None:
     assert server.errors == []
 
 
-async def test_url_credentials_are_sent_as_basic_auth() -> None:
-    seen: list[str] = []
+async def test_url_credentials_are_sent_as_basic_auth_only() -> None:
+    seen: list[dict[str, str]] = []
 
     async def script(peer: Peer) -> None:
-        seen.append(peer.headers.get("authorization", ""))
+        seen.append(peer.headers)
         peer.send(text_frame(WELCOME))
         await peer.read_close()
 
@@ -232,7 +232,10 @@ async def test_url_credentials_are_sent_as_basic_auth() -> None:
         async with NoexClient(url, options()):
             pass
         await server.done.wait()
-    assert seen == ["Basic " + base64.b64encode(b"ann:p@ss").decode()]
+    (headers,) = seen
+    assert headers["authorization"] == "Basic " + base64.b64encode(b"ann:p@ss").decode()
+    assert headers["host"] == server.url.removeprefix("ws://").rstrip("/")
+    assert not any("p%40ss" in value or "p@ss" in value for value in headers.values())
 
 
 async def test_disconnect_and_liveness_send_their_close_codes() -> None:
