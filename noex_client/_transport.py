@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import importlib.util
+import logging
 import ssl as _ssl
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -21,6 +22,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
+
+from ._transport_secrets import RedactingLogger
 
 __all__ = [
     "AUTO_ORDER",
@@ -164,6 +167,10 @@ def _closed(exc: websockets.ConnectionClosed) -> TransportClosed:
     return TransportClosed(int(frame.code), frame.reason)
 
 
+#: websockets logs the handshake's Authorization header and every frame at DEBUG.
+_WEBSOCKETS_LOG = RedactingLogger(logging.getLogger("websockets.client"))
+
+
 class WebSocketConnector:
     """Opens :class:`WebSocketTransport` connections (``ws://`` and ``wss://``)."""
 
@@ -182,6 +189,7 @@ class WebSocketConnector:
                 # Liveness is the noex heartbeat's job; protocol pings would only add traffic.
                 ping_interval=None,
                 close_timeout=open_timeout_s,
+                logger=_WEBSOCKETS_LOG,
             )
         except (OSError, TimeoutError, websockets.InvalidHandshake, websockets.InvalidURI) as exc:
             refused = isinstance(exc, ConnectionRefusedError)

@@ -36,7 +36,7 @@ import picows
 from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport
 
 from ._transport import Transport, TransportClosed
-from ._transport_secrets import split_credentials
+from ._transport_secrets import RedactingLogger, split_credentials
 from ._transport_socket import AttemptSockets
 
 __all__ = ["FrameAssembler", "PicowsConnector", "PicowsTransport"]
@@ -52,10 +52,10 @@ _TEXT, _BINARY, _CONT, _CLOSE = (
 _DATA = (_TEXT, _BINARY, _CONT)
 
 
-class _DebugOnly(logging.LoggerAdapter[logging.Logger]):
-    """picows' log calls, demoted to DEBUG on the package logger."""
+class _DebugOnly(RedactingLogger):
+    """picows' log calls, demoted to DEBUG on the package logger, secrets masked."""
 
-    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
         super().log(min(level, logging.DEBUG), msg, *args, **kwargs)
 
     def isEnabledFor(self, level: int) -> bool:

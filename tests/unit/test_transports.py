@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 
 from noex_client import ClientOptions, NoexClient, WebSocketConnector, _transport
 from noex_client._transport import TransportClosed, connector_for, resolve_transport
-from noex_client._transport_secrets import split_credentials
 
 pytest.importorskip("picows", reason="the fast extra is not installed")
 
@@ -101,20 +98,3 @@ def test_close_frames_parse_to_code_and_reason() -> None:
     assert close_frame(b"") == (1005, "")
     assert close_frame((4002).to_bytes(2, "big") + b"session_revoked") == (4002, "session_revoked")
     assert close_frame((1000).to_bytes(2, "big") + b"\xff") == (1000, "\ufffd")
-
-
-@pytest.mark.parametrize(
-    ("url", "bare", "pair"),
-    [
-        ("ws://h:1/p?q=1", "ws://h:1/p?q=1", None),
-        ("ws://ann:p%40ss@h:1/p", "ws://h:1/p", b"ann:p@ss"),
-        ("wss://ann@[::1]:1/", "wss://[::1]:1/", b"ann:"),
-        ("ws://:tok%3A1@h/", "ws://h/", b":tok:1"),
-    ],
-    ids=["none", "user-and-password", "user-only-ipv6", "password-only"],
-)
-def test_url_credentials_become_a_basic_auth_header(
-    url: str, bare: str, pair: bytes | None
-) -> None:
-    headers = {} if pair is None else {"Authorization": "Basic " + base64.b64encode(pair).decode()}
-    assert split_credentials(url) == (bare, headers)
