@@ -9,8 +9,9 @@ websockets transport in everything a client can observe:
   reports bad text as a ``ProtocolError``), fragmented messages are
   reassembled, reserved bits or a stray continuation close with 1002;
 - ``max_size`` bounds a whole message: picows refuses a bigger frame from its
-  header, the listener a bigger sum of fragments; both close with 1009 and
-  report "message exceeds limit of N bytes";
+  header (and reading stops there, see :class:`_ReadStop`), the listener a
+  bigger sum of fragments; both close with 1009 and report "message exceeds
+  limit of N bytes";
 - a close frame from the server is echoed and reported with its code and
   reason (1005 when it carried none), a dropped socket as 1006;
 - ``close()`` waits for the server's echo, then aborts after the close timeout;
@@ -30,7 +31,7 @@ import logging
 import ssl as _ssl
 from collections import deque
 from collections.abc import Callable, MutableMapping
-from typing import Any
+from typing import Any, cast
 
 import picows
 from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport
@@ -337,6 +338,42 @@ class PicowsTransport:
         return TransportClosed(code, handshake.sent.reason or "")
 
 
+class _ReadStop(asyncio.BufferedProtocol):
+    """Sits between the socket and picows' protocol, and stops reading as soon as
+    picows closes the connection on its own (a frame above ``max_size``, or one
+    it cannot parse). picows would go on reading and buffering the rest of that
+    frame, however big, until it drops the connection 10 ms later.
+    """
+
+    __slots__ = ("_inner", "_owner", "_ws")
+
+    def __init__(self, ws: WSTransport, owner: PicowsTransport) -> None:
+        self._inner = cast(asyncio.BufferedProtocol, ws.underlying_transport.get_protocol())
+        self._ws = ws
+        self._owner = owner
+
+    def get_buffer(self, sizehint: int) -> Any:
+        return self._inner.get_buffer(sizehint)
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self._inner.buffer_updated(nbytes)
+        # A close frame sent while ``ended`` is unset was picows' own, not ours.
+        if self._ws.is_close_frame_sent and self._owner.ended is None:
+            self._ws.underlying_transport.pause_reading()
+
+    def eof_received(self) -> bool | None:
+        return self._inner.eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._inner.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self._inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._inner.resume_writing()
+
+
 async def _reap(ws: WSTransport) -> None:
     with contextlib.suppress(Exception):
         await ws.wait_disconnected()
@@ -385,6 +422,7 @@ class PicowsConnector:
             reason = f"{type(exc).__name__}: {_safe(exc)}"
             raise TransportClosed(1006, reason, refused=refused) from None
         owner.attach(ws)
+        ws.underlying_transport.set_protocol(_ReadStop(ws, owner))
         return owner
 
 

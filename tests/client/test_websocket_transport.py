@@ -24,6 +24,7 @@ from noex_client import (
 )
 from noex_client._transport import connector_for
 from tests.client.helpers import EventLog, until
+from tests.client.rawserver import WELCOME, Peer, raw_server, text_frame
 from tests.client.wsserver import running, self_signed
 
 
@@ -201,3 +202,57 @@ async def test_a_script_abandoning_handshakes_prints_nothing_at_exit(transport: 
     assert err.decode() == ""
     assert out.decode().splitlines() == ["timed out", "disconnected"]
     assert process.returncode == 0
+
+
+LIMITED = """
+import asyncio, re, sys
+from noex_client import ClientOptions, DisconnectedError, NoexClient
+
+def peak_kib():
+    # The peak since the reset below: a forked process inherits its parent's ru_maxrss.
+    with open("/proc/self/status") as status:
+        return int(re.search(r"VmHWM:\\s+(\\d+)", status.read())[1])
+
+async def main(url, transport):
+    options = ClientOptions(transport=transport, reconnect=False, max_payload_bytes=1_000_000)
+    client = NoexClient(url, options)
+    await client.connect()
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")  # the peak resident size starts again from the current one
+    before = peak_kib()
+    try:
+        await client.request("x.y")
+    except DisconnectedError as exc:
+        print(exc.details["closeCode"], (peak_kib() - before) // 1024)
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+async def test_a_frame_above_the_limit_is_not_read_into_memory(transport: str) -> None:
+    # The client runs in a process of its own, so that its peak memory is its own.
+    huge = text_frame({"type": "result", "id": 1, "data": "x" * 64_000_000})
+
+    async def script(peer: Peer) -> None:
+        peer.send(text_frame(WELCOME))
+        await peer.read_message()
+        peer.send(huge)
+        await peer.writer.drain()
+
+    async with raw_server(script) as server:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            LIMITED,
+            server.url,
+            transport,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        async with asyncio.timeout(60):
+            out, err = await process.communicate()
+    assert err.decode() == ""
+    code, grown_mib = out.decode().split()
+    assert code == "1009"
+    # Reading stops with the frame's header: the client keeps none of its 64 MB.
+    assert int(grown_mib) < 2, f"the client grew by {grown_mib} MiB for a 64 MB frame"
