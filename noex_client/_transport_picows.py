@@ -37,10 +37,11 @@ import picows
 from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport
 
 from ._transport import Transport, TransportClosed
+from ._transport_frames import FrameAssembler, close_frame, too_big
 from ._transport_secrets import RedactingLogger, split_credentials
 from ._transport_socket import AttemptSockets
 
-__all__ = ["FrameAssembler", "PicowsConnector", "PicowsTransport"]
+__all__ = ["PicowsConnector", "PicowsTransport"]
 
 logger = logging.getLogger("noex_client")
 
@@ -67,72 +68,6 @@ class _DebugOnly(RedactingLogger):
 
 
 _PICOWS_LOG = _DebugOnly(logger, {})
-
-
-def too_big(limit: int) -> str:
-    """The close reason for a message above ``max_payload_bytes``."""
-    return f"message exceeds limit of {limit} bytes"
-
-
-class FrameAssembler:
-    """Sans-I/O: data frames in, whole messages or a close decision out.
-
-    :meth:`feed` takes one data frame (text, binary or continuation) and
-    returns the finished message, or ``None`` while a fragmented message is
-    incomplete. A frame that breaks the protocol raises
-    :class:`TransportClosed` with the code to close with.
-    """
-
-    __slots__ = ("_limit", "_parts", "_size")
-
-    def __init__(self, limit: int) -> None:
-        self._limit = limit
-        self._parts: list[bytes] | None = None
-        self._size = 0
-
-    @property
-    def idle(self) -> bool:
-        """No fragmented message is in progress."""
-        return self._parts is None
-
-    def feed(
-        self, opcode: WSMsgType, fin: bool, payload: bytes, reserved: bool = False
-    ) -> bytes | None:
-        """Add one data frame.
-
-        Raises:
-            TransportClosed: 1002 (reserved bits, a continuation without a
-                start, a new message inside a fragmented one) or 1009 (the
-                message is above the limit).
-        """
-        if reserved:
-            raise TransportClosed(1002, "reserved bits must be 0")
-        if opcode == _CONT:
-            if self._parts is None:
-                raise TransportClosed(1002, "unexpected continuation frame")
-            self._size += len(payload)
-            if self._size > self._limit:
-                raise TransportClosed(1009, too_big(self._limit))
-            self._parts.append(payload)
-            if not fin:
-                return None
-            payload, self._parts = b"".join(self._parts), None
-            return payload
-        if self._parts is not None:
-            raise TransportClosed(1002, "expected a continuation frame")
-        if len(payload) > self._limit:
-            raise TransportClosed(1009, too_big(self._limit))
-        if not fin:
-            self._parts, self._size = [payload], len(payload)
-            return None
-        return payload
-
-
-def close_frame(payload: bytes) -> tuple[int, str]:
-    """Code and reason of a received close frame (1005 when it has no code)."""
-    if len(payload) < 2:
-        return 1005, ""
-    return int.from_bytes(payload[:2], "big"), payload[2:].decode(errors="replace")
 
 
 class _Listener(WSListener):

@@ -11,12 +11,8 @@ pytest.importorskip("picows", reason="the fast extra is not installed")
 
 from picows import WSMsgType
 
-from noex_client._transport_picows import (
-    FrameAssembler,
-    PicowsConnector,
-    close_frame,
-    too_big,
-)
+from noex_client._transport_frames import FrameAssembler, close_frame, too_big
+from noex_client._transport_picows import PicowsConnector
 
 TEXT, BINARY, CONT = WSMsgType.TEXT, WSMsgType.BINARY, WSMsgType.CONTINUATION
 
