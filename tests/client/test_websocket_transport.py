@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from websockets.asyncio.server import ServerConnection, serve
 
 from noex_client import (
     ClientOptions,
@@ -23,7 +24,9 @@ from noex_client import (
     NoexClient,
 )
 from noex_client._transport import connector_for
+from noex_client.testing import LocalServer
 from tests.client.helpers import EventLog, until
+from tests.client.local import USERS_BUCKET
 from tests.client.rawserver import WELCOME, Peer, raw_server, text_frame
 from tests.client.wsserver import running, self_signed
 
@@ -145,6 +148,26 @@ async def test_a_handshake_that_never_completes_times_out_and_closes_the_socket(
             await server.accepted[0].wait()
 
 
+async def test_a_server_that_sends_no_welcome_times_out_and_is_closed() -> None:
+    accepted: list[ServerConnection] = []
+
+    async def silent(ws: ServerConnection) -> None:
+        accepted.append(ws)
+        await ws.wait_closed()
+
+    async with serve(silent, "127.0.0.1", 0) as ws_server:
+        port = ws_server.sockets[0].getsockname()[1]
+        options = ClientOptions(reconnect=False, connect_timeout_ms=200)
+        client = NoexClient(f"ws://127.0.0.1:{port}/", options)
+        with pytest.raises(ConnectTimeoutError, match="Timeout waiting for welcome message"):
+            await client.connect()
+        assert client.state == "disconnected"
+        (ws,) = accepted
+        async with asyncio.timeout(5):
+            await ws.wait_closed()
+        assert ws.close_code == 1000
+
+
 async def test_a_cancelled_connect_closes_the_socket_at_once() -> None:
     # The library's own handshake timeout is far away: only the cancellation closes.
     async with mute_server() as server:
@@ -256,3 +279,35 @@ async def test_a_frame_above_the_limit_is_not_read_into_memory(transport: str) -
     assert code == "1009"
     # Reading stops with the frame's header: the client keeps none of its 64 MB.
     assert int(grown_mib) < 2, f"the client grew by {grown_mib} MiB for a 64 MB frame"
+
+
+FORGETFUL = """
+import asyncio, sys
+from noex_client import ClientOptions, NoexClient
+
+async def main(url, transport):
+    client = NoexClient(url, ClientOptions(transport=transport))
+    await client.connect()
+    print(await client.store.bucket("users").all(), type(client._connector).__name__)
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+async def test_a_script_that_never_disconnects_prints_nothing_on_stderr(transport: str) -> None:
+    async with LocalServer(buckets=[USERS_BUCKET]) as server:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            FORGETFUL,
+            server.url,
+            transport,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        async with asyncio.timeout(60):
+            out, err = await process.communicate()
+    assert err.decode() == ""
+    connector = {"websockets": "WebSocketConnector", "picows": "PicowsConnector"}[transport]
+    assert out.decode().split() == ["[]", connector]
+    assert process.returncode == 0
