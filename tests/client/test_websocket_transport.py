@@ -4,12 +4,8 @@ SSLContext, and connection attempts that are abandoned or never answered."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 import ssl
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -24,10 +20,8 @@ from noex_client import (
     NoexClient,
 )
 from noex_client._transport import connector_for
-from noex_client.testing import LocalServer
 from tests.client.helpers import EventLog, until
-from tests.client.local import USERS_BUCKET
-from tests.client.rawserver import WELCOME, Peer, raw_server, text_frame
+from tests.client.rawserver import mute_server
 from tests.client.wsserver import running, self_signed
 
 
@@ -92,34 +86,6 @@ async def test_a_refused_port_raises_connect_refused() -> None:
     assert client.state == "disconnected"
 
 
-class MuteServer:
-    """Accepts TCP connections and never answers the WebSocket handshake.
-
-    ``accepted`` gets one event per connection, set when the client closes it.
-    """
-
-    def __init__(self) -> None:
-        self.url = ""
-        self.accepted: list[asyncio.Event] = []
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        closed = asyncio.Event()
-        self.accepted.append(closed)
-        with contextlib.suppress(ConnectionError):
-            await reader.read()  # until EOF: the handshake request is never answered
-        closed.set()
-        writer.close()
-
-
-@asynccontextmanager
-async def mute_server() -> AsyncIterator[MuteServer]:
-    server = MuteServer()
-    listener = await asyncio.start_server(server.handle, "127.0.0.1", 0)
-    server.url = f"ws://127.0.0.1:{listener.sockets[0].getsockname()[1]}/"
-    async with listener:
-        yield server
-
-
 @pytest.mark.parametrize("scheme", ["ws", "wss"])
 async def test_disconnect_during_the_handshake_closes_the_socket(scheme: str) -> None:
     # wss: the TLS handshake is the one that never completes.
@@ -178,136 +144,3 @@ async def test_a_cancelled_connect_closes_the_socket_at_once() -> None:
                 )
         async with asyncio.timeout(5):
             await server.accepted[0].wait()
-
-
-ABANDONED = """
-import asyncio, sys
-from noex_client import ClientOptions, ConnectTimeoutError, DisconnectedError, NoexClient
-
-async def main(url, transport):
-    quick = ClientOptions(transport=transport, reconnect=False, connect_timeout_ms=200)
-    try:
-        await NoexClient(url, quick).connect()
-    except ConnectTimeoutError:
-        print("timed out")
-    patient = ClientOptions(transport=transport, reconnect=False, connect_timeout_ms=30_000)
-    client = NoexClient(url, patient)
-    connecting = asyncio.ensure_future(client.connect())
-    await asyncio.to_thread(sys.stdin.readline)  # the server has the handshake request
-    await client.disconnect()
-    try:
-        await connecting
-    except DisconnectedError:
-        print("disconnected")
-
-asyncio.run(main(*sys.argv[1:]))
-"""
-
-
-async def test_a_script_abandoning_handshakes_prints_nothing_at_exit(transport: str) -> None:
-    # An unclosed socket or transport shows as a ResourceWarning when the script exits.
-    async with mute_server() as server:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-W",
-            "always::ResourceWarning",
-            "-c",
-            ABANDONED,
-            server.url,
-            transport,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        await until(lambda: len(server.accepted) == 2, within_s=30)
-        async with asyncio.timeout(60):
-            out, err = await process.communicate(b"go\n")
-    assert err.decode() == ""
-    assert out.decode().splitlines() == ["timed out", "disconnected"]
-    assert process.returncode == 0
-
-
-LIMITED = """
-import asyncio, re, sys
-from noex_client import ClientOptions, DisconnectedError, NoexClient
-
-def peak_kib():
-    # The peak since the reset below: a forked process inherits its parent's ru_maxrss.
-    with open("/proc/self/status") as status:
-        return int(re.search(r"VmHWM:\\s+(\\d+)", status.read())[1])
-
-async def main(url, transport):
-    options = ClientOptions(transport=transport, reconnect=False, max_payload_bytes=1_000_000)
-    client = NoexClient(url, options)
-    await client.connect()
-    with open("/proc/self/clear_refs", "w") as clear:
-        clear.write("5")  # the peak resident size starts again from the current one
-    before = peak_kib()
-    try:
-        await client.request("x.y")
-    except DisconnectedError as exc:
-        print(exc.details["closeCode"], (peak_kib() - before) // 1024)
-
-asyncio.run(main(*sys.argv[1:]))
-"""
-
-
-async def test_a_frame_above_the_limit_is_not_read_into_memory(transport: str) -> None:
-    # The client runs in a process of its own, so that its peak memory is its own.
-    huge = text_frame({"type": "result", "id": 1, "data": "x" * 64_000_000})
-
-    async def script(peer: Peer) -> None:
-        peer.send(text_frame(WELCOME))
-        await peer.read_message()
-        peer.send(huge)
-        await peer.writer.drain()
-
-    async with raw_server(script) as server:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-c",
-            LIMITED,
-            server.url,
-            transport,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        async with asyncio.timeout(60):
-            out, err = await process.communicate()
-    assert err.decode() == ""
-    code, grown_mib = out.decode().split()
-    assert code == "1009"
-    # Reading stops with the frame's header: the client keeps none of its 64 MB.
-    assert int(grown_mib) < 2, f"the client grew by {grown_mib} MiB for a 64 MB frame"
-
-
-FORGETFUL = """
-import asyncio, sys
-from noex_client import ClientOptions, NoexClient
-
-async def main(url, transport):
-    client = NoexClient(url, ClientOptions(transport=transport))
-    await client.connect()
-    print(await client.store.bucket("users").all(), type(client._connector).__name__)
-
-asyncio.run(main(*sys.argv[1:]))
-"""
-
-
-async def test_a_script_that_never_disconnects_prints_nothing_on_stderr(transport: str) -> None:
-    async with LocalServer(buckets=[USERS_BUCKET]) as server:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-c",
-            FORGETFUL,
-            server.url,
-            transport,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        async with asyncio.timeout(60):
-            out, err = await process.communicate()
-    assert err.decode() == ""
-    connector = {"websockets": "WebSocketConnector", "picows": "PicowsConnector"}[transport]
-    assert out.decode().split() == ["[]", connector]
-    assert process.returncode == 0
