@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import importlib.util
+import importlib
+import logging
 import ssl as _ssl
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -21,6 +22,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
+
+from ._transport_secrets import RedactingLogger
 
 __all__ = [
     "AUTO_ORDER",
@@ -39,29 +42,38 @@ __all__ = [
 
 TransportName = Literal["auto", "websockets", "picows"]
 
-#: What ``transport="auto"`` picks: the first of these that is installed.
+#: What ``transport="auto"`` picks: the first of these that can be imported.
 #: picows first: it costs less client CPU in every case of ``bench/transports.py``.
 AUTO_ORDER: tuple[Literal["websockets", "picows"], ...] = ("picows", "websockets")
 
 
 @functools.cache
-def _installed(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
+def _import_error(module: str) -> ImportError | None:
+    """Why ``module`` cannot be imported, or ``None`` when it can.
+
+    Installed is not enough: a build for another platform fails to import.
+    """
+    try:
+        importlib.import_module(module)
+    except ImportError as exc:
+        return exc
+    return None
 
 
 def resolve_transport(name: TransportName) -> Literal["websockets", "picows"]:
-    """The library behind ``name``: ``"auto"`` is the first installed of :data:`AUTO_ORDER`.
+    """The library behind ``name``: ``"auto"`` is the first of :data:`AUTO_ORDER`
+    that can be imported.
 
     Raises:
-        ImportError: ``"picows"`` was asked for and is not installed.
+        ImportError: ``"picows"`` was asked for and cannot be imported.
     """
     if name == "auto":
-        return next(choice for choice in AUTO_ORDER if _installed(choice))
-    if name == "picows" and not _installed("picows"):
+        return next(choice for choice in AUTO_ORDER if _import_error(choice) is None)
+    if name == "picows" and (failure := _import_error("picows")) is not None:
         raise ImportError(
             "ClientOptions(transport='picows') needs the picows package: "
-            "pip install 'noex-client[fast]'"
-        )
+            f"pip install 'noex-client[fast]' (import failed: {failure})"
+        ) from failure
     return name
 
 
@@ -69,7 +81,7 @@ def connector_for(name: TransportName) -> Connector:
     """A connector for ``ClientOptions(transport=name)``.
 
     Raises:
-        ImportError: ``"picows"`` was asked for and is not installed.
+        ImportError: ``"picows"`` was asked for and cannot be imported.
     """
     if resolve_transport(name) == "picows":
         from ._transport_picows import PicowsConnector
@@ -164,6 +176,10 @@ def _closed(exc: websockets.ConnectionClosed) -> TransportClosed:
     return TransportClosed(int(frame.code), frame.reason)
 
 
+#: websockets logs the handshake's Authorization header and every frame at DEBUG.
+_WEBSOCKETS_LOG = RedactingLogger(logging.getLogger("websockets.client"))
+
+
 class WebSocketConnector:
     """Opens :class:`WebSocketTransport` connections (``ws://`` and ``wss://``)."""
 
@@ -182,6 +198,7 @@ class WebSocketConnector:
                 # Liveness is the noex heartbeat's job; protocol pings would only add traffic.
                 ping_interval=None,
                 close_timeout=open_timeout_s,
+                logger=_WEBSOCKETS_LOG,
             )
         except (OSError, TimeoutError, websockets.InvalidHandshake, websockets.InvalidURI) as exc:
             refused = isinstance(exc, ConnectionRefusedError)

@@ -9,8 +9,9 @@ websockets transport in everything a client can observe:
   reports bad text as a ``ProtocolError``), fragmented messages are
   reassembled, reserved bits or a stray continuation close with 1002;
 - ``max_size`` bounds a whole message: picows refuses a bigger frame from its
-  header, the listener a bigger sum of fragments; both close with 1009 and
-  report "message exceeds limit of N bytes";
+  header (and reading stops there, see :class:`_ReadStop`), the listener a
+  bigger sum of fragments; both close with 1009 and report "message exceeds
+  limit of N bytes";
 - a close frame from the server is echoed and reported with its code and
   reason (1005 when it carried none), a dropped socket as 1006;
 - ``close()`` waits for the server's echo, then aborts after the close timeout;
@@ -25,21 +26,22 @@ matters through close codes and events.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
 import ssl as _ssl
 from collections import deque
 from collections.abc import Callable, MutableMapping
-from typing import Any
-from urllib.parse import unquote, urlsplit
+from typing import Any, cast
 
 import picows
 from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport
 
 from ._transport import Transport, TransportClosed
+from ._transport_frames import FrameAssembler, close_frame, too_big
+from ._transport_secrets import RedactingLogger, split_credentials
+from ._transport_socket import AttemptSockets
 
-__all__ = ["FrameAssembler", "PicowsConnector", "PicowsTransport"]
+__all__ = ["PicowsConnector", "PicowsTransport"]
 
 logger = logging.getLogger("noex_client")
 
@@ -52,10 +54,10 @@ _TEXT, _BINARY, _CONT, _CLOSE = (
 _DATA = (_TEXT, _BINARY, _CONT)
 
 
-class _DebugOnly(logging.LoggerAdapter[logging.Logger]):
-    """picows' log calls, demoted to DEBUG on the package logger."""
+class _DebugOnly(RedactingLogger):
+    """picows' log calls, demoted to DEBUG on the package logger, secrets masked."""
 
-    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
         super().log(min(level, logging.DEBUG), msg, *args, **kwargs)
 
     def isEnabledFor(self, level: int) -> bool:
@@ -66,72 +68,6 @@ class _DebugOnly(logging.LoggerAdapter[logging.Logger]):
 
 
 _PICOWS_LOG = _DebugOnly(logger, {})
-
-
-def too_big(limit: int) -> str:
-    """The close reason for a message above ``max_payload_bytes``."""
-    return f"message exceeds limit of {limit} bytes"
-
-
-class FrameAssembler:
-    """Sans-I/O: data frames in, whole messages or a close decision out.
-
-    :meth:`feed` takes one data frame (text, binary or continuation) and
-    returns the finished message, or ``None`` while a fragmented message is
-    incomplete. A frame that breaks the protocol raises
-    :class:`TransportClosed` with the code to close with.
-    """
-
-    __slots__ = ("_limit", "_parts", "_size")
-
-    def __init__(self, limit: int) -> None:
-        self._limit = limit
-        self._parts: list[bytes] | None = None
-        self._size = 0
-
-    @property
-    def idle(self) -> bool:
-        """No fragmented message is in progress."""
-        return self._parts is None
-
-    def feed(
-        self, opcode: WSMsgType, fin: bool, payload: bytes, reserved: bool = False
-    ) -> bytes | None:
-        """Add one data frame.
-
-        Raises:
-            TransportClosed: 1002 (reserved bits, a continuation without a
-                start, a new message inside a fragmented one) or 1009 (the
-                message is above the limit).
-        """
-        if reserved:
-            raise TransportClosed(1002, "reserved bits must be 0")
-        if opcode == _CONT:
-            if self._parts is None:
-                raise TransportClosed(1002, "unexpected continuation frame")
-            self._size += len(payload)
-            if self._size > self._limit:
-                raise TransportClosed(1009, too_big(self._limit))
-            self._parts.append(payload)
-            if not fin:
-                return None
-            payload, self._parts = b"".join(self._parts), None
-            return payload
-        if self._parts is not None:
-            raise TransportClosed(1002, "expected a continuation frame")
-        if len(payload) > self._limit:
-            raise TransportClosed(1009, too_big(self._limit))
-        if not fin:
-            self._parts, self._size = [payload], len(payload)
-            return None
-        return payload
-
-
-def close_frame(payload: bytes) -> tuple[int, str]:
-    """Code and reason of a received close frame (1005 when it has no code)."""
-    if len(payload) < 2:
-        return 1005, ""
-    return int.from_bytes(payload[:2], "big"), payload[2:].decode(errors="replace")
 
 
 class _Listener(WSListener):
@@ -337,6 +273,42 @@ class PicowsTransport:
         return TransportClosed(code, handshake.sent.reason or "")
 
 
+class _ReadStop(asyncio.BufferedProtocol):
+    """Sits between the socket and picows' protocol, and stops reading as soon as
+    picows closes the connection on its own (a frame above ``max_size``, or one
+    it cannot parse). picows would go on reading and buffering the rest of that
+    frame, however big, until it drops the connection 10 ms later.
+    """
+
+    __slots__ = ("_inner", "_owner", "_ws")
+
+    def __init__(self, ws: WSTransport, owner: PicowsTransport) -> None:
+        self._inner = cast(asyncio.BufferedProtocol, ws.underlying_transport.get_protocol())
+        self._ws = ws
+        self._owner = owner
+
+    def get_buffer(self, sizehint: int) -> Any:
+        return self._inner.get_buffer(sizehint)
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self._inner.buffer_updated(nbytes)
+        # A close frame sent while ``ended`` is unset was picows' own, not ours.
+        if self._ws.is_close_frame_sent and self._owner.ended is None:
+            self._ws.underlying_transport.pause_reading()
+
+    def eof_received(self) -> bool | None:
+        return self._inner.eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._inner.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self._inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._inner.resume_writing()
+
+
 async def _reap(ws: WSTransport) -> None:
     with contextlib.suppress(Exception):
         await ws.wait_disconnected()
@@ -356,35 +328,58 @@ class PicowsConnector:
         self, url: str, *, max_size: int, ssl: _ssl.SSLContext | None, open_timeout_s: float
     ) -> Transport:
         owner = PicowsTransport(max_size, open_timeout_s)
-        parts = urlsplit(url)
-        extra: dict[str, Any] = {}
-        if ssl is not None and parts.scheme == "wss":
+        # picows would send URL credentials in the Host header: Basic auth instead.
+        url, headers = split_credentials(url)  # ValueError for a bad URL, as with websockets
+        extra: dict[str, Any] = {"extra_headers": headers}
+        if ssl is not None and url.startswith("wss:"):
             extra["ssl_context"] = ssl
-        if parts.username is not None:
-            # websockets sends URL credentials as HTTP basic auth; so do we.
-            pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
-            extra["extra_headers"] = {"Authorization": "Basic " + base64.b64encode(pair).decode()}
-        try:
-            ws, _ = await picows.ws_connect(
+        sockets = AttemptSockets()
+        # A task of its own, so that a cancelled connect can wait for it to end.
+        attempt = asyncio.ensure_future(
+            picows.ws_connect(
                 owner.listener,
                 url,
                 websocket_handshake_timeout=open_timeout_s,
                 max_frame_size=max_size,
                 enable_auto_pong=True,
                 logger_name=_PICOWS_LOG,
+                socket_factory=lambda target: sockets.open(target.host, target.port),
                 **extra,
             )
+        )
+        try:
+            ws, _ = await asyncio.shield(attempt)
+        except asyncio.CancelledError:
+            await _abandon(attempt, sockets, open_timeout_s)
+            raise
         except (OSError, TimeoutError, picows.WSError) as exc:
             refused = isinstance(exc, ConnectionRefusedError)
-            reason = f"{type(exc).__name__}: {_safe(exc, parts.password)}"
+            reason = f"{type(exc).__name__}: {_safe(exc)}"
             raise TransportClosed(1006, reason, refused=refused) from None
         owner.attach(ws)
+        ws.underlying_transport.set_protocol(_ReadStop(ws, owner))
         return owner
 
 
-def _safe(exc: Exception, password: str | None) -> str:
-    # Errors may echo the URL, which can carry user:password@.
-    if isinstance(exc, picows.WSInvalidURL):
-        return "invalid URI"
-    text = str(exc)[:200]
-    return text.replace(password, "***") if password else text
+async def _abandon(
+    attempt: asyncio.Future[tuple[WSTransport, WSListener]],
+    sockets: AttemptSockets,
+    grace_s: float,
+) -> None:
+    """End a connection attempt nobody waits for any more; return once its socket is closed."""
+    if not sockets.shut_down():
+        attempt.cancel()  # resolving or connecting: the socket factory closes its socket
+    try:
+        # picows' transport reads the EOF and closes within a few loop iterations.
+        await asyncio.wait([attempt], timeout=grace_s)
+    finally:
+        if not attempt.done():
+            attempt.cancel()
+    if attempt.done() and not attempt.cancelled() and attempt.exception() is None:
+        ws, _ = attempt.result()  # the handshake completed just before the shutdown
+        ws.disconnect(graceful=False)
+
+
+def _safe(exc: Exception) -> str:
+    # picows echoes an invalid URL in full; messages are cut to keep reasons short.
+    return "invalid URI" if isinstance(exc, picows.WSInvalidURL) else str(exc)[:200]

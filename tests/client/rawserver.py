@@ -3,7 +3,8 @@
 It answers the HTTP upgrade itself and hands each connection to the test's
 script as a :class:`Peer`: frames can be fragmented, binary, carry invalid
 UTF-8 or reserved bits, anything a WebSocket library's server would refuse to
-send. Script failures are collected in ``server.errors``.
+send. Script failures are collected in ``server.errors``. :func:`mute_server`
+accepts connections and never answers, for handshakes that never complete.
 """
 
 from __future__ import annotations
@@ -17,7 +18,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-__all__ = ["Peer", "RawServer", "close_frame", "frame", "raw_server", "text_frame"]
+__all__ = [
+    "MuteServer",
+    "Peer",
+    "RawServer",
+    "close_frame",
+    "frame",
+    "mute_server",
+    "raw_server",
+    "text_frame",
+]
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TEXT, BINARY, CONTINUATION, CLOSE, PING, PONG = 1, 2, 0, 8, 9, 10
@@ -139,5 +149,34 @@ async def raw_server(script: Script) -> AsyncIterator[RawServer]:
     listener = await asyncio.start_server(server.handle, "127.0.0.1", 0)
     port = listener.sockets[0].getsockname()[1]
     server.url = f"ws://127.0.0.1:{port}/"
+    async with listener:
+        yield server
+
+
+class MuteServer:
+    """Accepts TCP connections and never answers the WebSocket handshake.
+
+    ``accepted`` gets one event per connection, set when the client closes it.
+    """
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.accepted: list[asyncio.Event] = []
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        closed = asyncio.Event()
+        self.accepted.append(closed)
+        with contextlib.suppress(ConnectionError):
+            await reader.read()  # until EOF: the handshake request is never answered
+        closed.set()
+        writer.close()
+
+
+@asynccontextmanager
+async def mute_server() -> AsyncIterator[MuteServer]:
+    """Serve on 127.0.0.1 (port 0), answering nothing."""
+    server = MuteServer()
+    listener = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+    server.url = f"ws://127.0.0.1:{listener.sockets[0].getsockname()[1]}/"
     async with listener:
         yield server

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 from typing import Any
 
 import pytest
 
-from noex_client import AuthOptions, CredentialOptions, NoexClient, NoexClientError, RequestInfo
+from noex_client import (
+    AuthOptions,
+    ClientOptions,
+    CredentialOptions,
+    NoexClient,
+    NoexClientError,
+    RequestInfo,
+)
+from noex_client.testing import LocalServer
 from tests.client.conftest import MakeClient
 from tests.client.helpers import EventLog
 from tests.client.scripted import PASSWORD, TOKEN, PeerConnection, PeerError, ScriptedPeer
@@ -71,3 +80,27 @@ async def test_url_credentials_are_masked(caplog: pytest.LogCaptureFixture) -> N
         await client.connect()
     assert_clean(str(caught.value))
     assert_clean(caplog.text)
+
+
+async def test_no_secret_reaches_the_websocket_libraries_logs(
+    transport: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(1)  # every level: picows logs the handshake request below DEBUG
+    admin = "adm-SECRET-789"
+    async with LocalServer(auth={"builtIn": True, "adminSecret": admin}) as server:
+        url = server.url.replace("ws://", "ws://ann:pw%40SECRET@")
+        async with NoexClient(url, ClientOptions(reconnect=False)) as client:
+            tokens = [(await client.identity.login_with_secret(admin))["token"]]
+            await client.identity.create_user({"username": "carol", "password": PASSWORD})
+            tokens.append((await client.identity.login("carol", PASSWORD))["token"])
+            await client.auth.login(tokens[-1])
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert "Authorization: ***" in text  # the handshake was logged, with its header masked
+    if transport == "websockets":  # picows does not log frames
+        assert '"secret":"***"' in text
+        assert '"password":"***"' in text
+        assert '"token":"***"' in text
+    assert_clean(text)
+    assert base64.b64encode(b"ann:pw@SECRET").decode() not in text
+    for token in tokens:
+        assert token not in text

@@ -131,6 +131,31 @@ async def test_binary_frames_are_read_like_text() -> None:
     assert server.errors == []
 
 
+async def test_messages_far_above_the_first_read_buffer_arrive_whole() -> None:
+    text = "žluťoučký kůň " * 200_000  # 3.6 MB of UTF-8
+
+    async def script(peer: Peer) -> None:
+        peer.send(text_frame(WELCOME))
+        request = await peer.read_message()
+        peer.send(result(request, text))  # one frame
+        request = await peer.read_message()
+        reply = result(request, text)[10:]  # the payload, past the 10-byte header
+        third = len(reply) // 3
+        peer.send(
+            frame(TEXT, reply[:third], fin=False),
+            frame(CONTINUATION, reply[third : 2 * third], fin=False),
+            frame(CONTINUATION, reply[2 * third :]),
+        )
+        await peer.read_close()
+
+    async with raw_server(script) as server:
+        async with NoexClient(server.url, options()) as client:
+            assert await client.request("x.y") == text
+            assert await client.request("x.y") == text
+        await server.done.wait()
+    assert server.errors == []
+
+
 async def test_websocket_pings_are_answered_with_their_payload() -> None:
     pongs: list[bytes] = []
 
@@ -219,11 +244,11 @@ async def test_fragmented_messages_above_max_payload_close_with_1009() -> None:
     assert server.errors == []
 
 
-async def test_url_credentials_are_sent_as_basic_auth() -> None:
-    seen: list[str] = []
+async def test_url_credentials_are_sent_as_basic_auth_only() -> None:
+    seen: list[dict[str, str]] = []
 
     async def script(peer: Peer) -> None:
-        seen.append(peer.headers.get("authorization", ""))
+        seen.append(peer.headers)
         peer.send(text_frame(WELCOME))
         await peer.read_close()
 
@@ -232,7 +257,10 @@ async def test_url_credentials_are_sent_as_basic_auth() -> None:
         async with NoexClient(url, options()):
             pass
         await server.done.wait()
-    assert seen == ["Basic " + base64.b64encode(b"ann:p@ss").decode()]
+    (headers,) = seen
+    assert headers["authorization"] == "Basic " + base64.b64encode(b"ann:p@ss").decode()
+    assert headers["host"] == server.url.removeprefix("ws://").rstrip("/")
+    assert not any("p%40ss" in value or "p@ss" in value for value in headers.values())
 
 
 async def test_disconnect_and_liveness_send_their_close_codes() -> None:

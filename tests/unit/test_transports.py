@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
-from noex_client import ClientOptions, NoexClient, WebSocketConnector, _transport
+from noex_client import ClientOptions, WebSocketConnector
 from noex_client._transport import TransportClosed, connector_for, resolve_transport
 
 pytest.importorskip("picows", reason="the fast extra is not installed")
 
 from picows import WSMsgType
 
-from noex_client._transport_picows import (
-    FrameAssembler,
-    PicowsConnector,
-    close_frame,
-    too_big,
-)
+from noex_client._transport_frames import FrameAssembler, close_frame, too_big
+from noex_client._transport_picows import PicowsConnector
 
 TEXT, BINARY, CONT = WSMsgType.TEXT, WSMsgType.BINARY, WSMsgType.CONTINUATION
 
@@ -29,18 +30,43 @@ def test_the_default_is_auto_and_auto_prefers_picows() -> None:
     assert isinstance(connector_for("picows"), PicowsConnector)
 
 
-def test_auto_falls_back_to_websockets_without_picows(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_transport, "_installed", lambda module: module != "picows")
-    assert resolve_transport("auto") == "websockets"
-    assert isinstance(NoexClient("ws://127.0.0.1:1/")._connector, WebSocketConnector)
+WITHOUT_PICOWS = """
+import sys
+if sys.argv[1] == "missing":
+    sys.modules["picows"] = None  # makes "import picows" fail, as when it is not installed
+from noex_client import ClientOptions, NoexClient
+print(type(NoexClient("ws://127.0.0.1:1/")._connector).__name__)
+try:
+    NoexClient("ws://127.0.0.1:1/", ClientOptions(transport="picows"))
+except ImportError as exc:
+    print(exc)
+"""
 
 
-def test_picows_without_the_package_is_an_import_error_naming_the_extra(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("how", ["missing", "broken"])
+def test_without_a_working_picows_auto_takes_websockets_and_picows_raises(
+    how: str, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(_transport, "_installed", lambda module: module != "picows")
-    with pytest.raises(ImportError, match=r"noex-client\[fast\]"):
-        NoexClient("ws://127.0.0.1:1/", ClientOptions(transport="picows"))
+    # broken: installed, but its import fails (a build for another platform, say).
+    (tmp_path / "picows.py").write_text("raise ImportError('undefined symbol: x')\n")
+    path = [str(tmp_path)] if how == "broken" else []
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_PICOWS, how],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=os.environ | {"PYTHONPATH": os.pathsep.join([*path, *sys.path[1:]])},
+        check=False,
+    )
+    assert done.stderr == ""
+    auto, error = done.stdout.splitlines()
+    assert auto == "WebSocketConnector"
+    assert error.startswith(
+        "ClientOptions(transport='picows') needs the picows package: "
+        "pip install 'noex-client[fast]'"
+    )
+    if how == "broken":
+        assert error.endswith("(import failed: undefined symbol: x)")
 
 
 def test_an_unknown_transport_is_a_value_error() -> None:
