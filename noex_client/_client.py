@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Literal, Self, overload
+from urllib.parse import urlsplit
 
 from ._api.audit import AuditAPI
 from ._api.auth import AuthAPI
@@ -67,6 +68,10 @@ class NoexClient:
     ) -> None:
         if not url.startswith(("ws://", "wss://")):
             raise ValueError(f"url must start with ws:// or wss://, got {safe_url(url)!r}")
+        try:
+            urlsplit(url).port  # noqa: B018  (parses host and port, raising on bad ones)
+        except ValueError as exc:
+            raise ValueError(f"url {safe_url(url)!r} is not a valid URL: {exc}") from None
         self._url = url
         self._options = options if options is not None else ClientOptions()
         self._connector: Connector = (

@@ -15,6 +15,7 @@ from noex_client import (
     ConnectTimeoutError,
     CredentialOptions,
     DisconnectedError,
+    NoexClient,
     NoexClientError,
     RateLimitedError,
     ReconnectOptions,
@@ -168,3 +169,19 @@ def test_reprs_mask_secrets() -> None:
     assert "***" in text
     assert "SECRET" not in str(opts.auth)
     assert "SECRET" not in repr(CredentialOptions(username="bob", password="SECRET"))
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://example.com", "must start with ws:// or wss://"),
+        ("ws://[::1/", "not a valid URL"),
+        ("ws://user:s3cret@host:99999/", "not a valid URL"),
+    ],
+)
+def test_a_bad_url_is_refused_by_the_constructor_without_its_password(
+    url: str, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message) as info:
+        NoexClient(url)
+    assert "s3cret" not in str(info.value)
