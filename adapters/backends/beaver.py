@@ -9,8 +9,7 @@ query or keyword arguments of ``adapters.connect``, which win): ``api_key``,
 How it is stored, and why: BeaverDB's REST API has neither compare-and-set nor a
 way to list dict keys, so each collection is a BeaverDB *log* of operations
 (``{namespace}.c.{name}``) folded into an in-memory mirror by every store, the
-row engine deciding each entry (see :mod:`adapters.backends.beaver_fold` for
-the ordering argument). A catalog log
+row engine deciding each entry. A catalog log
 (``{namespace}.catalog``) lists the collection names.
 
 What that means for users:
@@ -63,7 +62,7 @@ from ..beaver import (
     RemoteTimeout,
     ServerError,
 )
-from .beaver_fold import (
+from ._beaver_fold import (
     Outcome,
     Position,
     check_cursor,

@@ -4,8 +4,7 @@
 data set ``NAME`` shared by every store of this process that uses the same
 name; it lives while at least one such store is open. Rows live in a ``dict``
 per collection; the row engine decides every write and query. ``store.lock()``
-locks are shared by the stores of the process on the same data set
-(``memory_lock``).
+locks are shared by the stores of the process on the same data set.
 
 Every write also appends its changes to the data set's change log (in the same
 locked step, so the log is in commit order); ``watch`` follows that log and
@@ -30,7 +29,7 @@ from .._filters import FilterNode
 from .._options import options_from
 from .._store import Store
 from .._stored import RawChange, Stored, Subscription, utc_now
-from .memory_lock import LockCells, MemoryLocks
+from ._memory_lock import LockCells, MemoryLocks
 
 __all__ = ["MemoryCollection", "MemoryOptions", "MemoryStore", "open_store"]
 
