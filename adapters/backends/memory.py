@@ -33,7 +33,7 @@ from ._memory_lock import LockCells, MemoryLocks
 
 __all__ = ["MemoryCollection", "MemoryOptions", "MemoryStore", "open_store"]
 
-R = TypeVar("R")
+_R = TypeVar("_R")
 
 
 _TAG = "m"
@@ -128,7 +128,7 @@ class MemoryCollection(EngineCollection):
     def _publish(self, changes: list[RawChange]) -> None:
         self._store._data.waker.wake(self._name)
 
-    async def _query(self, where: FilterNode | None, fn: Callable[[Iterable[Stored]], R]) -> R:
+    async def _query(self, where: FilterNode | None, fn: Callable[[Iterable[Stored]], _R]) -> _R:
         with self._store._data.lock:
             return fn(self._rows.rows())
 

@@ -53,7 +53,7 @@ from ._sqlite_feed import SqliteFeed, check_cursor
 
 __all__ = ["SqliteCollection", "SqliteOptions", "SqliteStore", "open_store"]
 
-R = TypeVar("R")
+_R = TypeVar("_R")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -177,7 +177,7 @@ class SqliteCollection(EngineCollection):
     def _publish(self, changes: list[RawChange]) -> None:
         self._store._publish(self._name, len(changes))
 
-    async def _query(self, where: FilterNode | None, fn: Callable[[Iterable[Stored]], R]) -> R:
+    async def _query(self, where: FilterNode | None, fn: Callable[[Iterable[Stored]], _R]) -> _R:
         return await self._store._read(lambda conn: fn(_Rows(conn, self._name).rows()))
 
     async def _get(self, key: str) -> Stored | None:
@@ -284,23 +284,23 @@ class SqliteStore(Store):
     async def _execute(self, sql: str) -> None:
         await self._run(lambda: self._conn.execute(sql))
 
-    async def _run(self, fn: Callable[[], R]) -> R:
+    async def _run(self, fn: Callable[[], _R]) -> _R:
         try:
             return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
         except sqlite3.Error as exc:
             raise _translate(self.url, exc) from exc
 
-    async def _read(self, fn: Callable[[sqlite3.Connection], R]) -> R:
+    async def _read(self, fn: Callable[[sqlite3.Connection], _R]) -> _R:
         if self._tx() is not None:
             return await self._run(lambda: fn(self._conn))
         async with self._gate:
             return await self._run(lambda: fn(self._conn))
 
-    async def _write(self, fn: Callable[[sqlite3.Connection], R]) -> R:
+    async def _write(self, fn: Callable[[sqlite3.Connection], _R]) -> _R:
         if self._tx() is not None:
             return await self._run(lambda: fn(self._conn))
 
-        def work() -> R:
+        def work() -> _R:
             with _immediate(self._conn):
                 return fn(self._conn)
 
