@@ -11,6 +11,7 @@ import ast
 import os
 import re
 import subprocess
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -109,13 +110,29 @@ def test_documented_commands_run(block: Block) -> None:
         assert done.returncode == 0, (line, done.stderr[-2000:])
 
 
-def test_documented_programs_type_check(tmp_path: Path) -> None:
-    """The documented programs pass ``mypy --strict``, as the project's own code does."""
+def fragments() -> list[Block]:
+    """Client fragments (``example: local`` and the like), run by ``test_api_docs.py``."""
+    return [
+        block
+        for block in runnable()
+        if (block.marker or "").startswith("example: ") and block.marker != "example: script"
+    ]
+
+
+_FRAGMENT = "from noex_client import NoexClient\n\n\nasync def example(client: NoexClient, url: str) -> None:\n"
+
+
+def test_documented_code_type_checks(tmp_path: Path) -> None:
+    """The documented programs, and the client fragments as the body of the function
+    they run in, pass ``mypy --strict`` as the project's own code does."""
+    sources = [block.code for block in scripts() + [named_script(name) for name in DEDICATED]]
+    sources += [_FRAGMENT + textwrap.indent(block.code, "    ") for block in fragments()]
     files = []
-    for index, block in enumerate(scripts() + [named_script(name) for name in DEDICATED]):
+    for index, source in enumerate(sources):
         path = tmp_path / f"example_{index}.py"
-        path.write_text(block.code, encoding="utf-8")
+        path.write_text(source, encoding="utf-8")
         files.append(str(path))
+    assert len(files) >= 25
     out, err, status = mypy_api.run(
         [
             "--config-file",

@@ -111,6 +111,7 @@ def test_no_private_name_is_rendered(site: Path) -> None:
         article = text[text.index("<article") : text.index("</article>")]
         visible = html.unescape(re.sub(r"<[^>]+>", "", article))
         assert "self._" not in visible, page
+        assert re.findall(r":(?:class|func|meth|mod|attr|exc|data):`", visible) == [], page
 
 
 def test_the_changelog_page_is_the_changelog(site: Path) -> None:
