@@ -40,6 +40,7 @@ DEDICATED = {
     "documents": "tests/adapters/test_documents.py",  # PostgreSQL
     "locks": "tests/adapters/locks/test_readme.py",
     "feeds": "tests/adapters/test_readme_feeds.py",
+    "nats": "tests/docs/test_nats_example.py",  # NATS, on buckets of its own
 }
 
 _FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)
