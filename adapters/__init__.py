@@ -9,7 +9,7 @@ Pick a backend by URL and write the same code against it::
         rec = await users.insert({"name": "Alice"})
         rec = await users.update(rec.key, {"role": "admin"}, if_version=rec.version)
 
-Errors form one tree under :class:`AdapterError` (see ``adapters._errors``).
+Errors form one tree under :class:`AdapterError`.
 """
 
 from ._changes import ChangeStream

@@ -9,8 +9,7 @@ query or keyword arguments of ``adapters.connect``, which win): ``api_key``,
 How it is stored, and why: BeaverDB's REST API has neither compare-and-set nor a
 way to list dict keys, so each collection is a BeaverDB *log* of operations
 (``{namespace}.c.{name}``) folded into an in-memory mirror by every store, the
-row engine deciding each entry (see :mod:`adapters.backends.beaver_fold` for
-the ordering argument). A catalog log
+row engine deciding each entry. A catalog log
 (``{namespace}.catalog``) lists the collection names.
 
 What that means for users:
@@ -63,7 +62,7 @@ from ..beaver import (
     RemoteTimeout,
     ServerError,
 )
-from .beaver_fold import (
+from ._beaver_fold import (
     Outcome,
     Position,
     check_cursor,
@@ -78,8 +77,8 @@ from .beaver_fold import (
 
 __all__ = ["BeaverCollection", "BeaverOptions", "BeaverStore", "open_store"]
 
-logger = logging.getLogger("adapters")
-R = TypeVar("R")
+_logger = logging.getLogger("adapters")
+_R = TypeVar("_R")
 
 _PAGE = 500  # log entries per range request
 
@@ -159,7 +158,7 @@ class _Mirror:
                         outcome = fold(self.name, self.rows, entry.data)
                     except (KeyError, TypeError, ValueError) as exc:
                         # Every store skips the same malformed entry, so they still agree.
-                        logger.warning("skipping malformed entry in %r: %r", self.name, exc)
+                        _logger.warning("skipping malformed entry in %r: %r", self.name, exc)
                         continue
                     if not isinstance(outcome, AdapterError):
                         changes += positioned(entry.timestamp, outcome)
@@ -235,7 +234,7 @@ class _Mirror:
                 await self.sync()
             except BackendUnavailable as exc:
                 # The log keeps history: the next successful sync delivers what was missed.
-                logger.warning("watch on %r: %s; retrying", self.name, exc)
+                _logger.warning("watch on %r: %s; retrying", self.name, exc)
 
 
 class _Reader:
@@ -270,7 +269,7 @@ class BeaverCollection(EngineCollection):
         # The fold publishes every change, this store's included.
         return await self._mirror.commit(op, self._unique)
 
-    async def _query(self, where: FilterNode | None, fn: Callable[[Iterable[Stored]], R]) -> R:
+    async def _query(self, where: FilterNode | None, fn: Callable[[Iterable[Stored]], _R]) -> _R:
         return fn((await self._mirror.sync()).rows())
 
     def _detach(self, row: Stored) -> Stored:
@@ -318,7 +317,7 @@ class BeaverStore(Store):
             mirror = self._mirrors[name] = _Mirror(self, name)
         return mirror
 
-    async def _call(self, pending: Awaitable[R]) -> R:
+    async def _call(self, pending: Awaitable[_R]) -> _R:
         """Await a client call, translating client errors into the adapters tree."""
         try:
             return await pending

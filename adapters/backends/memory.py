@@ -4,8 +4,7 @@
 data set ``NAME`` shared by every store of this process that uses the same
 name; it lives while at least one such store is open. Rows live in a ``dict``
 per collection; the row engine decides every write and query. ``store.lock()``
-locks are shared by the stores of the process on the same data set
-(``memory_lock``).
+locks are shared by the stores of the process on the same data set.
 
 Every write also appends its changes to the data set's change log (in the same
 locked step, so the log is in commit order); ``watch`` follows that log and
@@ -30,11 +29,11 @@ from .._filters import FilterNode
 from .._options import options_from
 from .._store import Store
 from .._stored import RawChange, Stored, Subscription, utc_now
-from .memory_lock import LockCells, MemoryLocks
+from ._memory_lock import LockCells, MemoryLocks
 
 __all__ = ["MemoryCollection", "MemoryOptions", "MemoryStore", "open_store"]
 
-R = TypeVar("R")
+_R = TypeVar("_R")
 
 
 _TAG = "m"
@@ -129,7 +128,7 @@ class MemoryCollection(EngineCollection):
     def _publish(self, changes: list[RawChange]) -> None:
         self._store._data.waker.wake(self._name)
 
-    async def _query(self, where: FilterNode | None, fn: Callable[[Iterable[Stored]], R]) -> R:
+    async def _query(self, where: FilterNode | None, fn: Callable[[Iterable[Stored]], _R]) -> _R:
         with self._store._data.lock:
             return fn(self._rows.rows())
 

@@ -9,7 +9,7 @@ How rows are stored: one ``documents`` table (JSON text keyed by collection and
 key, a version column, microsecond timestamps) in a WAL-mode file, driven by
 the stdlib :mod:`sqlite3` on one worker thread per store. Each write reads the
 rows it needs, lets the row engine decide and persists the changes, and their
-entries in the change log (:mod:`.sqlite_feed`), inside one ``BEGIN
+entries in the change log, inside one ``BEGIN
 IMMEDIATE`` transaction, so several stores and processes can share a file.
 Queries read the collection's rows on the worker thread and evaluate them
 there; ``indexes`` are accepted and have no effect. ``store.transaction()``
@@ -19,7 +19,7 @@ groups operations in one SQLite transaction.
 writes of other processes within ``poll_interval`` (one ``PRAGMA
 data_version`` per interval while something watches: no I/O when nothing
 changed).
-``store.lock()`` keeps a FIFO waiters table in the file (``sqlite_lock``).
+``store.lock()`` keeps a FIFO waiters table in the file.
 """
 
 from __future__ import annotations
@@ -48,12 +48,12 @@ from .._store import Store
 from .._stored import RawChange, Stored, Subscription, from_micros, to_micros, utc_now
 from .._translate import error_for, sqlite_kind
 from .._urls import redact_url
-from .sqlite_changes import FEED_SCHEMA, log_changes
-from .sqlite_feed import SqliteFeed, check_cursor
+from ._sqlite_changes import FEED_SCHEMA, log_changes
+from ._sqlite_feed import SqliteFeed, check_cursor
 
 __all__ = ["SqliteCollection", "SqliteOptions", "SqliteStore", "open_store"]
 
-R = TypeVar("R")
+_R = TypeVar("_R")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -177,7 +177,7 @@ class SqliteCollection(EngineCollection):
     def _publish(self, changes: list[RawChange]) -> None:
         self._store._publish(self._name, len(changes))
 
-    async def _query(self, where: FilterNode | None, fn: Callable[[Iterable[Stored]], R]) -> R:
+    async def _query(self, where: FilterNode | None, fn: Callable[[Iterable[Stored]], _R]) -> _R:
         return await self._store._read(lambda conn: fn(_Rows(conn, self._name).rows()))
 
     async def _get(self, key: str) -> Stored | None:
@@ -284,23 +284,23 @@ class SqliteStore(Store):
     async def _execute(self, sql: str) -> None:
         await self._run(lambda: self._conn.execute(sql))
 
-    async def _run(self, fn: Callable[[], R]) -> R:
+    async def _run(self, fn: Callable[[], _R]) -> _R:
         try:
             return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
         except sqlite3.Error as exc:
             raise _translate(self.url, exc) from exc
 
-    async def _read(self, fn: Callable[[sqlite3.Connection], R]) -> R:
+    async def _read(self, fn: Callable[[sqlite3.Connection], _R]) -> _R:
         if self._tx() is not None:
             return await self._run(lambda: fn(self._conn))
         async with self._gate:
             return await self._run(lambda: fn(self._conn))
 
-    async def _write(self, fn: Callable[[sqlite3.Connection], R]) -> R:
+    async def _write(self, fn: Callable[[sqlite3.Connection], _R]) -> _R:
         if self._tx() is not None:
             return await self._run(lambda: fn(self._conn))
 
-        def work() -> R:
+        def work() -> _R:
             with _immediate(self._conn):
                 return fn(self._conn)
 
@@ -315,7 +315,7 @@ class SqliteStore(Store):
         return bool(await self.collection(name)._clear())  # logged like clear()
 
     def _lock_service(self) -> LockService:
-        from .sqlite_lock import SqliteLocks  # imports this module: loaded on first use
+        from ._sqlite_lock import SqliteLocks  # imports this module: loaded on first use
 
         return SqliteLocks(self.url, self._path)
 

@@ -10,7 +10,7 @@ mirrors ``AsyncBeaverDB``. Every structure also has ``.as_async()``::
         users["alice"] = {"age": 30}
         assert "alice" in users and len(users) >= 1
 
-Needs the ``beaver`` extra (httpx). Errors: see :mod:`adapters.beaver._errors`.
+Needs the ``beaver`` extra (httpx). Errors form one tree under :class:`BeaverError`.
 """
 
 from adapters.beaver._async import (

@@ -119,7 +119,9 @@ class LogicAPI:
 
         Raises:
             ValueError: ``buffer_size`` is not positive.
-            (On entry) DisconnectedError, RateLimitedError, the server's error.
+            DisconnectedError: On entry, when not connected.
+            RateLimitedError: On entry, when the server rate-limits the client.
+            NoexClientError: On entry, the server's error for the subscription.
         """
         view = require_text(name, "view name")
         return self._subscriptions.watch(

@@ -136,7 +136,8 @@ class RulesAPI:
 
         Raises:
             ValueError: ``buffer_size`` is not positive.
-            (On entry) DisconnectedError, RateLimitedError.
+            DisconnectedError: On entry, when not connected.
+            RateLimitedError: On entry, when the server rate-limits the client.
         """
 
         return self._subscriptions.watch(

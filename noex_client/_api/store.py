@@ -96,11 +96,13 @@ class StoreAPI:
 
         Yields the initial result, then every new result. When the consumer
         falls ``buffer_size`` results behind, the oldest unread result is
-        dropped (the latest is always kept); see :mod:`noex_client._watch`.
+        dropped (the latest is always kept).
 
         Raises:
             ValueError: ``buffer_size`` is not positive.
-            (On entry) DisconnectedError, QueryNotDefinedError, RateLimitedError.
+            DisconnectedError: On entry, when not connected.
+            QueryNotDefinedError: On entry, the query is not defined.
+            RateLimitedError: On entry, when the server rate-limits the client.
         """
 
         return self._subscriptions.watch(

@@ -20,7 +20,8 @@ class TypedBucketAPI(Generic[S]):
 
     Get it with ``client.store.bucket(name, model=Model)``. Writes accept a
     model instance or a plain dict; every record returned is converted to
-    ``model`` (see :mod:`noex_client._models` for metadata fields).
+    ``model`` (inherit :class:`~noex_client.RecordMeta` to receive the metadata
+    fields).
 
     Raises (every method): what :class:`BucketAPI` raises, plus
     :class:`~noex_client.ModelDecodeError` naming the field when a record does

@@ -24,6 +24,7 @@ from adapters.documents import (
     PostgresDocumentStore,
     get_document_store,
 )
+from tests.docs.blocks import named_script
 
 from .backends import PG_LOCK_PATH, PG_SESSION, PG_URL, drop_pg_schema
 
@@ -299,10 +300,8 @@ def test_an_unclosed_store_is_closed_when_dropped(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_readme_example_runs(tmp_path: Path, pg_docs_url: str) -> None:
-    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    section = text.split("### Seed-compatible document store", 1)[1]
-    example = section.split("```python\n", 1)[1].split("\n```", 1)[0]
+def test_documented_example_runs(tmp_path: Path, pg_docs_url: str) -> None:
+    example = named_script("documents").code
     done = subprocess.run(
         [sys.executable, "-W", "default", "-c", example],
         cwd=tmp_path,

@@ -203,7 +203,7 @@ async def test_the_first_poll_wakes_the_feeds(tmp_path: Path) -> None:
     # the poller's first data_version reading is only seen if that first
     # reading wakes the feeds (it sets the baseline the later polls compare with).
     from adapters._feed import LogSubscription
-    from adapters.backends.sqlite_feed import SqliteFeed
+    from adapters.backends._sqlite_feed import SqliteFeed
 
     class Store:
         url = "sqlite:///fake"

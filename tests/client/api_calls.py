@@ -4,7 +4,7 @@ Each :class:`ApiCall` knows how to call the method that produces a recorded
 request frame (its arguments are taken from the frame) and what the method
 documents as its Python result for the recorded response ``data``. The
 conformance tests drive every recorded ``send`` frame through this table;
-the README's operation table is checked against it.
+the porting guide's operation table is checked against it.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class ApiCall:
 
     Attributes:
         op: The wire ``type``.
-        method: How users call it (documentation, README table).
+        method: How users call it (documentation, the porting guide's table).
         required: Fields the method always sends.
         optional: Fields it sends when the argument is given (``None`` = absent).
         invoke: Calls the method with arguments taken from a recorded frame.

@@ -4,7 +4,7 @@ Driver: psycopg 3 with an async ``psycopg_pool`` pool. The schema (default
 ``public``) is created on first use. Filters are translated to SQL with every value
 bound as a parameter; CAS uses the ``version`` column; ``insert_many`` uses
 COPY in one transaction; every write also logs its changes in the ``changes``
-table (:mod:`._changes`), which ``watch`` follows, woken by LISTEN/NOTIFY.
+table, which ``watch`` follows, woken by LISTEN/NOTIFY.
 ``store.transaction()`` groups operations in one transaction.
 
 Options are the fields of :class:`PostgresOptions`, from the URL query

@@ -1,4 +1,4 @@
-"""The README's BeaverClient example runs as written, against the real server."""
+"""The documented BeaverClient example runs as written, against the real server."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 
 from adapters.beaver import BeaverClient
 from tests.adapters.beaver.conftest import API_KEY
+from tests.docs.blocks import named_script
 
 pytestmark = pytest.mark.beaver
 
@@ -18,12 +19,10 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def _example() -> str:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("### BeaverClient", 1)[1]
-    return section.split("```python\n", 1)[1].split("\n```", 1)[0]
+    return named_script("beaver-client").code
 
 
-def test_readme_example_runs(keyed_beaver_url: str) -> None:
+def test_documented_example_runs(keyed_beaver_url: str) -> None:
     script = _example()
     assert 'BeaverClient("http://127.0.0.1:8000", api_key="KEY")' in script
     script = script.replace("http://127.0.0.1:8000", keyed_beaver_url)

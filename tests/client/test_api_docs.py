@@ -1,13 +1,14 @@
-"""The README's ``noex_client`` section cannot rot.
+"""The client guide cannot rot.
 
-* Every ```python block of the section runs: ``local`` blocks against a fresh
-  ``LocalServer``, ``local-auth`` ones against a ``LocalServer`` with token
-  sessions, ``replay <transcript> <conn>`` ones against the replay server of
-  that recorded transcript (which answers only exactly recorded requests),
-  ``logic`` ones against the frames scripted from ``logic.md`` and against a
-  ``LocalServer`` with its logic engine.
-* The operations table is exactly what :func:`operations_table` computes from
-  the method table and the transcripts.
+* Every ``<!-- example: TARGET -->`` Python block of the documentation runs:
+  ``local`` blocks against a fresh ``LocalServer``, ``local-auth`` ones against a
+  ``LocalServer`` with token sessions, ``replay <transcript> <conn>`` ones against
+  the replay server of that recorded transcript (which answers only exactly
+  recorded requests), ``logic`` ones against the frames scripted from ``logic.md``
+  and against a ``LocalServer`` with its logic engine. (``example: script`` blocks
+  are whole programs, run by ``tests/docs/test_blocks.py``.)
+* The operations table of the porting guide is exactly what :func:`recorded_in`
+  computes from the method table and the transcripts.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,57 +27,48 @@ from tests.client.local import local_client
 from tests.client.replay_server import ReplayServer, scripted
 from tests.compat.logic_script import ORDERS as LOGIC_ORDERS
 from tests.compat.logic_script import SCRIPT as LOGIC_SCRIPT
+from tests.docs.blocks import ROOT, Block, blocks
 from tests.transcripts import load, transcript_names
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-TESTS = Path(__file__).resolve().parent
+TESTS = ROOT / "tests" / "client"
+PORTING = ROOT / "docs" / "guide" / "porting.md"
 AUTH = {
     "sessions": {"admin-token": {"userId": "admin-1", "roles": ["admin"]}},
     "required": False,
 }
-_BLOCK = re.compile(r"<!-- example: ([^>]+?) -->\n```python\n(.*?)```", re.S)
 
 
-def _bounds() -> tuple[str, int, int]:
-    text = README.read_text(encoding="utf-8")
-    start = text.index("<!-- section: noex_client -->")
-    return text, start, text.index("<!-- section:", start + 1)
+def examples() -> list[Block]:
+    return [
+        block
+        for block in blocks()
+        if block.marker is not None
+        and block.marker.startswith("example: ")
+        and block.marker != "example: script"
+    ]
 
 
-def section() -> str:
-    text, start, end = _bounds()
-    return text[start:end]
-
-
-def examples() -> list[tuple[str, str]]:
-    """``(target, code)`` per block; ``code`` is padded so that line numbers in
-    tracebacks are README line numbers."""
-    text, start, end = _bounds()
-    out = []
-    for match in _BLOCK.finditer(text, start, end):
-        first_line = text.count("\n", 0, match.start(2)) + 1
-        out.append((match.group(1).strip(), "\n" * (first_line - 2) + match.group(2)))
-    return out
-
-
-def compile_example(code: str) -> Callable[[NoexClient, str], Awaitable[None]]:
-    padding = len(code) - len(code.lstrip("\n"))
-    body = textwrap.indent(code.lstrip("\n"), "    ")
-    source = "\n" * padding + "async def example(client, url):\n" + body
+def compile_example(block: Block) -> Callable[[NoexClient, str], Awaitable[None]]:
+    """The block as ``async def example(client, url)``; tracebacks show page line numbers."""
+    body = textwrap.indent(block.code, "    ")
+    source = "\n" * (block.line - 2) + "async def example(client, url):\n" + body
     namespace: dict[str, Any] = {}
-    exec(compile(source, str(README), "exec"), namespace)
+    exec(compile(source, str(block.page), "exec"), namespace)
     function: Callable[[NoexClient, str], Awaitable[None]] = namespace["example"]
     return function
 
 
-def test_every_python_block_is_an_example() -> None:
-    assert section().count("```python") == len(examples()) >= 10
+def test_the_client_guide_is_made_of_examples() -> None:
+    guide = [block for block in examples() if block.page.name == "client.md"]
+    assert len(guide) >= 10
+    assert all(block.language == "python" for block in examples())
 
 
-@pytest.mark.parametrize(("target", "code"), examples(), ids=lambda v: str(v).strip()[:30])
-async def test_readme_example_runs(target: str, code: str) -> None:
-    example = compile_example(code)
-    kind, *args = target.split()
+@pytest.mark.parametrize("block", examples(), ids=lambda block: block.where)
+async def test_documented_example_runs(block: Block) -> None:
+    assert block.marker is not None
+    example = compile_example(block)
+    kind, *args = block.marker.removeprefix("example: ").split()
     if kind in ("local", "local-auth"):
         options: dict[str, Any] = {"auth": AUTH} if kind == "local-auth" else {}
         async with local_client(**options) as (server, client):
@@ -93,7 +84,7 @@ async def test_readme_example_runs(target: str, code: str) -> None:
         async with server, NoexClient(server.url) as client:
             await example(client, server.url)
         return
-    assert kind == "replay", target
+    assert kind == "replay", block.marker
     name, conn = args
     async with ReplayServer(load(name)) as replay:
         url = replay.url(conn)
@@ -114,8 +105,8 @@ def _needle(op: str, method: str) -> str:
 
 
 def _mentions(test: str, needle: str) -> bool:
-    if test == "README":
-        return any(needle in code for _target, code in examples())
+    if test == "guide":
+        return any(needle in block.code for block in examples())
     return needle in (TESTS / f"test_api_{test}.py").read_text(encoding="utf-8")
 
 
@@ -130,10 +121,10 @@ def recorded_in() -> dict[str, list[str]]:
     return recorded
 
 
-def test_readme_operations_table_is_true() -> None:
+def test_operations_table_is_true() -> None:
     """One row per method, in table order, with the transcripts that cover it; every
     test module a row names really calls the method."""
-    rows = _ROW.findall(section())
+    rows = _ROW.findall(PORTING.read_text(encoding="utf-8"))
     assert [(op, method) for op, method, _t, _m in rows] == [
         (op, call.method) for op, call in CALLS.items()
     ]

@@ -1,7 +1,7 @@
-"""The README's CLI session is real: every command in it is run and its output compared.
+"""The documented CLI session is real: every command in it is run and its output compared.
 
-The session lives in the ``cli`` section of README.md, in the ```console block
-after ``<!-- session -->``. Lines starting with ``$ noex-store`` are run (in a
+The session is the ```console block after ``<!-- session -->`` in the command-line
+guide (docs/guide/cli.md). Lines starting with ``$ noex-store`` are run (in a
 fresh directory, so the default store is a new ``noex-store.db`` there);
 ``$ echo $?`` shows the previous exit code; other lines are the expected
 stdout followed by stderr. Timestamps and durations vary between runs and are
@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.docs.blocks import blocks
+
 from .helpers import cli
 
-README = Path(__file__).resolve().parents[2] / "README.md"
 _VARYING = [
     (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"), "<time>"),
     (re.compile(r'"seconds":[0-9.]+'), '"seconds":<s>'),
@@ -26,12 +27,10 @@ _VARYING = [
 
 
 def _session() -> list[tuple[str, list[str]]]:
-    text = README.read_text(encoding="utf-8")
-    section = text.split("<!-- section: cli -->", 1)[1].split("<!-- section:", 1)[0]
-    block = section.split("<!-- session -->", 1)[1].split("```console\n", 1)[1]
-    block = block.split("\n```", 1)[0]
+    (block,) = [block for block in blocks() if block.marker == "session"]
+    assert block.page.name == "cli.md"
     steps: list[tuple[str, list[str]]] = []
-    for line in block.splitlines():
+    for line in block.code.splitlines():
         if line.startswith("$ "):
             steps.append((line[2:], []))
         else:
@@ -48,7 +47,7 @@ def _normal(lines: list[str]) -> list[str]:
     return out
 
 
-def test_readme_session_is_what_the_cli_prints(
+def test_documented_session_is_what_the_cli_prints(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)

@@ -1,7 +1,7 @@
 """``SqliteFeed``: the change feeds of one SQLite store — readers, wake-ups, polling, pruning.
 
 The log itself (schema, what a write logs, how it is read and pruned) lives in
-:mod:`.sqlite_changes`. Here: subscriptions read it through the store's worker
+:mod:`._sqlite_changes`. Here: subscriptions read it through the store's worker
 thread; writes of this process wake them at once (one :class:`Waker` per file
 and process), writes of other processes are noticed by ``PRAGMA data_version``,
 polled every ``poll_interval`` while a feed is open; retention is applied in
@@ -28,7 +28,7 @@ from .._feed import (
     parse_cursor,
 )
 from .._stored import RawChange, Subscription, to_micros, utc_now
-from .sqlite_changes import Expired, head, prune_age, prune_count, read_changes
+from ._sqlite_changes import Expired, head, prune_age, prune_count, read_changes
 
 __all__ = ["SqliteFeed", "check_cursor"]
 
