@@ -70,5 +70,10 @@ async def main(n: int, recorder: Recorder) -> None:
 
 
 if __name__ == "__main__":
-    n, recorder = brainless_recorder("nats_cold_load", __doc__, 10_000)
+    n, recorder = brainless_recorder(
+        "nats_cold_load",
+        "Cold load: the NATS backend's first read vs brainlessdb's start()",
+        __doc__,
+        10_000,
+    )
     asyncio.run(main(n, recorder))

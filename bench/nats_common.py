@@ -52,17 +52,18 @@ def brainless_python() -> Path | None:
     return python if python.exists() else None
 
 
-def brainless_recorder(scenario: str, doc: str | None, default_n: int) -> tuple[int, Recorder]:
+def brainless_recorder(
+    scenario: str, title: str, doc: str | None, default_n: int
+) -> tuple[int, Recorder]:
     """Parse a NATS benchmark's arguments (``[N] [--json PATH]``); return N and its recorder.
 
     Stops the script, recorded as skipped, when brainlessdb's virtualenv is missing.
     """
-    lines = (doc or scenario).splitlines()
-    parser = argparse.ArgumentParser(description=lines[0])
+    parser = argparse.ArgumentParser(description=(doc or title).splitlines()[0])
     parser.add_argument("n", type=int, nargs="?", default=default_n, metavar="N")
     add_json_option(parser)
     args = parser.parse_args()
-    recorder = Recorder(scenario, lines[0].rstrip("."), args.json, n=args.n)
+    recorder = Recorder(scenario, title, args.json, n=args.n)
     if brainless_python() is None:
         recorder.unavailable("brainlessdb virtualenv missing; run scripts/ensure-services")
     return args.n, recorder

@@ -88,5 +88,10 @@ async def main(n: int, recorder: Recorder) -> None:
 
 
 if __name__ == "__main__":
-    n, recorder = brainless_recorder("nats_find", __doc__, 10_000)
+    n, recorder = brainless_recorder(
+        "nats_find",
+        "Indexed lookups on the in-memory mirror vs brainlessdb's find",
+        __doc__,
+        10_000,
+    )
     asyncio.run(main(n, recorder))

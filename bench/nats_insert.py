@@ -75,5 +75,7 @@ async def main(n: int, recorder: Recorder) -> None:
 
 
 if __name__ == "__main__":
-    n, recorder = brainless_recorder("nats_insert", __doc__, 10_000)
+    n, recorder = brainless_recorder(
+        "nats_insert", "Durable inserts: the NATS backend vs brainlessdb 0.17.3", __doc__, 10_000
+    )
     asyncio.run(main(n, recorder))

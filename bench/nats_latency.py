@@ -108,5 +108,10 @@ async def main(n: int, recorder: Recorder) -> None:
 
 
 if __name__ == "__main__":
-    n, recorder = brainless_recorder("nats_latency", __doc__, 200)
+    n, recorder = brainless_recorder(
+        "nats_latency",
+        "Propagation latency between two processes: the NATS backend vs brainlessdb",
+        __doc__,
+        200,
+    )
     asyncio.run(main(n, recorder))
