@@ -14,6 +14,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import msgspec
+
 from .machine import describe_machine, load_average
 from .page import Report, decode_report, write_report
 from .run import ROOT, command, run_scenario
@@ -63,7 +65,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{scenario.name:<18} {scenario.compares}")
         return 0
     if args.from_json is not None:
-        report = decode_report(args.from_json.read_bytes())
+        try:
+            report = decode_report(args.from_json.read_bytes())
+        except (OSError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+            parser.error(f"cannot read the saved run {args.from_json}: {exc}")
         written = write_report(report, args.docs)
         print(f"wrote {written.page} and {len(written.charts)} charts")
         return 0

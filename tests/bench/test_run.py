@@ -78,3 +78,17 @@ def test_quick_report_of_one_scenario_end_to_end(tmp_path: Path) -> None:
     assert f"]({ASSETS}/client_roundtrip-1.svg)" in page
     bars = ET.parse(charts[0]).getroot().iter("{http://www.w3.org/2000/svg}rect")
     assert len([b for b in bars if b.get("fill") != "#ffffff"]) == 6
+
+
+def test_an_unreadable_saved_run_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "results.json"
+    saved.write_text('{"date": "today"}')
+    with pytest.raises(SystemExit) as stopped:
+        main(["--from-json", str(saved), "--docs", str(tmp_path)])
+    assert stopped.value.code == 2
+    assert f"cannot read the saved run {saved}: Object missing required field" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / PAGE).exists()
