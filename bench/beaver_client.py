@@ -291,9 +291,10 @@ def main() -> None:
             wall_o, wall_b = _median(o, "wall"), _median(b, "wall")
             cpu_o, cpu_b = _median(o, "cpu") / n * 1e3, _median(b, "cpu") / n * 1e3
             errors = f"{sum(r.errors for r in o)}/{sum(r.errors for r in b)}"
-            wall.add(mine, wall_o, wall_b, "s", note=f"errors {errors}")
+            note = "" if errors == "0/0" else f"errors {errors}"
+            wall.add(mine, wall_o, wall_b, "s", note=note)
             if not mine.startswith("floor"):  # a bare socket's CPU says nothing of a client
-                cpu.add(mine, cpu_o, cpu_b, "ms/op", note=f"errors {errors}")
+                cpu.add(mine, cpu_o, cpu_b, "ms/op", note=note)
             print(
                 f"{mine:36} {wall_o:7.2f} {wall_b:8.2f} {wall_b / wall_o:5.2f}"
                 f" {cpu_o:14.3f} {cpu_b:6.3f} {cpu_b / cpu_o:5.2f} {errors:>7}"
@@ -306,7 +307,8 @@ def main() -> None:
 
         recorder.note(
             f"{n} operations per workload, median of {args.rounds} alternating rounds;"
-            " errors = ours/beaver's over all rounds. The floor rows send the same requests"
+            " errors (ours/beaver's over all rounds) are shown where there were any."
+            " The floor rows send the same requests"
             " over a bare keep-alive socket (compared with beaver's sync client): the best"
             " ratio any client can reach against this server."
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -82,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         if (not args.scenarios or s.name in args.scenarios) and s.name not in args.skip
     ]
     timeout = args.timeout or (QUICK_TIMEOUT if args.quick else FULL_TIMEOUT)
+    started = time.perf_counter()
     machine = describe_machine()
     report = Report(
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -103,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"-> {result.status}{took}{reason}", flush=True)
         report.results.append(result)
     machine.load_end = load_average()
+    report.seconds = round(time.perf_counter() - started, 1)
     written = write_report(report, args.docs)
     print(f"wrote {written.page} and {len(written.charts)} charts")
     return 0

@@ -8,8 +8,9 @@ TIMES = "\N{MULTIPLICATION SIGN}"
 
 
 def ratio(value: float) -> str:
-    """Two decimals and a multiplication sign, e.g. 1.27 times."""
-    return f"{value:.2f}{TIMES}"
+    """Two decimals (fewer from 10 up) and a multiplication sign, e.g. 1.27 times."""
+    digits = 2 if value < 10 else 1 if value < 100 else 0
+    return f"{value:.{digits}f}{TIMES}"
 
 
 def measured(value: float, unit: str) -> str:

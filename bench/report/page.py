@@ -34,13 +34,15 @@ class Report(msgspec.Struct, kw_only=True):
     """One run of the report: when, where, in which mode, and each scenario's result."""
 
     date: str
-    """UTC, e.g. ``2026-12-05 20:31 UTC``."""
+    """When the run started, UTC, e.g. ``2026-12-05 20:31 UTC``."""
     quick: bool
     machine: Machine
     results: list[Result]
     commands: dict[str, str] = msgspec.field(default_factory=dict)
     """Each scenario's command line, without the interpreter's path."""
     not_selected: list[str] = msgspec.field(default_factory=list)
+    seconds: float | None = None
+    """How long the whole run took."""
 
 
 def decode_report(data: bytes) -> Report:
@@ -104,14 +106,16 @@ def _machine_rows(report: Report) -> list[str]:
     start = "unknown" if m.load_start is None else f"{m.load_start:g}"
     end = "unknown" if m.load_end is None else f"{m.load_end:g}"
     load = (
-        f"one-minute load average {start} at the start, {end} at the end, on {m.cores} cores."
-        " A shared machine with other work running: both sides of a comparison alternate"
-        " in the same run, but ratios still move between runs"
+        f"one-minute load average {start} at the start, {end} at the end (the benchmarks'"
+        f" own processes count in it), on {m.cores} cores. A shared machine with other work"
+        " running: both sides of a comparison alternate in the same run, but ratios still"
+        " move between runs"
     )
+    took = "" if report.seconds is None else f", took {report.seconds / 60:.0f} min"
     return [
         "| | |",
         "|---|---|",
-        f"| date | {report.date} |",
+        f"| date | {report.date} (start of the run{took}) |",
         f"| mode | {mode} |",
         f"| CPU | {_cell(m.cpu)}, {m.cores} cores{memory} |",
         f"| OS | {_cell(m.os)} |",

@@ -8,6 +8,7 @@ import pytest
 
 from bench.report.chart import AGAINST, FAVOURS, bar_chart, nice_ticks, scale_for
 from bench.report.numbers import TIMES as T
+from bench.report.numbers import ratio
 from bench.results import Group
 
 from .sample import ok_result
@@ -74,3 +75,10 @@ def test_text_is_escaped_and_output_is_stable() -> None:
     copy = Group(title=group.title, ours=group.ours, baseline=group.baseline, better="higher")
     copy.add("<insert> & co", 0.5, 4.0, "s", goal=5.0, note="errors 0/0")
     assert bar_chart(copy) == svg
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [(0.954, "0.95"), (8.0, "8.00"), (14.23, "14.2"), (339.83, "340")]
+)
+def test_ratios_keep_about_three_digits(value: float, shown: str) -> None:
+    assert ratio(value) == f"{shown}{T}"

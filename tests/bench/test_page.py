@@ -24,11 +24,12 @@ def section(page: str, heading: str) -> str:
 def test_machine_date_and_load_lines() -> None:
     page = render_page(report(ok_result()))
     run = section(page, "## The run")
-    assert "| date | 2026-12-05 20:31 UTC |" in run
+    assert "| date | 2026-12-05 20:31 UTC (start of the run, took 7 min) |" in run
     assert "| CPU | Example CPU @ 2.0GHz, 2 cores, 23.6 GiB memory |" in run
     assert "| OS | Debian GNU/Linux 12 (bookworm), Linux 6.1 x86_64 |" in run
     assert "| Python | CPython 3.11.7 |" in run
-    assert "load average 1.5 at the start, 2.25 at the end, on 2 cores" in run
+    assert "load average 1.5 at the start, 2.25 at the end" in run
+    assert "on 2 cores. A shared machine with other work running" in run
     assert "| mode | full:" in run
     assert "| mode | quick:" in render_page(report(ok_result(), quick=True))
 
