@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from adapters.beaver import AsyncBeaverClient, BeaverClient
+from bench.results import Recorder, add_json_option
 
 VALUE = {"i": 0, "name": "item", "tags": ["a", "b"], "score": 1.5}
 
@@ -245,8 +246,20 @@ def main() -> None:
     parser.add_argument("--ops", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians")
     parser.add_argument("--url", default=None)
+    add_json_option(parser)
     args = parser.parse_args()
     n: int = args.ops
+    recorder = Recorder(
+        "beaver_client",
+        "Our BeaverDB clients vs beaver's own client",
+        args.json,
+        ops=n,
+        rounds=args.rounds,
+    )
+    wall = recorder.group("Wall time", ours="ours", baseline="beaver's client", better="higher")
+    cpu = recorder.group(
+        "Client CPU per operation", ours="ours", baseline="beaver's client", better="higher"
+    )
 
     def measure(url: str) -> None:
         ours: dict[str, list[Result]] = {}
@@ -278,6 +291,10 @@ def main() -> None:
             wall_o, wall_b = _median(o, "wall"), _median(b, "wall")
             cpu_o, cpu_b = _median(o, "cpu") / n * 1e3, _median(b, "cpu") / n * 1e3
             errors = f"{sum(r.errors for r in o)}/{sum(r.errors for r in b)}"
+            note = "" if errors == "0/0" else f"errors {errors}"
+            wall.add(mine, wall_o, wall_b, "s", note=note)
+            if not mine.startswith("floor"):  # a bare socket's CPU says nothing of a client
+                cpu.add(mine, cpu_o, cpu_b, "ms/op", note=note)
             print(
                 f"{mine:36} {wall_o:7.2f} {wall_b:8.2f} {wall_b / wall_o:5.2f}"
                 f" {cpu_o:14.3f} {cpu_b:6.3f} {cpu_b / cpu_o:5.2f} {errors:>7}"
@@ -288,11 +305,22 @@ def main() -> None:
             "floor = bare keep-alive socket, no client library: the best ratio any client can get"
         )
 
+        recorder.note(
+            f"{n} operations per workload, median of {args.rounds} alternating rounds;"
+            " errors (ours/beaver's over all rounds) are shown where there were any."
+            " The floor rows send the same requests"
+            " over a bare keep-alive socket (compared with beaver's sync client): the best"
+            " ratio any client can reach against this server."
+        )
+
     if args.url:
         measure(args.url)
+    elif not (_venv() / "bin" / "beaver").exists():
+        recorder.unavailable(f"beaver serve not found in {_venv()}; run scripts/ensure-services")
     else:
         with _server() as url:
             measure(url)
+    recorder.write()
 
 
 def _ours(url: str, n: int, run: str) -> dict[str, Result]:

@@ -26,6 +26,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
+from bench.results import Recorder, add_json_option
 from bench.server_process import local_server_process
 from noex_client import ClientOptions, NoexClient
 
@@ -142,7 +143,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=5_000)
     parser.add_argument("--rounds", type=int, default=5)
+    add_json_option(parser)
     args = parser.parse_args()
+    recorder = Recorder(
+        "client_roundtrip",
+        "NoexClient vs a raw websockets loop",
+        args.json,
+        n=args.n,
+        rounds=args.rounds,
+    )
+    group = recorder.group(
+        "Round trips, websockets transport", ours="client", baseline="raw", better="lower"
+    )
     with local_server_process() as url:
         results = asyncio.run(run(url, args.n, args.rounds))
     print(f"noex_client round trips, n={args.n}, best of {args.rounds} rounds")
@@ -156,6 +168,13 @@ def main() -> None:
             f"{name:<20}{ours * 1000:>8.0f}ms{floor * 1000:>8.0f}ms"
             f"{ours / floor:>7.2f}x{goal:>6.2f}x {verdict}"
         )
+        group.add(name, ours * 1000, floor * 1000, "ms", goal=goal)
+    recorder.note(
+        f"{args.n} requests per case, best of {args.rounds} rounds; raw = one websockets"
+        " connection: one frame in flight (sequential), all frames written then all read"
+        " (concurrent), *: asyncio.gather over a minimal future-per-id reader."
+    )
+    recorder.write()
 
 
 if __name__ == "__main__":

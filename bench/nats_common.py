@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -17,6 +18,7 @@ import nats.js.errors
 from msgspec import Meta
 
 from adapters.backends.nats import Flag
+from bench.results import Recorder, add_json_option
 
 __all__ = [
     "BRAINLESS_VERSION",
@@ -27,6 +29,7 @@ __all__ = [
     "BrainlessPeer",
     "Device",
     "brainless_python",
+    "brainless_recorder",
     "drop_class_buckets",
     "percentile",
     "unique_class_name",
@@ -47,6 +50,23 @@ def brainless_python() -> Path | None:
     )
     python = venv / "bin" / "python"
     return python if python.exists() else None
+
+
+def brainless_recorder(
+    scenario: str, title: str, doc: str | None, default_n: int
+) -> tuple[int, Recorder]:
+    """Parse a NATS benchmark's arguments (``[N] [--json PATH]``); return N and its recorder.
+
+    Stops the script, recorded as skipped, when brainlessdb's virtualenv is missing.
+    """
+    parser = argparse.ArgumentParser(description=(doc or title).splitlines()[0])
+    parser.add_argument("n", type=int, nargs="?", default=default_n, metavar="N")
+    add_json_option(parser)
+    args = parser.parse_args()
+    recorder = Recorder(scenario, title, args.json, n=args.n)
+    if brainless_python() is None:
+        recorder.unavailable("brainlessdb virtualenv missing; run scripts/ensure-services")
+    return args.n, recorder
 
 
 class BrainlessPeer:

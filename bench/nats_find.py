@@ -11,7 +11,6 @@ Run: ``.venv/bin/python -m bench.nats_find [N]``.
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 
 import adapters
@@ -21,12 +20,14 @@ from .nats_common import (
     NATS_URL,
     BrainlessPeer,
     Device,
+    brainless_recorder,
     drop_class_buckets,
     unique_class_name,
 )
+from .results import Recorder
 
 
-async def main(n: int) -> None:
+async def main(n: int, recorder: Recorder) -> None:
     name = unique_class_name("Find")
     try:
         async with adapters.connect(f"{NATS_URL}?namespace=appa&reads=local") as store:
@@ -72,7 +73,25 @@ async def main(n: int) -> None:
     print(f"  ours find_one({{'serial': ...}})   : {ours_unique * 1e6:8.2f} us/op (UNIQUE)")
     print(f"  ratio (brainlessdb / lookup_one) : {theirs / fast:8.2f}x  (goal >= 1x)")
     print(f"  ratio (brainlessdb / find_one)   : {theirs / ours:8.2f}x")
+    group = recorder.group(
+        "Indexed lookups", ours="ours", baseline="brainlessdb find(site=...)", better="higher"
+    )
+    group.add("lookup_one('site', ...)", fast * 1e6, theirs * 1e6, "us", goal=1.0)
+    group.add("lookup_one('serial', ...), unique", fast_unique * 1e6, theirs * 1e6, "us")
+    group.add("find_one({'site': ...})", ours * 1e6, theirs * 1e6, "us")
+    group.add("find_one({'serial': ...}), unique", ours_unique * 1e6, theirs * 1e6, "us")
+    recorder.note(
+        f"{n} records, {n} lookups. lookup_one (sync, cached Record) is the like-for-like"
+        " path; find_one is the async Collection API returning a fresh decoded Record."
+    )
+    recorder.write()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000))
+    n, recorder = brainless_recorder(
+        "nats_find",
+        "Indexed lookups on the in-memory mirror vs brainlessdb's find",
+        __doc__,
+        10_000,
+    )
+    asyncio.run(main(n, recorder))

@@ -8,7 +8,6 @@ Run: ``.venv/bin/python -m bench.nats_insert [N]``.
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 
 import adapters
@@ -18,14 +17,16 @@ from .nats_common import (
     Address,
     BrainlessPeer,
     Device,
+    brainless_recorder,
     drop_class_buckets,
     unique_class_name,
 )
+from .results import Recorder
 
 ROUNDS = 3
 
 
-async def main(n: int) -> None:
+async def main(n: int, recorder: Recorder) -> None:
     # The two sides alternate for ROUNDS rounds and each keeps its best time, so
     # load from other processes on the machine does not favour either side.
     ours_names = [unique_class_name("InsOurs") for _ in range(ROUNDS)]
@@ -59,7 +60,22 @@ async def main(n: int) -> None:
     print(f"  brainlessdb add+flush : {theirs:8.3f} s  ({n / theirs:,.0f} rec/s)")
     print(f"  ours insert_many      : {ours:8.3f} s  ({n / ours:,.0f} rec/s)")
     print(f"  speed-up              : {theirs / ours:8.1f}x  (goal >= 5x)")
+    group = recorder.group(
+        "Durable inserts",
+        ours="ours insert_many",
+        baseline="brainlessdb add+flush",
+        better="higher",
+    )
+    group.add(f"{n} inserts", ours, theirs, "s", goal=5.0)
+    recorder.note(
+        f"Best of {ROUNDS} alternating rounds; both write config and state rows, ours also"
+        " a claim per unique value."
+    )
+    recorder.write()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000))
+    n, recorder = brainless_recorder(
+        "nats_insert", "Durable inserts: the NATS backend vs brainlessdb 0.17.3", __doc__, 10_000
+    )
+    asyncio.run(main(n, recorder))

@@ -36,6 +36,7 @@ import msgspec
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 
+from bench.results import Recorder, add_json_option
 from bench.server_process import local_server_process
 from noex_client import ClientOptions, NoexClient
 
@@ -281,14 +282,72 @@ def report(results: dict[tuple[str, str], Best], n: int, rounds: int) -> None:
     )
 
 
+def record(results: dict[tuple[str, str], Best], recorder: Recorder) -> None:
+    """Put the ratios that ``report`` prints into ``recorder``."""
+    names = list(dict.fromkeys(who for who, _ in results))
+    cases = list(dict.fromkeys(case for _, case in results))
+    if "client/picows" not in names:
+        recorder.result.status = "skipped"
+        recorder.result.reason = "picows is not installed (pip install 'noex-client[fast]')"
+        return
+    n = int(recorder.result.params["n"])
+    cpu = recorder.group(
+        "Client CPU per request: picows vs websockets transport",
+        ours="client/picows",
+        baseline="client/websockets",
+        better="lower",
+    )
+    wall = recorder.group(
+        "Throughput (wall time): picows vs websockets transport",
+        ours="client/picows",
+        baseline="client/websockets",
+        better="higher",
+    )
+    raw = recorder.group(
+        "The libraries' own floor, CPU per request: raw picows vs raw websockets",
+        ours="raw picows",
+        baseline="raw websockets",
+        better="lower",
+    )
+    overhead = recorder.group(
+        "What the client adds to its library's raw loop, CPU per request",
+        ours="client",
+        baseline="raw loop",
+        better="lower",
+    )
+    for case in cases:
+        ws, pw = results["client/websockets", case], results["client/picows", case]
+        raw_ws, raw_pw = results["raw websockets", case], results["raw picows", case]
+        seq = case.startswith("sequential")
+        cpu.add(case, pw.cpu / n * 1e6, ws.cpu / n * 1e6, "us", goal=GOAL_CPU if seq else None)
+        wall.add(case, pw.wall * 1e3, ws.wall * 1e3, "ms", goal=None if seq else GOAL_THROUGHPUT)
+        raw.add(case, raw_pw.cpu / n * 1e6, raw_ws.cpu / n * 1e6, "us")
+        overhead.add(f"{case}, websockets", ws.cpu / n * 1e6, raw_ws.cpu / n * 1e6, "us")
+        overhead.add(f"{case}, picows", pw.cpu / n * 1e6, raw_pw.cpu / n * 1e6, "us")
+    recorder.note(
+        f"{n} requests per case, best of {recorder.result.params['rounds']} rounds;"
+        " CPU is the client process's own time (the server runs in its own process)."
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--n", type=int, default=5_000)
     parser.add_argument("--rounds", type=int, default=7)
+    add_json_option(parser)
     args = parser.parse_args()
+    recorder = Recorder(
+        "transports",
+        "Client CPU and wall time per WebSocket transport",
+        args.json,
+        n=args.n,
+        rounds=args.rounds,
+    )
     with local_server_process() as url:
         results = asyncio.run(run(url, args.n, args.rounds))
     report(results, args.n, args.rounds)
+    record(results, recorder)
+    recorder.write()
 
 
 if __name__ == "__main__":

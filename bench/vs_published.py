@@ -26,6 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench.results import Recorder, add_json_option
 from bench.server_process import local_server_process
 
 __all__ = ["main", "published_python"]
@@ -85,8 +86,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--n", type=int, default=2_000)
     parser.add_argument("--rounds", type=int, default=5)
+    add_json_option(parser)
     args = parser.parse_args()
-    published = published_python()
+    recorder = Recorder(
+        "vs_published",
+        f"Our client vs the published noex-client {VERSION}",
+        args.json,
+        n=args.n,
+        rounds=args.rounds,
+    )
+    try:
+        published = published_python()
+    except SystemExit as missing:
+        recorder.unavailable(str(missing.code))
     ours = Path(sys.executable)
     contestants: dict[str, tuple[Path, str | None]] = {
         f"published {VERSION}": (published, None),
@@ -104,6 +116,43 @@ def main() -> None:
                 runs[name].append(run_driver(python, url, args.n, transport))
     results = {name: best(runs[name]) for name in names}
     report(results, args.n, args.rounds)
+    record(results, recorder)
+    recorder.write()
+
+
+ROWS = [
+    ("sequential wall ms", "sequential", "wall", 1e3),
+    ("sequential CPU ms", "sequential", "cpu", 1e3),
+    ("concurrent wall ms", "concurrent", "wall", 1e3),
+    ("concurrent CPU ms", "concurrent", "cpu", 1e3),
+    ("push median us", "push", "median_us", 1),
+    ("push p99 us", "push", "p99_us", 1),
+    ("push CPU ms", "push", "cpu", 1e3),
+]
+
+
+def record(results: dict[str, dict[str, dict[str, float]]], recorder: Recorder) -> None:
+    """Put the ratios that ``report`` prints into ``recorder``: one group per transport."""
+    names = list(results)
+    base = results[names[0]]
+    for name in names[1:]:
+        group = recorder.group(
+            f"{names[0]} vs {name}", ours=name, baseline=names[0], better="higher"
+        )
+        for label, scenario, metric, scale in ROWS:
+            case, unit = label.rsplit(" ", 1)
+            group.add(
+                case,
+                results[name][scenario][metric] * scale,
+                base[scenario][metric] * scale,
+                unit,
+            )
+    n = int(recorder.result.params["n"])
+    recorder.note(
+        f"{n} requests per scenario (push: {n // 5} inserts), best of"
+        f" {recorder.result.params['rounds']} rounds, one LocalServer process;"
+        " each client runs in its own process with its own virtualenv."
+    )
 
 
 def report(results: dict[str, dict[str, dict[str, float]]], n: int, rounds: int) -> None:
@@ -111,16 +160,7 @@ def report(results: dict[str, dict[str, dict[str, float]]], n: int, rounds: int)
     base = results[names[0]]
     print(f"n={n} (push: {n // 5} inserts), best of {rounds} rounds, one LocalServer process")
     print(f"{'scenario':<24}" + "".join(f"{name:>22}" for name in names))
-    rows = [
-        ("sequential wall ms", "sequential", "wall", 1e3),
-        ("sequential CPU ms", "sequential", "cpu", 1e3),
-        ("concurrent wall ms", "concurrent", "wall", 1e3),
-        ("concurrent CPU ms", "concurrent", "cpu", 1e3),
-        ("push median us", "push", "median_us", 1),
-        ("push p99 us", "push", "p99_us", 1),
-        ("push CPU ms", "push", "cpu", 1e3),
-    ]
-    for label, scenario, metric, scale in rows:
+    for label, scenario, metric, scale in ROWS:
         cells = ""
         for name in names:
             value = results[name][scenario][metric]
