@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import datetime
@@ -72,12 +73,44 @@ def run(main: Callable[[], Awaitable[T]], *, stop_on_ctrl_c: bool = False) -> T:
     command reports the interruption and exits with 130, as shells do.
     """
     try:
-        return asyncio.run(_guarded(main))
+        return asyncio.run(_interruptible(_guarded(main)))
     except KeyboardInterrupt:
         if stop_on_ctrl_c:
             raise typer.Exit(EXIT_OK) from None
         _stderr.print("interrupted", markup=False)
         raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+async def _interruptible(main: Awaitable[T]) -> T:
+    """Await ``main``; Ctrl-C cancels it and then raises ``KeyboardInterrupt``.
+
+    The handler runs as an event-loop callback. The default one of
+    ``asyncio.run`` runs between any two bytecodes instead, so it can cancel a
+    future in the middle of the callback that completes it (a result arriving
+    from a worker thread), which asyncio then reports on stderr.
+    """
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    interrupted = False
+
+    def on_sigint() -> None:
+        nonlocal interrupted
+        interrupted = True
+        if task is not None:
+            task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+    except (NotImplementedError, RuntimeError, ValueError):
+        return await main  # no loop signal handlers here (Windows, not the main thread)
+    try:
+        return await main
+    except asyncio.CancelledError:
+        if interrupted:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
 
 
 async def _guarded(main: Callable[[], Awaitable[T]]) -> T:
