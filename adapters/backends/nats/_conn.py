@@ -29,6 +29,9 @@ logger = logging.getLogger("adapters")
 
 DLQ_BUCKET = "brainless_dlq"
 
+_SINGLE_WRITE_TIMEOUT = 10.0
+_CLUSTER_WRITE_TIMEOUT = 30.0
+
 
 @dataclass(frozen=True)
 class Options:
@@ -41,8 +44,12 @@ class Options:
             buckets with brainlessdb).
         flush_interval: seconds a write waits so that writes issued meanwhile go out
             in one batch (``0``: the next event-loop turn).
-        write_timeout: seconds a write keeps retrying (e.g. while NATS restarts)
-            before failing with ``BackendUnavailable``.
+        write_timeout: seconds a write keeps retrying (e.g. while NATS restarts
+            or a cluster elects a new leader) before failing with
+            ``BackendUnavailable``; also bounds the retries of bucket binding,
+            feed resubscription and fresh reads. ``None`` (default): 10 on a
+            single server, 30 on a cluster (after a server is lost, nats-server
+            takes several seconds, sometimes over 10, to elect new leaders).
         attempt_timeout: seconds to wait for one acknowledgement before retrying.
         retry_delay: pause between write attempts.
         heartbeat: idle-heartbeat interval of the bucket feeds; two missed beats
@@ -69,7 +76,7 @@ class Options:
     namespace: str = "default"
     prefix: str = ""
     flush_interval: float = 0.0
-    write_timeout: float = 10.0
+    write_timeout: float | None = None
     attempt_timeout: float = 2.0
     retry_delay: float = 0.1
     heartbeat: float = 1.0
@@ -125,18 +132,18 @@ class Connection:
 
     def __init__(self, seeds: Seeds, options: Options) -> None:
         self.seeds = seeds
-        self.url = ",".join(seeds.servers)  # no credentials: they are not in ``servers``
+        # No credentials: they are not in ``servers``. ``nats://h1:4222,h2:4222``.
+        scheme, _, _ = seeds.servers[0].partition("://")
+        self.url = f"{scheme}://" + ",".join(s.partition("://")[2] for s in seeds.servers)
         self.options = options
         self.replicas = 1 if options.replicas == "auto" else options.replicas
         # Bucket binding, feed (re)subscription and fresh reads ride out an election.
-        self.patience = Patience(
-            options.write_timeout, options.retry_delay, options.attempt_timeout
-        )
+        self.patience = self._patience(options.write_timeout or _SINGLE_WRITE_TIMEOUT)
         self.nc = Client()
         self._js: JetStreamContext | None = None
         self.publisher = Publisher(
             self.nc,
-            write_timeout=options.write_timeout,
+            write_timeout=self.patience.timeout,
             attempt_timeout=options.attempt_timeout,
             retry_delay=options.retry_delay,
             flush_interval=options.flush_interval,
@@ -144,6 +151,10 @@ class Connection:
         self._buckets: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
+
+    def _patience(self, write_timeout: float) -> Patience:
+        options = self.options
+        return Patience(write_timeout, options.retry_delay, options.attempt_timeout)
 
     @property
     def js(self) -> JetStreamContext:
@@ -192,6 +203,9 @@ class Connection:
         if self.options.replicas == "auto":
             self.replicas = 3 if size >= 3 else 1
         self.publisher.clustered = size > 1
+        if self.options.write_timeout is None and size > 1:
+            self.patience = self._patience(_CLUSTER_WRITE_TIMEOUT)
+            self.publisher.write_timeout = self.patience.timeout
         logger.debug(
             "nats: connected, cluster of %d, new buckets get %d replicas", size, self.replicas
         )

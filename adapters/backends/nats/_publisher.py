@@ -67,7 +67,7 @@ class Publisher:
         self.eager = 0  # > 0 while a flush runs: no batch window
         self.generation = 0  # bumped on every reconnect
         self.clustered = False  # re-send unacknowledged writes after attempt_timeout
-        self._write_timeout = write_timeout
+        self.write_timeout = write_timeout
         self._attempt_timeout = attempt_timeout
         self._retry_delay = retry_delay
         # Reply tokens (also message id numbers) are taken from one counter. A
@@ -246,7 +246,7 @@ class Publisher:
             done.set_result(None)
 
     async def _send_many(self, writes: Writes, on_result: OnResult | None) -> list[int | Exception]:
-        deadline = time.monotonic() + self._write_timeout
+        deadline = time.monotonic() + self.write_timeout
         first = self._take_ids(len(writes))
         batch = AckBatch(first, len(writes), asyncio.get_running_loop(), on_result)
         self._batches.append(batch)
@@ -362,7 +362,7 @@ class Publisher:
         try:
             await self._batch()
             return await self._send(
-                subject, payload, headers, time.monotonic() + self._write_timeout
+                subject, payload, headers, time.monotonic() + self.write_timeout
             )
         finally:
             self._inflight.discard(done)

@@ -28,6 +28,7 @@ from types import TracebackType
 from typing import Any
 
 import nats
+from nats.aio.client import Client
 
 __all__ = ["DAEMON", "NatsCluster", "Node", "free_ports", "have_daemon"]
 
@@ -81,8 +82,16 @@ class Node:
 class NatsCluster:
     """``size`` nats-server processes forming one JetStream cluster (an async context manager)."""
 
-    def __init__(self, size: int = 3, *, name: str = "adapters", ready_timeout: float = 30.0):
+    def __init__(
+        self,
+        size: int = 3,
+        *,
+        name: str = "adapters",
+        ready_timeout: float = 30.0,
+        auth: tuple[str, str] | None = None,
+    ) -> None:
         self.size = size
+        self.auth = auth
         self.name = name
         self.ready_timeout = ready_timeout
         self._root = Path(tempfile.mkdtemp(prefix="nats-cluster-"))
@@ -112,7 +121,8 @@ class NatsCluster:
     def url(self, *options: str, nodes: list[int] | None = None, scheme: str = "nats") -> str:
         """A seed-list URL of ``nodes`` (default: all) plus ``options`` (``"k=v"``)."""
         chosen = [self.nodes[i] for i in (nodes if nodes is not None else range(self.size))]
-        base = f"{scheme}://" + ",".join(n.address for n in chosen)
+        creds = f"{self.auth[0]}:{self.auth[1]}@" if self.auth else ""
+        base = f"{scheme}://{creds}" + ",".join(n.address for n in chosen)
         return base + ("?" + "&".join(options) if options else "")
 
     def node_named(self, name: str) -> Node:
@@ -155,6 +165,7 @@ class NatsCluster:
             *("--cluster", f"nats://127.0.0.1:{node.cluster_port}"),
             *("--cluster_name", self.name, "--routes", ",".join(node.routes)),
             *("-l", str(node.log)),
+            *(("--user", self.auth[0], "--pass", self.auth[1]) if self.auth else ()),
         ]
         node.proc = subprocess.Popen(
             args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -218,10 +229,11 @@ class NatsCluster:
             if not meta.get("leader"):
                 return False
             leaders.add(meta["leader"])
-        return len(leaders) == 1
+        names = {n.name for n in running}
+        return len(leaders) == 1 and leaders <= names
 
     async def wait_ready(self, limit: float | None = None) -> None:
-        """Poll until every running node agrees on one meta leader.
+        """Poll until every running node agrees on one running meta leader.
 
         Raises:
             TimeoutError: no agreed leader before the deadline (the logs are kept).
@@ -233,6 +245,15 @@ class NatsCluster:
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"the NATS cluster in {self._root} elected no meta leader")
             await asyncio.sleep(0.05)  # polling interval of the deadline loop
+
+    async def _admin(self, running: list[Node]) -> Client:
+        user, password = self.auth if self.auth else (None, None)
+        return await nats.connect(
+            servers=[f"nats://{n.address}" for n in running],
+            connect_timeout=2,
+            user=user,
+            password=password,
+        )
 
     async def stream_leader(self, bucket: str, limit: float = 15.0) -> int:
         """The index of the node leading ``KV_<bucket>`` (waits while there is none)."""
