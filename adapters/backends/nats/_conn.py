@@ -16,7 +16,7 @@ from nats.js import JetStreamContext
 from ..._options import options_from
 from ..._urls import redact_url
 from ._client import Client
-from ._kv import ensure_bucket
+from ._kv import KVWriteError, ensure_bucket
 from ._layout import bucket_name_error
 from ._publisher import Publisher
 from ._retry import Patience
@@ -236,6 +236,13 @@ class Connection:
         raises an existing bucket's. Retried through a leader election.
         """
         if name not in self._buckets:
+            if self.replicas > 1 and not self.publisher.clustered:
+                raise KVWriteError(
+                    f"bucket {name} cannot have {self.replicas} replicas: "
+                    "the NATS server is not part of a cluster",
+                    None,
+                    None,
+                )
             kept = self.options.history if history is None else history
             await self.patience.run(
                 f"binding bucket {name}",

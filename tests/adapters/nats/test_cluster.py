@@ -346,3 +346,32 @@ async def test_replicas_raised_on_an_existing_bucket_never_lowered(
                 pass
     finally:
         await admin.close()
+
+
+SECRET = "s3cret-Pw"
+
+
+async def test_credentials_given_once_never_shown(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with NatsCluster(3, auth=("app", SECRET)) as cluster:
+        async with collection(cluster.url(OPTIONS, "replicas=3")) as coll:
+            store = coll._store
+            assert SECRET not in repr(store)
+            assert SECRET not in store.url
+            work = Workload(coll)
+            await work.sequential(0, 3)
+            # The next server (listed or advertised) is reached with the same credentials.
+            cluster.kill(connected_node(cluster, store))
+            await work.sequential(3, 3)
+            assert work.failed == []
+        bad = cluster.url(OPTIONS).replace(SECRET, "wrong-" + SECRET[::-1])
+        with pytest.raises(adapters.BackendUnavailable) as caught:
+            async with adapters.connect(bad, connect_timeout=1):
+                pass
+        for text in (str(caught.value), repr(caught.value), str(caught.value.__cause__)):
+            assert SECRET not in text
+            assert SECRET[::-1] not in text
+    for record in caplog.records:
+        message = record.getMessage()
+        assert SECRET not in message
+        assert SECRET[::-1] not in message
