@@ -20,7 +20,9 @@ async def _replicas(store: adapters.Store, bucket: str) -> int:
 
 async def test_auto_is_one_on_a_single_server() -> None:
     async with fresh_url() as url, adapters.connect(url) as store:
+        assert isinstance(store, NatsStore)
         assert store.options.replicas == "auto"
+        assert store._conn.replicas == 1
         await store.collection("plain").insert({"a": 1})
         assert await _replicas(store, "plain") == 1
 
