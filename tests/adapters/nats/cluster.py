@@ -6,7 +6,8 @@ cluster has a JetStream meta leader (polled with a deadline) and stops every
 process it started by PID. Nodes can be SIGKILLed and restarted, optionally
 with an empty store directory (a lost disk); :meth:`stream_leader` names the
 node leading a bucket's stream. Readiness is read from each node's HTTP
-monitoring endpoint (``/jsz``).
+monitoring endpoint (``/jsz``). ``NatsCluster(1)`` is a plain single server
+(no cluster), a baseline for benchmarks.
 """
 
 from __future__ import annotations
@@ -162,8 +163,18 @@ class NatsCluster:
             DAEMON,
             *("-a", "127.0.0.1", "-p", str(node.port), "-n", node.name),
             *("-m", str(node.http_port), "-js", "-sd", str(node.store)),
-            *("--cluster", f"nats://127.0.0.1:{node.cluster_port}"),
-            *("--cluster_name", self.name, "--routes", ",".join(node.routes)),
+            *(
+                (
+                    "--cluster",
+                    f"nats://127.0.0.1:{node.cluster_port}",
+                    "--cluster_name",
+                    self.name,
+                    "--routes",
+                    ",".join(node.routes),
+                )
+                if self.size > 1
+                else ()
+            ),
             *("-l", str(node.log)),
             *(("--user", self.auth[0], "--pass", self.auth[1]) if self.auth else ()),
         ]
@@ -222,6 +233,8 @@ class NatsCluster:
 
     def _meta_ready(self) -> bool:
         running = [n for n in self.nodes if n.running]
+        if self.size == 1:
+            return all(self._jsz(n) is not None for n in running)
         leaders: set[str] = set()
         for node in running:
             info = self._jsz(node)
