@@ -281,21 +281,24 @@ async def test_opening_while_the_first_seed_is_down(cluster: NatsCluster) -> Non
 
 
 async def test_replicas_one_bucket_fails_with_its_node(cluster: NatsCluster) -> None:
-    url = cluster.url(OPTIONS, "replicas=1", "write_timeout=2")
-    async with collection(url) as coll:
+    async with collection(cluster.url(OPTIONS, "replicas=1")) as coll:  # one copy each
         work = Workload(coll)
         await work.sequential(0, 5)
-        host = await cluster.stream_leader(NAME)
-        if connected_node(cluster, coll._store) == host:
-            pytest.skip("connected to the bucket's only node")  # pragma: no cover
+    host = await cluster.stream_leader(NAME)  # the config bucket's only server
+    others = [n.index for n in cluster.nodes if n.index != host]
+    async with collection(cluster.url(OPTIONS, "write_timeout=2", nodes=others)) as coll:
+        work.coll = coll
+        assert connected_node(cluster, coll._store) != host
         cluster.kill(host)
+        started = time.monotonic()
         with pytest.raises(adapters.BackendUnavailable):
             await coll.insert(work.device(99))
+        assert time.monotonic() - started >= 2  # retried for write_timeout first
         await cluster.restart(host)
         await cluster.wait_current(NAME, 1)
         await work.sequential(5, 5)
-    assert len(work.failed) == 0
-    assert len(work.acked) == 10
+    assert work.failed == []
+    await verify(cluster.url(OPTIONS), work, watched=False)  # file storage: nothing lost
 
 
 async def test_two_nodes_down_with_replicas_three(cluster: NatsCluster) -> None:
