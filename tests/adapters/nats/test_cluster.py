@@ -340,10 +340,18 @@ async def test_replicas_raised_on_an_existing_bucket_never_lowered(
         async with collection(cluster.url(OPTIONS, "replicas=1")):
             pass
         assert (await js.stream_info(f"KV_{NAME}")).config.num_replicas == 3
-        # auto on a three-node cluster: new buckets get 3 replicas; existing ones are kept.
+        # auto on a three-node cluster: new buckets get 3 replicas (the lock bucket too).
         async with adapters.connect(cluster.url(OPTIONS)) as store:
             await store.collection("AutoV1").insert({"a": 1})
+            async with store.lock("job", ttl=10):
+                pass
         assert (await js.stream_info("KV_AutoV1")).config.num_replicas == 3
+        assert (await js.stream_info("KV_h-locks")).config.num_replicas == 3
+        # ... and the dead-letter bucket, created when a row cannot be decoded.
+        await (await js.key_value("AutoV1")).put("00000000-0000-4000-8000-000000000000", b"{")
+        async with adapters.connect(cluster.url(OPTIONS)) as store:
+            await store.collection("AutoV1").count()
+        assert (await js.stream_info("KV_brainless_dlq")).config.num_replicas == 3
         with pytest.raises(adapters.BackendError, match="5 replicas"):
             async with collection(cluster.url(OPTIONS, "replicas=5")):
                 pass
