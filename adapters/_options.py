@@ -11,6 +11,7 @@ by the field's annotation:
 ``str``                      text (a number from the command line is taken as text)
 ``Literal["a", "b"]``        one of the names
 ``X | None``                 as ``X``, or ``None`` as a keyword
+``Literal["a"] | int``       the first alternative that fits (e.g. ``auto`` or ``3``)
 any other class              an instance, as a keyword only
 ============================ ====================================================
 
@@ -112,7 +113,15 @@ def _convert(backend: str, name: str, kind: Any, value: Any, *, from_url: bool) 
         inner = [a for a in args if a is not type(None)]
         if value is None and not from_url:
             return None
-        return _convert(backend, name, inner[0], value, from_url=from_url)
+        if len(inner) == 1:
+            return _convert(backend, name, inner[0], value, from_url=from_url)
+        for arm in inner:
+            try:
+                return _convert(backend, name, arm, value, from_url=from_url)
+            except ValueError:
+                continue
+        choices = " or ".join(_describe(arm) for arm in inner)
+        raise ValueError(f"{what} must be {choices}, got {value!r}")
     if typing.get_origin(kind) is Literal:
         if value not in args:
             choices = " or ".join(repr(a) for a in args)
@@ -133,6 +142,14 @@ def _convert(backend: str, name: str, kind: Any, value: Any, *, from_url: bool) 
     if not isinstance(value, kind):
         raise ValueError(f"{what} must be a {kind.__name__}, got {type(value).__name__}")
     return value
+
+
+def _describe(kind: Any) -> str:
+    """How an error message names what ``kind`` accepts."""
+    if typing.get_origin(kind) is Literal:
+        return " or ".join(repr(a) for a in typing.get_args(kind))
+    names = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
+    return names.get(kind, f"a {getattr(kind, '__name__', kind)}")
 
 
 def _boolean(what: str, value: Any) -> bool:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 __all__ = ["redact_url", "url_scheme"]
 
+_HOST_LIST = re.compile(r"\A[A-Za-z0-9_.\-:\[\]]+(,[A-Za-z0-9_.\-:\[\]]+)+\Z")
 _SECRET_PARAMS = frozenset({"password", "pass", "pwd", "token", "secret", "key", "auth"})
 
 
@@ -33,16 +35,21 @@ def redact_url(url: str) -> str:
     """
     try:
         parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port
+        _, at, hosts = parts.netloc.rpartition("@")
+        if "," in hosts and _HOST_LIST.match(hosts):
+            # A seed list (``nats://h1:4222,h2:4222``): hosts kept, credentials dropped.
+            netloc = f"***@{hosts}" if at else hosts
+        else:
+            host = parts.hostname or ""
+            port = parts.port
+            netloc = host if ":" not in host else f"[{host}]"
+            if port is not None:
+                netloc = f"{netloc}:{port}"
+            if parts.username is not None or parts.password is not None:
+                netloc = f"***@{netloc}"
     except ValueError:
         scheme = url_scheme(url)
         return f"{scheme}://***" if scheme else "***"
-    netloc = host if ":" not in host else f"[{host}]"
-    if port is not None:
-        netloc = f"{netloc}:{port}"
-    if parts.username is not None or parts.password is not None:
-        netloc = f"***@{netloc}"
     query = parts.query
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)

@@ -80,9 +80,14 @@ class BrainlessPeer:
 
     @classmethod
     async def start(
-        cls, class_name: str, namespace: str, flush_interval: float = 0.0, wait: float = 30
+        cls,
+        class_name: str,
+        namespace: str,
+        flush_interval: float = 0.0,
+        wait: float = 30,
+        url: str | None = None,
     ) -> BrainlessPeer:
-        """Start the peer; it has loaded and is watching when this returns."""
+        """Start the peer (on ``url``, default :data:`NATS_URL`); it has loaded and is watching."""
         python = brainless_python()
         if python is None:
             raise RuntimeError("brainlessdb virtualenv missing; run scripts/ensure-services")
@@ -96,6 +101,7 @@ class BrainlessPeer:
             stdout=asyncio.subprocess.PIPE,
             stderr=sys.stderr,
             limit=1 << 24,
+            env={**os.environ, "NOEX_NATS_URL": url or NATS_URL},
         )
         peer = cls(proc)
         async with asyncio.timeout(wait):

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-__all__ = ["SCENARIOS", "Scenario", "reachable", "scenario_names"]
+__all__ = ["SCENARIOS", "Scenario", "installed", "reachable", "scenario_names"]
 
 #: Returns why a scenario cannot run here, or ``None`` when it can.
 Need = Callable[[], str | None]
@@ -29,8 +29,18 @@ def reachable(name: str, url: str, default_port: int) -> Need:
     return check
 
 
+def installed(name: str, path: str) -> Need:
+    """A need: the program ``path`` is installed."""
+
+    def check() -> str | None:
+        return None if os.access(path, os.X_OK) else f"{name} not installed ({path})"
+
+    return check
+
+
 POSTGRES = reachable("PostgreSQL", "postgresql://127.0.0.1:5432", 5432)
 NATS = reachable("NATS", os.environ.get("NOEX_NATS_URL", "nats://127.0.0.1:4222"), 4222)
+NATS_SERVER = installed("nats-server", "/usr/sbin/nats-server")
 
 
 @dataclass(frozen=True)
@@ -93,6 +103,12 @@ SCENARIOS: tuple[Scenario, ...] = (
         "propagation latency between two processes vs brainlessdb",
         quick=("20",),
         needs=(NATS,),
+    ),
+    Scenario(
+        "nats_cluster",
+        "inserts on a three-server cluster (replicas 1 and 3) vs a single server; the stall of a leader kill",
+        quick=("500",),
+        needs=(NATS_SERVER,),
     ),
     Scenario(
         "beaver_client",

@@ -11,7 +11,8 @@ the few headers they need with :func:`header_value` / :func:`header_block`.
 This relies on private nats-py members, listed in :data:`INTERNALS`:
 ``_process_msg`` is hooked on the receive path, ``_send_command``,
 ``_flush_pending`` and ``_flush_queue`` queue ready-made frames on the send
-path (``_publisher``), and a subscription's ``_id`` is its sid. pyproject.toml
+path (``_publisher``), a subscription's ``_id`` is its sid, and
+``_server_info`` (the server's ``INFO``) tells whether it belongs to a cluster. pyproject.toml
 pins the nats-py releases they were checked against (:data:`SUPPORTED_RANGE`);
 importing this module with a nats-py whose members differ raises an
 ``ImportError`` naming the member, and ``tests/adapters/nats/test_internals.py``
@@ -52,7 +53,7 @@ INTERNALS: Final[dict[str, tuple[str, ...]]] = {
 }
 """Private nats-py methods we call or override, with their leading parameters."""
 
-INSTANCE_ATTRIBUTES: Final = ("_flush_queue",)
+INSTANCE_ATTRIBUTES: Final = ("_flush_queue", "_server_info")
 """Private attributes of a nats-py client that must exist once it is built."""
 
 DirectHandler = Callable[[bytes, bytes, bytes, bytes], None]

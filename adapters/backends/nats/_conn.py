@@ -6,7 +6,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import nats
 import nats.errors
@@ -16,16 +16,21 @@ from nats.js import JetStreamContext
 from ..._options import options_from
 from ..._urls import redact_url
 from ._client import Client
-from ._kv import ensure_bucket
+from ._kv import KVWriteError, ensure_bucket
 from ._layout import bucket_name_error
 from ._publisher import Publisher
+from ._retry import Patience
+from ._seeds import Seeds, parse_seeds
 from ._wire import dlq_entry
 
-__all__ = ["DLQ_BUCKET", "Connection", "Options", "parse_url"]
+__all__ = ["DLQ_BUCKET", "Connection", "Options", "cluster_size", "parse_url"]
 
 logger = logging.getLogger("adapters")
 
 DLQ_BUCKET = "brainless_dlq"
+
+_SINGLE_WRITE_TIMEOUT = 10.0
+_CLUSTER_WRITE_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -39,8 +44,12 @@ class Options:
             buckets with brainlessdb).
         flush_interval: seconds a write waits so that writes issued meanwhile go out
             in one batch (``0``: the next event-loop turn).
-        write_timeout: seconds a write keeps retrying (e.g. while NATS restarts)
-            before failing with ``BackendUnavailable``.
+        write_timeout: seconds a write keeps retrying (e.g. while NATS restarts
+            or a cluster elects a new leader) before failing with
+            ``BackendUnavailable``; also bounds the retries of bucket binding,
+            feed resubscription and fresh reads. ``None`` (default): 10 on a
+            single server, 30 on a cluster (after a server is lost, nats-server
+            takes several seconds, sometimes over 10, to elect new leaders).
         attempt_timeout: seconds to wait for one acknowledgement before retrying.
         retry_delay: pause between write attempts.
         heartbeat: idle-heartbeat interval of the bucket feeds; two missed beats
@@ -56,12 +65,18 @@ class Options:
         history: revisions kept per key by the buckets this store creates (1-64;
             brainlessdb's 64 by default). It bounds how far back
             ``watch(since=...)`` can resume; existing buckets keep theirs.
+        replicas: copies kept of every bucket this store creates (1-5), or
+            ``"auto"`` (default): 3 when the server connected to belongs to a
+            cluster of at least 3 servers (the cluster name and the client
+            addresses it advertises in its ``INFO``, together with the URL's seed
+            list), else 1. An explicit number also raises existing buckets that
+            have fewer (never lowers them); ``"auto"`` binds them as they are.
     """
 
     namespace: str = "default"
     prefix: str = ""
     flush_interval: float = 0.0
-    write_timeout: float = 10.0
+    write_timeout: float | None = None
     attempt_timeout: float = 2.0
     retry_delay: float = 0.1
     heartbeat: float = 1.0
@@ -69,8 +84,13 @@ class Options:
     on_invalid: Literal["quarantine", "delete"] = "quarantine"
     reads: Literal["fresh", "local"] = "fresh"
     history: int = 64
+    replicas: Literal["auto"] | int = "auto"
 
     def __post_init__(self) -> None:
+        if self.replicas != "auto" and not 1 <= self.replicas <= 5:
+            raise ValueError(
+                f"nats option 'replicas' must be 1 to 5 or 'auto', got {self.replicas}"
+            )
         if not 1 <= self.history <= 64:
             raise ValueError(f"nats option 'history' must be 1 to 64, got {self.history}")
         if not self.namespace:
@@ -79,32 +99,51 @@ class Options:
             raise ValueError(f"nats option 'prefix': {bucket_name_error(self.prefix)}")
 
 
-def parse_url(url: str, overrides: dict[str, Any]) -> tuple[str, Options]:
-    """Split a ``nats://`` URL into the server URL and :class:`Options`.
+def parse_url(url: str, overrides: dict[str, Any]) -> tuple[Seeds, Options]:
+    """Split a ``nats://`` URL (one server or a seed list) into its servers and :class:`Options`.
 
     Raises:
-        ValueError: unknown option or a value of the wrong type (message names it).
+        ValueError: unknown option, a value of the wrong type, or a malformed
+            server address (the message names it, never the credentials).
     """
     parts = urlsplit(url)
     if parts.scheme not in ("nats", "tls"):
         raise ValueError(f"not a nats:// URL: {redact_url(url)}")
     options = options_from(Options, "nats", parts.query, overrides)
-    server = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
-    return server, options
+    return parse_seeds(parts.scheme, parts.netloc), options
+
+
+def cluster_size(server_info: dict[str, Any], seeds: Seeds) -> int:
+    """How many servers the cluster of the connected server has, as far as the client knows.
+
+    1 when the server's ``INFO`` names no cluster; otherwise the number of
+    distinct client addresses it advertises (``connect_urls``, itself included)
+    or of the seed list, whichever is larger (a node that is down is not
+    advertised, but is still listed by the URL).
+    """
+    if not server_info.get("cluster"):
+        return 1
+    advertised = set(server_info.get("connect_urls") or ())
+    return max(len(advertised), len(set(seeds.servers)), 1)
 
 
 class Connection:
     """One NATS connection, its JetStream context and the pipelined writer."""
 
-    def __init__(self, server: str, options: Options) -> None:
-        self.server = server
-        self.url = redact_url(server)
+    def __init__(self, seeds: Seeds, options: Options) -> None:
+        self.seeds = seeds
+        # No credentials: they are not in ``servers``. ``nats://h1:4222,h2:4222``.
+        scheme, _, _ = seeds.servers[0].partition("://")
+        self.url = f"{scheme}://" + ",".join(s.partition("://")[2] for s in seeds.servers)
         self.options = options
+        self.replicas = 1 if options.replicas == "auto" else options.replicas
+        # Bucket binding, feed (re)subscription and fresh reads ride out an election.
+        self.patience = self._patience(options.write_timeout or _SINGLE_WRITE_TIMEOUT)
         self.nc = Client()
         self._js: JetStreamContext | None = None
         self.publisher = Publisher(
             self.nc,
-            write_timeout=options.write_timeout,
+            write_timeout=self.patience.timeout,
             attempt_timeout=options.attempt_timeout,
             retry_delay=options.retry_delay,
             flush_interval=options.flush_interval,
@@ -112,6 +151,10 @@ class Connection:
         self._buckets: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
+
+    def _patience(self, write_timeout: float) -> Patience:
+        options = self.options
+        return Patience(write_timeout, options.retry_delay, options.attempt_timeout)
 
     @property
     def js(self) -> JetStreamContext:
@@ -139,7 +182,10 @@ class Connection:
         try:
             async with asyncio.timeout(self.options.connect_timeout):
                 await self.nc.connect(
-                    servers=[self.server],
+                    servers=list(self.seeds.servers),
+                    user=self.seeds.user,
+                    password=self.seeds.password,
+                    token=self.seeds.token,
                     connect_timeout=max(1, round(self.options.connect_timeout)),
                     allow_reconnect=True,
                     max_reconnect_attempts=-1,
@@ -153,6 +199,16 @@ class Connection:
             await self.nc.close()
             raise
         self._js = self.nc.jetstream(timeout=self.options.attempt_timeout)
+        size = cluster_size(self.nc._server_info, self.seeds)
+        if self.options.replicas == "auto":
+            self.replicas = 3 if size >= 3 else 1
+        self.publisher.clustered = size > 1
+        if self.options.write_timeout is None and size > 1:
+            self.patience = self._patience(_CLUSTER_WRITE_TIMEOUT)
+            self.publisher.write_timeout = self.patience.timeout
+        logger.debug(
+            "nats: connected, cluster of %d, new buckets get %d replicas", size, self.replicas
+        )
         await self.publisher.start()
 
     async def close(self) -> None:
@@ -174,10 +230,30 @@ class Connection:
         return self.options.prefix + name
 
     async def ensure_bucket(self, name: str, *, history: int | None = None) -> None:
-        """Bind or create a bucket once per connection (``history``: see ``_kv.ensure_bucket``)."""
+        """Bind or create a bucket once per connection (``history``: see ``_kv.ensure_bucket``).
+
+        Created with this store's replicas; an explicit ``replicas`` option also
+        raises an existing bucket's. Retried through a leader election.
+        """
         if name not in self._buckets:
+            if self.replicas > 1 and not self.publisher.clustered:
+                raise KVWriteError(
+                    f"bucket {name} cannot have {self.replicas} replicas: "
+                    "the NATS server is not part of a cluster",
+                    None,
+                    None,
+                )
             kept = self.options.history if history is None else history
-            await ensure_bucket(self.js, name, history=kept)
+            await self.patience.run(
+                f"binding bucket {name}",
+                lambda: ensure_bucket(
+                    self.js,
+                    name,
+                    history=kept,
+                    replicas=self.replicas,
+                    raise_replicas=self.options.replicas != "auto",
+                ),
+            )
             self._buckets.add(name)
 
     async def drop_bucket(self, name: str) -> bool:

@@ -72,7 +72,12 @@ class CollectionCore:
             await self.conn.ensure_bucket(self.claims_bucket)
         self._feeds = [
             BucketFeed(
-                self.conn.nc, self.conn.js, bucket, handler, heartbeat=self.conn.options.heartbeat
+                self.conn.nc,
+                self.conn.js,
+                bucket,
+                handler,
+                heartbeat=self.conn.options.heartbeat,
+                patience=self.conn.patience,
             )
             for bucket, handler in plan
         ]
@@ -104,8 +109,7 @@ class CollectionCore:
 
     async def catch_up(self) -> None:
         """Make the mirror include every write acknowledged before this call."""
-        timeout = self.conn.options.attempt_timeout
-        await asyncio.gather(*(feed.catch_up(timeout) for feed in self._feeds))
+        await asyncio.gather(*(feed.catch_up() for feed in self._feeds))
 
     # -- feed handlers ----------------------------------------------------------
 

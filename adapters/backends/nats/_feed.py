@@ -32,7 +32,8 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from ._client import Client, header_block, header_value
-from ._kv import EXPECTED_LAST, KV_OP, MSG_ID, Event
+from ._kv import EXPECTED_LAST, KV_OP, MSG_ID, Event, KVUnavailable
+from ._retry import Patience
 
 __all__ = ["BucketFeed", "OrderedTracker"]
 
@@ -47,6 +48,7 @@ class _StreamState(msgspec.Struct):
 
 class _StreamInfo(msgspec.Struct):
     state: _StreamState = msgspec.field(default_factory=_StreamState)
+    error: dict[str, Any] | None = None
 
 
 _info_decoder = msgspec.json.Decoder(_StreamInfo)
@@ -111,6 +113,7 @@ class BucketFeed:
         handler: Callable[[Event], None],
         *,
         heartbeat: float,
+        patience: Patience,
         start_after: int | None = None,
         on_gap: Callable[[int, int], None] | None = None,
     ) -> None:
@@ -120,6 +123,7 @@ class BucketFeed:
         self._stream = f"KV_{bucket}"
         self._handler = handler
         self._heartbeat = heartbeat
+        self._patience = patience
         self._prefix_len = len(f"$KV.{bucket}.")
         self._tracker = OrderedTracker()
         self._sub: Any = None
@@ -140,8 +144,11 @@ class BucketFeed:
     # -- lifecycle ----------------------------------------------------------------
 
     async def start(self) -> None:
-        """Subscribe; :attr:`ready` is set once the current values are applied."""
-        await self._subscribe()
+        """Subscribe; :attr:`ready` is set once the current values are applied.
+
+        Retried through a leader election (see ``_retry``).
+        """
+        await self._patience.run(f"subscribing to {self.bucket}", self._subscribe)
         self._watchdog = asyncio.get_running_loop().create_task(self._watch())
 
     async def stop(self) -> None:
@@ -154,25 +161,37 @@ class BucketFeed:
                     await task
         await self._drop()
 
-    async def catch_up(self, limit: float) -> None:
+    async def catch_up(self) -> None:
         """Wait until every message the stream held when called has been applied.
 
-        One request for the stream's last sequence; gives up quietly after
-        ``limit`` seconds (the read is then served from what the mirror has).
+        One request for the stream's last sequence, retried through a leader
+        election; gives up quietly when disconnected or once the write deadline
+        has passed (the read is then served from what the mirror has).
         """
+        nc = self._nc
+        if not nc.is_connected:
+            return
+        deadline = time.monotonic() + self._patience.timeout
+
+        async def last_seq() -> int:
+            subject = f"$JS.API.STREAM.INFO.{self._stream}"
+            reply = await nc.request(subject, b"", timeout=self._patience.attempt)
+            info = _info_decoder.decode(reply.data)
+            if info.error is not None:
+                raise nats.js.errors.APIError.from_error(info.error)
+            return info.state.last_seq
+
         try:
-            reply = await self._nc.request(
-                f"$JS.API.STREAM.INFO.{self._stream}", b"", timeout=limit
-            )
-            target = _info_decoder.decode(reply.data).state.last_seq
-        except (nats.errors.Error, msgspec.DecodeError, TimeoutError):
+            target = await self._patience.run(f"reading {self.bucket}'s last revision", last_seq)
+        except (nats.errors.Error, msgspec.DecodeError, KVUnavailable) as exc:
+            logger.debug("nats: %s: no fresh read (%s)", self.bucket, type(exc).__name__)
             return
         if self.seq >= target:
             return
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append((target, fut))
         try:
-            async with asyncio.timeout(limit):
+            async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
                 await fut
         except TimeoutError:
             logger.debug("nats: %s feed did not catch up in time", self.bucket)
@@ -186,8 +205,8 @@ class BucketFeed:
         generation = self._generation
         self._tracker.restart()
         inbox = self._nc.new_inbox()
-        self._sub = await self._nc.subscribe(inbox)
-        self._nc.direct(self._sub, functools.partial(self._on_raw, generation))
+        sub = self._sub = await self._nc.subscribe(inbox)
+        self._nc.direct(sub, functools.partial(self._on_raw, generation))
         first = self.seq == 0 and not self._exact
         config = ConsumerConfig(
             deliver_subject=inbox,
@@ -203,21 +222,34 @@ class BucketFeed:
             mem_storage=True,
             num_replicas=1,
         )
-        info = await self._js.add_consumer(self._stream, config=config)
+        try:
+            info = await self._js.add_consumer(self._stream, config=config)
+        except BaseException:
+            # No consumer (e.g. no stream leader yet): drop the inbox before a retry.
+            self._sub = None
+            self._nc.undirect(sub)
+            with contextlib.suppress(nats.errors.Error):
+                await sub.unsubscribe()
+            raise
         self._consumer = info.name
         self._active = time.monotonic()
         if info.num_pending == 0 and (info.delivered is None or not info.delivered.consumer_seq):
             self.ready.set()
 
-    async def _drop(self) -> None:
-        """Stop the current subscription and delete its consumer (best effort)."""
+    async def _drop(self, delete: bool = True) -> None:
+        """Stop the current subscription and delete its consumer (best effort).
+
+        Without ``delete`` the consumer is left to the server, which removes an
+        ephemeral consumer nobody listens to (a resubscription does not wait for
+        a request that may time out while its server is gone).
+        """
         sub, self._sub = self._sub, None
         consumer, self._consumer = self._consumer, None
         if sub is not None:
             self._nc.undirect(sub)
             with contextlib.suppress(nats.errors.Error):
                 await sub.unsubscribe()
-        if consumer is not None and self._nc.is_connected:
+        if delete and consumer is not None and self._nc.is_connected:
             # The server also removes an ephemeral consumer nobody listens to.
             with contextlib.suppress(nats.errors.Error, nats.js.errors.Error, TimeoutError):
                 await self._js.delete_consumer(self._stream, consumer)
@@ -231,10 +263,10 @@ class BucketFeed:
 
     async def _reset(self) -> None:
         try:
-            await self._drop()
-            await self._subscribe()
+            await self._drop(delete=False)
+            await self._patience.run(f"resubscribing to {self.bucket}", self._subscribe)
             logger.debug("nats: %s feed resumed after sequence %d", self.bucket, self.seq)
-        except (nats.errors.Error, nats.js.errors.Error, TimeoutError) as exc:
+        except (nats.errors.Error, nats.js.errors.Error, TimeoutError, KVUnavailable) as exc:
             # NATS is not back yet: the watchdog tries again.
             logger.debug("nats: %s feed could not resume: %s", self.bucket, type(exc).__name__)
             self._active = time.monotonic()

@@ -7,6 +7,7 @@ every NATS failure into the adapters error tree (``adapters._translate``).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any, Literal
 
@@ -31,6 +32,7 @@ __all__ = [
     "PubAck",
     "WrongRevision",
     "ack_decoder",
+    "api_transient",
     "ensure_bucket",
     "header_block",
     "outcome",
@@ -42,6 +44,8 @@ logger = logging.getLogger("adapters")
 
 _HISTORY = 64
 _WRONG_LAST_SEQUENCE = 10071
+_INSUFFICIENT_RESOURCES = 10023
+_TEMPORARILY_UNAVAILABLE = 10008
 MSG_ID = "Nats-Msg-Id"
 EXPECTED_LAST = "Nats-Expected-Last-Subject-Sequence"
 KV_OP = "KV-Operation"
@@ -83,23 +87,70 @@ ack_decoder = msgspec.json.Decoder(PubAck)
 NO_RESPONDERS = PubAck(error={"code": 503, "description": "no responders"})
 
 
-async def ensure_bucket(js: JetStreamContext, name: str, *, history: int = _HISTORY) -> None:
+async def ensure_bucket(
+    js: JetStreamContext,
+    name: str,
+    *,
+    history: int = _HISTORY,
+    replicas: int = 1,
+    raise_replicas: bool = False,
+) -> None:
     """Bind ``name`` if it exists, else create it like brainlessdb (history 64, file).
 
-    ``history`` overrides the revisions kept per key (the lock bucket keeps 1).
+    ``history`` overrides the revisions kept per key (the lock bucket keeps 1);
+    ``replicas`` is the number of copies of a bucket created here. With
+    ``raise_replicas``, an existing bucket with fewer replicas is raised to
+    ``replicas`` (a stream update, logged at INFO); it is never lowered.
+
+    Raises:
+        KVWriteError: JetStream refused to create or update the bucket (e.g. more
+            replicas than the cluster has servers); the message names both.
     """
+    stream = f"KV_{name}"
     try:
-        await js.stream_info(f"KV_{name}")
-        return
+        info = await js.stream_info(stream)
     except nats.js.errors.NotFoundError:
-        pass
-    try:
-        await js.create_key_value(
-            KeyValueConfig(bucket=name, history=history, storage=StorageType.FILE)
-        )
-    except nats.js.errors.BadRequestError:
-        # Another process created it first (with its own config): bind it as-is.
-        await js.stream_info(f"KV_{name}")
+        try:
+            await js.create_key_value(
+                KeyValueConfig(
+                    bucket=name, history=history, storage=StorageType.FILE, replicas=replicas
+                )
+            )
+            return
+        except nats.js.errors.APIError as exc:
+            if api_transient(exc):
+                raise  # an election: retried by the caller
+            try:
+                # Another process created it first (with its own config): bind it as-is.
+                info = await js.stream_info(stream)
+            except nats.js.errors.NotFoundError:
+                raise _refused(
+                    f"cannot create bucket {name} with {replicas} replicas", exc
+                ) from exc
+    have = info.config.num_replicas or 1
+    if raise_replicas and have < replicas:
+        try:
+            await js.update_stream(dataclasses.replace(info.config, num_replicas=replicas))
+        except nats.js.errors.APIError as exc:
+            if api_transient(exc):
+                raise
+            raise _refused(f"cannot raise bucket {name} to {replicas} replicas", exc) from exc
+        logger.info("nats: bucket %s raised from %d to %d replicas", name, have, replicas)
+
+
+def api_transient(exc: nats.js.errors.APIError) -> bool:
+    """Whether a JetStream API error is an election or a busy server (worth retrying).
+
+    408/503 and "JetStream system temporarily unavailable" (10008) are; "insufficient
+    resources" (10023, also a 503: not enough servers for the replicas) is not.
+    """
+    if exc.err_code == _INSUFFICIENT_RESOURCES:
+        return False
+    return exc.code in (408, 503) or exc.err_code == _TEMPORARILY_UNAVAILABLE
+
+
+def _refused(what: str, exc: nats.js.errors.APIError) -> KVWriteError:
+    return KVWriteError(f"{what}: {exc.description}", exc.code, exc.err_code)
 
 
 async def read_last(js: JetStreamContext, bucket: str, key: str) -> Event | None:

@@ -10,6 +10,12 @@ server instead of being applied twice. :meth:`Publisher.write_many` sends a
 whole batch before awaiting any acknowledgement and then waits for all of them
 at once (bulk inserts). Frames are queued on the connection directly (see
 ``_client`` for the nats-py internals this relies on).
+
+On a single server, a write without an acknowledgement on a healthy connection
+is a backlog and is only re-sent after a reconnect. On a cluster
+(:attr:`Publisher.clustered`), a write routed to a stream leader that died
+meanwhile is lost without any error, so a write still unacknowledged after
+``attempt_timeout`` is re-sent (same message id: applied at most once).
 """
 
 from __future__ import annotations
@@ -60,7 +66,8 @@ class Publisher:
         self._inflight: set[asyncio.Future[None]] = set()
         self.eager = 0  # > 0 while a flush runs: no batch window
         self.generation = 0  # bumped on every reconnect
-        self._write_timeout = write_timeout
+        self.clustered = False  # re-send unacknowledged writes after attempt_timeout
+        self.write_timeout = write_timeout
         self._attempt_timeout = attempt_timeout
         self._retry_delay = retry_delay
         # Reply tokens (also message id numbers) are taken from one counter. A
@@ -239,7 +246,7 @@ class Publisher:
             done.set_result(None)
 
     async def _send_many(self, writes: Writes, on_result: OnResult | None) -> list[int | Exception]:
-        deadline = time.monotonic() + self._write_timeout
+        deadline = time.monotonic() + self.write_timeout
         first = self._take_ids(len(writes))
         batch = AckBatch(first, len(writes), asyncio.get_running_loop(), on_result)
         self._batches.append(batch)
@@ -250,9 +257,12 @@ class Publisher:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
+                left = batch.left
                 await asyncio.wait((batch.done,), timeout=min(self._attempt_timeout, remaining))
                 if self.generation != generation or not self._nc.is_connected:
                     break
+                if self.clustered and batch.left == left:
+                    break  # no reply for a whole attempt: a leader died, re-send the rest
         finally:
             self._batches.remove(batch)
         results: list[int | Exception] = []
@@ -352,7 +362,7 @@ class Publisher:
         try:
             await self._batch()
             return await self._send(
-                subject, payload, headers, time.monotonic() + self._write_timeout
+                subject, payload, headers, time.monotonic() + self.write_timeout
             )
         finally:
             self._inflight.discard(done)
@@ -379,6 +389,8 @@ class Publisher:
                     await asyncio.wait((fut,), timeout=min(self._attempt_timeout, remaining))
                     if self.generation != generation or not self._nc.is_connected:
                         break
+                    if self.clustered:
+                        break  # the stream leader may have died with it: re-send
             except nats.errors.Error as exc:
                 last_error = type(exc).__name__
             finally:

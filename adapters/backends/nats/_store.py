@@ -86,8 +86,14 @@ class NatsStore(NatsBase):
             else:
                 live.add(event.key)
 
+        conn = self._conn
         feed = BucketFeed(
-            self._conn.nc, self._conn.js, bucket, track, heartbeat=self._conn.options.heartbeat
+            conn.nc,
+            conn.js,
+            bucket,
+            track,
+            heartbeat=conn.options.heartbeat,
+            patience=conn.patience,
         )
         try:
             await feed.start()
@@ -157,8 +163,8 @@ async def open_store(url: str, **options: Any) -> Store:
         ValueError: an unknown or malformed option.
         BackendUnavailable: NATS cannot be reached.
     """
-    server, parsed = parse_url(url, options)
-    conn = Connection(server, parsed)
+    seeds, parsed = parse_url(url, options)
+    conn = Connection(seeds, parsed)
     try:
         await conn.connect()
     except (nats.errors.Error, OSError, TimeoutError) as exc:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict, deque
+from typing import Any
 
 import msgspec
 import nats.errors
@@ -54,6 +55,7 @@ class _State(msgspec.Struct):
 
 class _Info(msgspec.Struct):
     state: _State = msgspec.field(default_factory=_State)
+    error: dict[str, Any] | None = None
 
 
 _info = msgspec.json.Decoder(_Info)
@@ -73,13 +75,22 @@ def check_cursor(since: str) -> int:
 
 
 async def _stream_state(core: CollectionCore, details: bool = False) -> _State:
+    """The bucket stream's sequences, retried through a leader election."""
     request = b'{"deleted_details":true}' if details else b""
-    reply = await core.conn.nc.request(
-        f"$JS.API.STREAM.INFO.KV_{core.layout.bucket}",
-        request,
-        timeout=core.conn.options.attempt_timeout,
-    )
-    return _info.decode(reply.data).state
+    conn = core.conn
+
+    async def ask() -> _State:
+        reply = await conn.nc.request(
+            f"$JS.API.STREAM.INFO.KV_{core.layout.bucket}",
+            request,
+            timeout=conn.options.attempt_timeout,
+        )
+        info = _info.decode(reply.data)
+        if info.error is not None:
+            raise nats.js.errors.APIError.from_error(info.error)
+        return info.state
+
+    return await conn.patience.run(f"reading {core.layout.bucket}'s sequences", ask)
 
 
 async def open_feed(core: CollectionCore, since: str | None) -> ChangeFeed:
@@ -124,6 +135,7 @@ class ChangeFeed:
             core.layout.bucket,
             self._on_event,
             heartbeat=conn.options.heartbeat,
+            patience=conn.patience,
             start_after=start,
             on_gap=self._on_gap,
         )

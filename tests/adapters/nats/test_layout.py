@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -11,7 +12,7 @@ import pytest
 from msgspec import Meta
 
 from adapters import redact_url
-from adapters.backends.nats._conn import parse_url
+from adapters.backends.nats._conn import cluster_size, parse_url
 from adapters.backends.nats._layout import (
     Flag,
     Layout,
@@ -21,6 +22,7 @@ from adapters.backends.nats._layout import (
     decode_key,
     encode_key,
 )
+from adapters.backends.nats._seeds import Seeds
 from adapters.backends.nats._wire import ConfigValue, decode_config, dlq_entry, encode
 from bench.nats_common import Address, AppaLocal, AppbLocal
 
@@ -132,13 +134,15 @@ def test_dlq_entry_uses_brainlessdb_key_and_value() -> None:
 
 
 def test_url_options_are_typed_and_validated() -> None:
-    server, options = parse_url(
+    seeds, options = parse_url(
         "nats://u:secret@127.0.0.1:4222?namespace=app&flush_interval=0.01", {"prefix": "t_"}
     )
-    assert server == "nats://u:secret@127.0.0.1:4222"
+    assert seeds.servers == ("nats://127.0.0.1:4222",)
+    assert (seeds.user, seeds.password, seeds.token) == ("u", "secret", None)
+    assert "secret" not in repr(seeds)
     assert (options.namespace, options.flush_interval, options.prefix) == ("app", 0.01, "t_")
     assert options.on_invalid == "quarantine"
-    assert redact_url(server) == "nats://***@127.0.0.1:4222"
+    assert options.replicas == "auto"
     with pytest.raises(ValueError, match="unknown nats option 'nope'"):
         parse_url("nats://h?nope=1", {})
     with pytest.raises(ValueError, match="'write_timeout' must be a number"):
@@ -147,3 +151,60 @@ def test_url_options_are_typed_and_validated() -> None:
         parse_url("nats://h?on_invalid=drop", {})
     with pytest.raises(ValueError, match="prefix"):
         parse_url("nats://h?prefix=a.b", {})
+
+
+def test_seed_list_with_credentials_given_once() -> None:
+    seeds, _ = parse_url("tls://u%40x:p%3Aw@h1:4222,h2:4223, [::1]:4224?namespace=app", {})
+    assert seeds.servers == ("tls://h1:4222", "tls://h2:4223", "tls://[::1]:4224")
+    assert (seeds.user, seeds.password) == ("u@x", "p:w")
+    seeds, _ = parse_url("nats://s3cr3t@h1,h2:4222", {})
+    assert (seeds.token, seeds.user, seeds.servers) == (
+        "s3cr3t",
+        None,
+        ("nats://h1", "nats://h2:4222"),
+    )
+    assert "s3cr3t" not in repr(seeds)
+    with pytest.raises(ValueError, match="bad server address 'h 2:1'") as caught:
+        parse_url("nats://u:hunter2@h1:4222,h 2:1", {})
+    assert "hunter2" not in str(caught.value)
+    with pytest.raises(ValueError, match="bad server address ''"):
+        parse_url("nats://u:hunter2@h1:4222,", {})
+    with pytest.raises(ValueError, match="bad server address 'h:99999'"):
+        parse_url("nats://h1:4222,h:99999", {})
+    url = "nats://u:hunter2@h1:4222,h2:4222?namespace=app&token=abc"
+    assert redact_url(url) == "nats://***@h1:4222,h2:4222?namespace=app&token=***"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [("?replicas=auto", "auto"), ("?replicas=3", 3), ("?replicas=1", 1), ("", "auto")],
+)
+def test_replicas_option(given: str, expected: object) -> None:
+    assert parse_url("nats://h" + given, {})[1].replicas == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "keywords", "message"),
+    [
+        ("nats://h?replicas=0", {}, "'replicas' must be 1 to 5 or 'auto', got 0"),
+        ("nats://h?replicas=6", {}, "'replicas' must be 1 to 5 or 'auto', got 6"),
+        ("nats://h?replicas=three", {}, "'replicas' must be 'auto' or a whole number, got 'three'"),
+        ("nats://h?replicas=-1", {}, "'replicas' must be 'auto' or a whole number, got '-1'"),
+        ("nats://h", {"replicas": 2.5}, "'replicas' must be 'auto' or a whole number, got 2.5"),
+        ("nats://h", {"replicas": True}, "'replicas' must be 'auto' or a whole number, got True"),
+    ],
+)
+def test_replicas_option_rejects_bad_values(
+    url: str, keywords: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse_url(url, keywords)
+
+
+def test_cluster_size_from_server_info() -> None:
+    one = Seeds(("nats://a:1",))
+    three = Seeds(("nats://a:1", "nats://b:1", "nats://c:1"))
+    assert cluster_size({}, three) == 1  # no cluster name: a single server
+    assert cluster_size({"cluster": "c", "connect_urls": ["a:1", "b:1", "c:1"]}, one) == 3
+    assert cluster_size({"cluster": "c", "connect_urls": ["a:1", "b:1"]}, three) == 3
+    assert cluster_size({"cluster": "c", "connect_urls": ["a:1", "b:1"]}, one) == 2
