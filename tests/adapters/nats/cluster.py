@@ -23,13 +23,17 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import nats
 from nats.aio.client import Client
+from nats.js.api import StreamInfo
+
+T = TypeVar("T")
 
 __all__ = ["DAEMON", "NatsCluster", "Node", "free_ports", "have_daemon"]
 
@@ -270,27 +274,29 @@ class NatsCluster:
 
     async def stream_leader(self, bucket: str, limit: float = 15.0) -> int:
         """The index of the node leading ``KV_<bucket>`` (waits while there is none)."""
-        deadline = time.monotonic() + limit
-        running = [n for n in self.nodes if n.running]
-        nc = await nats.connect(servers=[f"nats://{n.address}" for n in running], connect_timeout=2)
-        try:
-            js = nc.jetstream(timeout=2)
-            while True:
-                try:
-                    info = await js.stream_info(f"KV_{bucket}")
-                    leader = info.cluster.leader if info.cluster else None
-                    if leader:
-                        return self.node_named(leader).index
-                except (nats.errors.Error, TimeoutError):
-                    pass
-                if time.monotonic() >= deadline:
-                    raise TimeoutError(f"KV_{bucket} has no leader")
-                await asyncio.sleep(0.05)  # polling interval of the deadline loop
-        finally:
-            await nc.close()
+
+        def leader(info: StreamInfo) -> int | None:
+            name = info.cluster.leader if info.cluster else None
+            return self.node_named(name).index if name else None
+
+        return await self._poll_stream(bucket, leader, limit, "has no leader")
 
     async def wait_current(self, bucket: str, replicas: int, limit: float = 30.0) -> None:
         """Poll until ``KV_<bucket>`` has a leader and ``replicas - 1`` current followers."""
+
+        def settled(info: StreamInfo) -> bool | None:
+            cluster = info.cluster
+            if not (cluster and cluster.leader):
+                return None
+            current = [r for r in cluster.replicas or [] if r.current and not r.offline]
+            return True if len(current) >= replicas - 1 else None
+
+        await self._poll_stream(bucket, settled, limit, f"did not get {replicas} current replicas")
+
+    async def _poll_stream(
+        self, bucket: str, check: Callable[[StreamInfo], T | None], limit: float, failure: str
+    ) -> T:
+        """Poll ``KV_<bucket>``'s info until ``check`` gives a value; ``TimeoutError`` after ``limit``."""
         deadline = time.monotonic() + limit
         running = [n for n in self.nodes if n.running]
         nc = await nats.connect(servers=[f"nats://{n.address}" for n in running], connect_timeout=2)
@@ -298,16 +304,13 @@ class NatsCluster:
             js = nc.jetstream(timeout=2)
             while True:
                 try:
-                    info = await js.stream_info(f"KV_{bucket}")
-                    cluster = info.cluster
-                    if cluster and cluster.leader:
-                        current = [r for r in cluster.replicas or [] if r.current and not r.offline]
-                        if len(current) >= replicas - 1:
-                            return
+                    found = check(await js.stream_info(f"KV_{bucket}"))
+                    if found is not None:
+                        return found
                 except (nats.errors.Error, TimeoutError):
                     pass
                 if time.monotonic() >= deadline:
-                    raise TimeoutError(f"KV_{bucket} did not get {replicas} current replicas")
+                    raise TimeoutError(f"KV_{bucket} {failure}")
                 await asyncio.sleep(0.05)  # polling interval of the deadline loop
         finally:
             await nc.close()
