@@ -14,15 +14,14 @@ Run: ``.venv/bin/python -m bench.nats_cluster [N] [--json PATH]``.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import time
 
 import adapters
 from tests.adapters.nats.cluster import NatsCluster
 
-from .nats_common import Device, percentile
-from .results import Recorder, add_json_option
+from .nats_common import Device, n_recorder, percentile
+from .results import Recorder
 
 ROUNDS = 3
 STALL_TRIALS = 3
@@ -128,9 +127,7 @@ async def main(n: int, recorder: Recorder) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("n", type=int, nargs="?", default=5000, metavar="N")
-    add_json_option(parser)
-    args = parser.parse_args()
-    title = "Inserts and failover on a three-server NATS cluster"
-    asyncio.run(main(args.n, Recorder("nats_cluster", title, args.json, n=args.n)))
+    n, recorder = n_recorder(
+        "nats_cluster", "Inserts and failover on a three-server NATS cluster", __doc__, 5000
+    )
+    asyncio.run(main(n, recorder))

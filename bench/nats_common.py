@@ -31,6 +31,7 @@ __all__ = [
     "brainless_python",
     "brainless_recorder",
     "drop_class_buckets",
+    "n_recorder",
     "percentile",
     "unique_class_name",
 ]
@@ -55,18 +56,23 @@ def brainless_python() -> Path | None:
 def brainless_recorder(
     scenario: str, title: str, doc: str | None, default_n: int
 ) -> tuple[int, Recorder]:
-    """Parse a NATS benchmark's arguments (``[N] [--json PATH]``); return N and its recorder.
+    """Like :func:`n_recorder`, for a benchmark against brainlessdb.
 
     Stops the script, recorded as skipped, when brainlessdb's virtualenv is missing.
     """
+    n, recorder = n_recorder(scenario, title, doc, default_n)
+    if brainless_python() is None:
+        recorder.unavailable("brainlessdb virtualenv missing; run scripts/ensure-services")
+    return n, recorder
+
+
+def n_recorder(scenario: str, title: str, doc: str | None, default_n: int) -> tuple[int, Recorder]:
+    """Parse a NATS benchmark's arguments (``[N] [--json PATH]``); return N and its recorder."""
     parser = argparse.ArgumentParser(description=(doc or title).splitlines()[0])
     parser.add_argument("n", type=int, nargs="?", default=default_n, metavar="N")
     add_json_option(parser)
     args = parser.parse_args()
-    recorder = Recorder(scenario, title, args.json, n=args.n)
-    if brainless_python() is None:
-        recorder.unavailable("brainlessdb virtualenv missing; run scripts/ensure-services")
-    return args.n, recorder
+    return args.n, Recorder(scenario, title, args.json, n=args.n)
 
 
 class BrainlessPeer:
